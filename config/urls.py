@@ -1,0 +1,18 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+
+from events import views as event_views
+
+urlpatterns = [
+    path("status", event_views.StatusView.as_view(), name="status"),
+    path("readyz", event_views.ReadyView.as_view(), name="readyz"),
+    path("in/segment/status", event_views.StatusView.as_view(), name="in-status"),
+    path("out/segment/status", event_views.StatusView.as_view(), name="out-status"),
+    path("in/segment/<uuid:connector_id>", event_views.WebhookView.as_view(direction="in"), name="webhook-in"),
+    path("out/segment/<uuid:connector_id>", event_views.WebhookView.as_view(direction="out"), name="webhook-out"),
+    path("admin/", admin.site.urls),
+]
+
+if settings.SANDBOX_ENABLED:
+    urlpatterns.append(path("sandbox/", include("connectors.sandbox.urls")))

@@ -1,0 +1,180 @@
+"""The contract between the pipeline and a connector kind.
+
+A kind is a folder under ``connectors/kinds`` that declares a :class:`Kind`: its settings schema and
+the few functions the pipeline calls. The pipeline (``events``) owns storage, retries and the
+mapping engine; a kind owns everything that knows a remote system's wire format:
+
+``parse``
+    raw webhook body → one or more :class:`IncomingEvent` (flat, documented *context*), or raise
+    :class:`PayloadInvalid` naming each bad field.
+``build``
+    an event's context, plus the messages the mapping rules produced from it (CDP-bound
+    directions only) → a :class:`Translation`: the requests to send, or why nothing is sent.
+``prepare``
+    an :class:`OutboundRequest` plus the connector's settings and secrets → the exact bytes and
+    headers to send (authentication happens here, at send time, so secrets are never stored in
+    the delivery log).
+``interpret``
+    an HTTP response → :class:`Outcome` where the remote API has its own meaning for a status
+    (AIR's 404 "identity not found"); ``None`` leaves the generic classification.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+class Direction(enum.StrEnum):
+    IN = "in"  # CDP → loyalty engine / partner
+    OUT = "out"  # loyalty engine → CDP
+
+
+class FieldType(enum.StrEnum):
+    STRING = "string"
+    SECRET = "secret"
+    URL = "url"
+    BOOLEAN = "boolean"
+    CHOICE = "choice"
+    CURRENCY = "currency"
+    INTEGER = "integer"
+    MAPPING = "mapping"  # a JSON object, e.g. event name → Everflow event id
+
+
+@dataclass(frozen=True)
+class SettingField:
+    key: str
+    label: str
+    type: FieldType = FieldType.STRING
+    required: bool = True
+    default: Any = None
+    choices: tuple[tuple[str, str], ...] = ()
+    help_text: str = ""
+
+    @property
+    def is_secret(self) -> bool:
+        return self.type is FieldType.SECRET
+
+
+@dataclass(frozen=True)
+class ConnectorConfig:
+    """What a kind may know of one connector: no ORM object, so kinds stay free of the database."""
+
+    connector_id: str
+    settings: Mapping[str, Any]
+    secrets: Mapping[str, str]
+    sandbox_enabled: bool = False
+
+
+@dataclass(frozen=True)
+class FieldError:
+    path: str
+    message: str
+
+
+class PayloadInvalid(Exception):  # noqa: N818 - reads as a sentence at the raise site
+    """The body cannot be used. Answered 400 with every error and stored nowhere."""
+
+    def __init__(self, errors: Sequence[FieldError], message: str = "Validation error"):
+        super().__init__(message)
+        self.message = message
+        self.errors = list(errors)
+
+
+class Unauthenticated(Exception):  # noqa: N818
+    """A kind-specific authentication (e.g. a webhook signature) failed. Answered 401/403."""
+
+    def __init__(self, message: str, status: int = 401):
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+@dataclass(frozen=True)
+class IncomingEvent:
+    """One event parsed from a webhook body, before it is stored.
+
+    ``source_event_id`` is the sender's own id (AIR ``headers.eesEventId``, Segment ``messageId``,
+    Voucherify envelope id); empty when the sender has none, and the pipeline then uses a hash of
+    the canonical body. ``identity`` is what support searches by (a customer id, an email).
+    """
+
+    event_type: str
+    source_event_id: str
+    identity: str
+    occurred_at: datetime | None
+    context: dict[str, Any]
+    raw: Any = None  # the part of the body this event came from (a batch yields several)
+
+
+@dataclass(frozen=True)
+class OutboundRequest:
+    """One request to one destination, as stored on a Delivery (no secrets, no signatures)."""
+
+    destination: str  # "segment", "air", "voucherify", "everflow", "perkville"
+    method: str
+    url: str
+    body: Any
+    idempotency_key: str
+    notes: str = ""  # shown to support, e.g. metadata keys dropped by the schema filter
+
+
+@dataclass(frozen=True)
+class Translation:
+    requests: list[OutboundRequest] = field(default_factory=list)
+    ignored: str = ""  # why nothing is sent, and that is fine (an unmapped event type)
+    failed: str = ""  # why nothing can be sent, and support must see it (no identity of the type)
+
+
+@dataclass(frozen=True)
+class PreparedRequest:
+    method: str
+    url: str
+    headers: dict[str, str]
+    body: bytes
+
+
+class OutcomeKind(enum.StrEnum):
+    SUCCEEDED = "succeeded"
+    RETRY = "retry"
+    TERMINAL = "terminal"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    kind: OutcomeKind
+    reason: str = ""
+    result: Mapping[str, Any] | None = None  # what the remote returned that we keep (AIR's transaction id)
+
+
+@dataclass(frozen=True)
+class Kind:
+    key: str
+    label: str
+    description: str
+    fields: tuple[SettingField, ...]
+    parse: Callable[[Direction, Any, ConnectorConfig], list[IncomingEvent]]
+    build: Callable[[Direction, IncomingEvent, list[dict], ConnectorConfig], Translation]
+    prepare: Callable[[OutboundRequest, ConnectorConfig], PreparedRequest]
+    interpret: Callable[[OutboundRequest, int, Mapping[str, str], bytes], Outcome | None] = (
+        lambda request, status, headers, body: None
+    )
+    # Mapping rules in the events app's rule form, per direction that is CDP-bound.
+    default_rules: Mapping[Direction, list[dict]] = field(default_factory=dict)
+    # Authenticates a webhook by something other than X-Auth-Token (Voucherify's signature).
+    authenticate: Mapping[Direction, Callable[[bytes, Mapping[str, str], ConnectorConfig], None]] = field(
+        default_factory=dict
+    )
+    # Sample payloads per direction, for the admin's "send a test event" and the mapping preview.
+    samples: Mapping[Direction, Mapping[str, Any]] = field(default_factory=dict)
+
+    @property
+    def secret_fields(self) -> tuple[SettingField, ...]:
+        return tuple(f for f in self.fields if f.is_secret)
+
+    @property
+    def setting_fields(self) -> tuple[SettingField, ...]:
+        return tuple(f for f in self.fields if not f.is_secret)

@@ -1,0 +1,87 @@
+"""Webhook tokens: issued once, stored as a SHA-256 hash, verified in constant time.
+
+Tokens carry 256 bits of randomness, so a fast hash is the right tool (as for API keys at GitHub
+or Stripe): there is nothing to brute-force. Several tokens may be active per connector and
+direction, so a client can rotate without downtime.
+"""
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+
+from connectors.models import AuthToken, Connector
+
+PREFIX_LENGTH = 12
+
+
+class TokenNotFound(Exception):  # noqa: N818
+    pass
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token: AuthToken
+    plaintext: str  # shown once, never stored
+
+
+def _hash(plaintext: str) -> str:
+    return hashlib.sha256(plaintext.encode()).hexdigest()
+
+
+def token_issue(*, connector: Connector, direction: str, label: str = "", user=None, expires_at=None) -> IssuedToken:
+    if direction not in AuthToken.Direction.values:
+        raise ValueError(f"direction must be one of {', '.join(AuthToken.Direction.values)}")
+    plaintext = f"eec_{direction}_{secrets.token_urlsafe(32)}"
+    token = AuthToken.objects.create(
+        connector=connector,
+        direction=direction,
+        label=label,
+        prefix=plaintext[:PREFIX_LENGTH],
+        token_hash=_hash(plaintext),
+        created_by=user,
+        expires_at=expires_at,
+    )
+    return IssuedToken(token=token, plaintext=plaintext)
+
+
+def token_verify(*, connector: Connector, direction: str, presented: str) -> AuthToken | None:
+    """Return the live token of (connector, direction) that matches, or None.
+
+    Every live candidate is compared with ``hmac.compare_digest`` so the time taken does not
+    depend on how much of the token matched.
+    """
+    if not presented:
+        return None
+    now = timezone.now()
+    presented_hash = _hash(presented)
+    match = None
+    candidates = AuthToken.objects.filter(connector=connector, direction=direction, revoked_at__isnull=True)
+    for candidate in candidates.only("id", "token_hash", "expires_at", "last_used_at"):
+        if hmac.compare_digest(candidate.token_hash, presented_hash) and (
+            candidate.expires_at is None or candidate.expires_at > now
+        ):
+            match = candidate
+    if match is not None and (match.last_used_at is None or (now - match.last_used_at).total_seconds() > 60):
+        # Throttled so a busy webhook does not write the token row on every request.
+        AuthToken.objects.filter(pk=match.pk).update(last_used_at=now)
+    return match
+
+
+@transaction.atomic
+def token_revoke(*, prefix_or_id: str) -> AuthToken:
+    query = AuthToken.objects.select_for_update()
+    token = (
+        query.filter(pk=int(prefix_or_id)).first()
+        if prefix_or_id.isdigit()
+        else query.filter(prefix=prefix_or_id).first()
+    )
+    if token is None:
+        raise TokenNotFound(f"No token with id or prefix {prefix_or_id!r}")
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+    return token

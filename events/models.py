@@ -1,0 +1,157 @@
+"""The delivery log, append-only, three levels: Event → Delivery → DeliveryAttempt.
+
+The Delivery row is the outbox: a Celery message only hints that a row is due. Whatever happens
+to the broker or a worker, the sweeper finds due and stale rows here and sends them.
+"""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class Direction(models.TextChoices):
+    IN = "in", "In (CDP → engine)"
+    OUT = "out", "Out (engine → CDP)"
+
+
+class Event(models.Model):
+    class Status(models.TextChoices):
+        ACCEPTED = "accepted", "Accepted"
+        IGNORED = "ignored", "Ignored"
+        TRANSLATED = "translated", "Translated"
+        FAILED = "failed", "Failed"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    connector = models.ForeignKey("connectors.Connector", on_delete=models.PROTECT, related_name="events")
+    direction = models.CharField(max_length=3, choices=Direction.choices)
+    event_type = models.CharField(max_length=120)
+    source_event_id = models.CharField(max_length=200)
+    identity = models.CharField(max_length=200, blank=True, db_index=True)
+    occurred_at = models.DateTimeField(null=True, blank=True)
+    received_at = models.DateTimeField(db_index=True)
+    payload = models.JSONField(null=True, blank=True)  # nulled by retention, metadata kept
+    context = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.ACCEPTED)
+    error = models.TextField(blank=True)
+    duplicate_count = models.PositiveIntegerField(default=0)
+    last_duplicate_at = models.DateTimeField(null=True, blank=True)
+    replayed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["connector", "direction", "source_event_id"], name="event_unique_per_sender_id"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["connector", "-received_at"], name="event_connector_recent"),
+            models.Index(fields=["status", "-received_at"], name="event_status_recent"),
+            models.Index(fields=["event_type", "-received_at"], name="event_type_recent"),
+            models.Index(fields=["source_event_id"], name="event_source_id"),
+        ]
+
+    def __str__(self):
+        return f"{self.event_type} {self.source_event_id}"
+
+
+class Delivery(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        DELIVERING = "delivering", "Delivering"
+        SUCCEEDED = "succeeded", "Succeeded"
+        RETRYING = "retrying", "Retrying"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+        HELD = "held", "Held (connector paused)"
+
+    DUE_STATUSES = (Status.PENDING, Status.RETRYING)
+    TERMINAL_STATUSES = (Status.SUCCEEDED, Status.FAILED, Status.CANCELLED)
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="deliveries")
+    connector = models.ForeignKey("connectors.Connector", on_delete=models.PROTECT, related_name="deliveries")
+    destination = models.CharField(max_length=20)
+    method = models.CharField(max_length=8, default="POST")
+    url = models.URLField(max_length=500)
+    body = models.JSONField(null=True, blank=True)
+    idempotency_key = models.CharField(max_length=200)
+    notes = models.TextField(blank=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    claim_expires_at = models.DateTimeField(null=True, blank=True)
+    last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    result = models.JSONField(null=True, blank=True)  # what the remote returned that support needs
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    replay_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replays"
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name_plural = "deliveries"
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                name="delivery_due",
+                condition=Q(status__in=["pending", "retrying"]),
+            ),
+            models.Index(
+                fields=["claim_expires_at"], name="delivery_claimed", condition=Q(status="delivering")
+            ),
+            models.Index(fields=["connector", "status", "-created_at"], name="delivery_connector_status"),
+            models.Index(fields=["status", "-created_at"], name="delivery_status_recent"),
+            models.Index(fields=["destination", "-created_at"], name="delivery_destination_recent"),
+            models.Index(fields=["idempotency_key"], name="delivery_idempotency_key"),
+        ]
+
+    def __str__(self):
+        return f"{self.destination} {self.idempotency_key}"
+
+
+class DeliveryAttempt(models.Model):
+    class Trigger(models.TextChoices):
+        AUTO = "auto", "Automatic"
+        MANUAL = "manual", "Manual retry"
+        BULK = "bulk", "Bulk retry"
+        RESUME = "resume", "Connector resumed"
+
+    class Outcome(models.TextChoices):
+        SUCCEEDED = "succeeded", "Succeeded"
+        RETRY = "retry", "Will retry"
+        TERMINAL = "terminal", "Failed for good"
+
+    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="attempt_log")
+    number = models.PositiveSmallIntegerField()
+    trigger = models.CharField(max_length=8, choices=Trigger.choices, default=Trigger.AUTO)
+    started_at = models.DateTimeField()
+    duration_ms = models.PositiveIntegerField(default=0)
+    method = models.CharField(max_length=8)
+    url = models.URLField(max_length=500)
+    request_headers = models.JSONField(default=dict)
+    request_body = models.TextField(blank=True)
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_headers = models.JSONField(default=dict, blank=True)
+    response_body = models.TextField(blank=True)
+    error_class = models.CharField(max_length=100, blank=True)
+    error_message = models.TextField(blank=True)
+    outcome = models.CharField(max_length=10, choices=Outcome.choices)
+    task_id = models.CharField(max_length=64, blank=True)
+    triggered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["delivery", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["delivery", "number"], name="attempt_unique_number"),
+        ]
+        indexes = [models.Index(fields=["-started_at"], name="attempt_recent")]
+
+    def __str__(self):
+        return f"attempt {self.number} of {self.delivery_id}"

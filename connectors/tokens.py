@@ -15,11 +15,16 @@ from django.utils import timezone
 
 from connectors.models import AuthToken, Connector
 
-PREFIX_LENGTH = 12
+# "eec_in_" / "eec_out_" plus enough random characters that two tokens rarely share a prefix.
+PREFIX_LENGTH = 16
 
 
-class TokenNotFound(Exception):  # noqa: N818
+class TokenNotFound(Exception):
     pass
+
+
+class TokenAmbiguous(TokenNotFound):
+    """Several tokens share the prefix; the caller must name one by id."""
 
 
 @dataclass(frozen=True)
@@ -32,7 +37,9 @@ def _hash(plaintext: str) -> str:
     return hashlib.sha256(plaintext.encode()).hexdigest()
 
 
-def token_issue(*, connector: Connector, direction: str, label: str = "", user=None, expires_at=None) -> IssuedToken:
+def token_issue(
+    *, connector: Connector, direction: str, label: str = "", user=None, expires_at=None
+) -> IssuedToken:
     if direction not in AuthToken.Direction.values:
         raise ValueError(f"direction must be one of {', '.join(AuthToken.Direction.values)}")
     plaintext = f"eec_{direction}_{secrets.token_urlsafe(32)}"
@@ -74,13 +81,14 @@ def token_verify(*, connector: Connector, direction: str, presented: str) -> Aut
 @transaction.atomic
 def token_revoke(*, prefix_or_id: str) -> AuthToken:
     query = AuthToken.objects.select_for_update()
-    token = (
-        query.filter(pk=int(prefix_or_id)).first()
-        if prefix_or_id.isdigit()
-        else query.filter(prefix=prefix_or_id).first()
-    )
-    if token is None:
+    lookup = {"pk": int(prefix_or_id)} if prefix_or_id.isdigit() else {"prefix": prefix_or_id}
+    found = query.filter(**lookup)
+    matches = list(found[:2])
+    if not matches:
         raise TokenNotFound(f"No token with id or prefix {prefix_or_id!r}")
+    if len(matches) > 1:
+        raise TokenAmbiguous(f"Several tokens start with {prefix_or_id!r}; revoke by id instead")
+    token = matches[0]
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])

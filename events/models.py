@@ -82,6 +82,13 @@ class Delivery(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     claim_expires_at = models.DateTimeField(null=True, blank=True)
+    # When a task message was last sent for this row; the sweeper re-sends only stale hints.
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    # What the next attempt is recorded as, and who asked for it (manual and bulk retries).
+    next_trigger = models.CharField(max_length=8, default="auto")
+    next_triggered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     result = models.JSONField(null=True, blank=True)  # what the remote returned that support needs

@@ -1,5 +1,146 @@
-from django.views import View
-class StatusView(View): pass
-class ReadyView(View): pass
-class WebhookView(View):
-    direction = ""
+"""Webhook endpoints and health checks. They authenticate, bound and parse the body, then call
+one service; every refusal says what was wrong and stores nothing."""
+
+import json
+import time
+import uuid
+
+from celery import current_app
+from django.conf import settings
+from django.core.cache import cache
+from django.db import DatabaseError, connection
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from connectors.kinds.base import Direction, PayloadInvalid, Unauthenticated
+from connectors.kinds.registry import kind_get
+from connectors.models import Connector
+from connectors.services import connector_config
+from connectors.tokens import token_verify
+from events.services.receive import events_receive
+
+TRACE_HEADER = "X-EES-Connector-Trace-Id"
+
+
+def _error(status: int, message: str, errors=None, headers=None) -> Response:
+    body = {"message": message}
+    if errors is not None:
+        body["errors"] = errors
+    return Response(body, status=status, headers=headers)
+
+
+class StatusView(APIView):
+    def get(self, request):
+        return Response({"api": "ee-connect", "version": settings.VERSION, "tagline": "Eagle Eye AIR ⇄ Segment"})
+
+
+class ReadyView(APIView):
+    def get(self, request):
+        down = {}
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT 1")
+        except DatabaseError as exc:
+            down["database"] = str(exc)
+        try:
+            with current_app.connection_for_write() as conn:
+                conn.ensure_connection(max_retries=1, timeout=2)
+        except Exception as exc:  # any broker error means "not ready"
+            down["broker"] = str(exc) or type(exc).__name__
+        if down:
+            return Response({"status": "unavailable", "down": down}, status=503)
+        return Response({"status": "ready"})
+
+
+def _over_rate(connector: Connector) -> bool:
+    limit = connector.rate_limit_per_second
+    if not limit:
+        return False
+    key = f"rate:{connector.pk}:{int(time.time())}"
+    cache.add(key, 0, timeout=2)
+    try:
+        return cache.incr(key) > limit
+    except ValueError:
+        return False
+
+
+class WebhookView(APIView):
+    """``POST /in/segment/<id>`` and ``POST /out/segment/<id>``."""
+
+    direction: str = ""
+
+    def _read_body(self, request) -> bytes | None:
+        limit = settings.WEBHOOK_MAX_BODY_BYTES
+        try:
+            declared = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            declared = 0
+        if declared > limit:
+            return None
+        body = request._request.read(limit + 1)
+        return None if len(body) > limit else body
+
+    def _authenticate(self, request, connector: Connector | None, raw_body: bytes) -> Response | None:
+        presented = request.META.get("HTTP_X_AUTH_TOKEN", "")
+        kind_auth = kind_get(connector.kind).authenticate.get(Direction(self.direction)) if connector else None
+        if kind_auth is None and not presented:
+            return _error(401, "Missing X-Auth-Token header")
+        if connector is None:
+            return _error(403, "Unknown connector or wrong token")
+        if kind_auth is not None:
+            try:
+                headers = {key.lower(): value for key, value in request.headers.items()}
+                kind_auth(raw_body, headers, connector_config(connector))
+            except Unauthenticated as exc:
+                return _error(exc.status, exc.message)
+        elif token_verify(connector=connector, direction=self.direction, presented=presented) is None:
+            return _error(403, "Unknown connector or wrong token")
+        if connector.state == Connector.State.DISABLED:
+            return _error(403, "This connector is disabled")
+        return None
+
+    def post(self, request, connector_id):
+        declared = request.META.get("CONTENT_LENGTH")
+        if declared and declared.isdigit() and int(declared) > settings.WEBHOOK_MAX_BODY_BYTES:
+            return _error(413, f"The body is over the {settings.WEBHOOK_MAX_BODY_BYTES} byte limit")
+        try:
+            connector = Connector.objects.filter(public_id=connector_id).first()
+        except DatabaseError:
+            return _error(503, "The platform cannot store events right now; retry later", headers={"Retry-After": "5"})
+        raw_body = self._read_body(request)
+        if raw_body is None:
+            return _error(413, f"The body is over the {settings.WEBHOOK_MAX_BODY_BYTES} byte limit")
+        refusal = self._authenticate(request, connector, raw_body)
+        if refusal is not None:
+            return refusal
+        content_type = request.META.get("CONTENT_TYPE", "").split(";")[0].strip().lower()
+        if content_type != "application/json":
+            return _error(415, "Content-Type must be application/json")
+        if _over_rate(connector):
+            return _error(429, "Too many requests for this connector", headers={"Retry-After": "1"})
+        try:
+            payload = json.loads(raw_body)
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            return _error(400, "The body is not valid JSON", [{"path": "", "message": str(exc)}])
+        try:
+            received = events_receive(connector=connector, direction=self.direction, payload=payload)
+        except PayloadInvalid as exc:
+            errors = [{"path": error.path, "message": error.message} for error in exc.errors]
+            return _error(400, exc.message, errors)
+        except DatabaseError:
+            return _error(503, "The platform cannot store events right now; retry later", headers={"Retry-After": "5"})
+        return self._accepted(received)
+
+    def _accepted(self, received) -> Response:
+        body = {"status": "OK"}
+        if len(received) == 1:
+            item = received[0]
+            trace_id = str(item.event.public_id)
+            body["event_id"] = trace_id
+            if item.duplicate:
+                body["duplicate"] = True
+        else:
+            trace_id = str(uuid.uuid4())
+            body["event_ids"] = [str(item.event.public_id) for item in received]
+            body["duplicates"] = sum(item.duplicate for item in received)
+        return Response(body, status=200, headers={TRACE_HEADER: trace_id})

@@ -1,0 +1,23 @@
+"""Celery tasks: thin. They take ids, call one service, and own nothing but their scheduling."""
+
+from celery import shared_task
+
+from events.services.deliver import delivery_attempt
+from events.services.maintenance import deliveries_sweep, log_prune
+
+
+@shared_task(name="events.delivery_attempt", bind=True, acks_late=True, reject_on_worker_lost=True)
+def delivery_attempt_task(self, delivery_id: int) -> str | None:
+    return delivery_attempt(delivery_id=delivery_id, task_id=self.request.id or "")
+
+
+@shared_task(name="events.deliveries_sweep", ignore_result=True)
+def deliveries_sweep_task() -> dict:
+    result = deliveries_sweep()
+    return {"reclaimed": result.reclaimed, "enqueued": result.enqueued}
+
+
+@shared_task(name="events.log_prune", ignore_result=True, time_limit=300, soft_time_limit=240)
+def log_prune_task() -> dict:
+    result = log_prune(seconds=200)
+    return {"deliveries": result.deliveries, "attempts": result.attempts, "events": result.events}

@@ -1,0 +1,355 @@
+import pytest
+
+from rewards.models import RewardLedgerEntry
+from rewards.services import (
+    reward_follow_up_link,
+    reward_outcome_record,
+    reward_request_record,
+    trigger_references_check,
+)
+from tests.rewards.factories import (
+    AirDeliveryFactory,
+    ConnectorFactory,
+    NotificationEventFactory,
+    RewardLedgerEntryFactory,
+    TriggerEventFactory,
+    TriggerReferenceFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+AIR_RESULT = {"wallet_transaction_id": "442092686", "points": 400, "coupons": []}
+
+
+def refusing_connector():
+    connector = ConnectorFactory()
+    connector.settings["refuse_unknown_triggers"] = True
+    connector.save()
+    return connector
+
+
+# trigger_references_check
+
+
+def test_check_accepts_every_reference_when_the_connector_does_not_refuse_unknown_ones():
+    connector = ConnectorFactory()
+
+    unknown = trigger_references_check(connector=connector, references=["A0001", "NOPE"])
+
+    assert unknown == []
+
+
+def test_check_accepts_references_registered_active_for_the_connector():
+    connector = refusing_connector()
+    TriggerReferenceFactory(connector=connector, reference="A0001")
+    TriggerReferenceFactory(connector=connector, reference="P0001")
+
+    unknown = trigger_references_check(connector=connector, references=["A0001", "P0001"])
+
+    assert unknown == []
+
+
+def test_check_refuses_unregistered_inactive_and_other_connectors_references_once_each_in_order():
+    connector = refusing_connector()
+    TriggerReferenceFactory(connector=connector, reference="A0001")
+    TriggerReferenceFactory(connector=connector, reference="OLD1", active=False)
+    TriggerReferenceFactory(reference="ELSEWHERE")
+
+    unknown = trigger_references_check(
+        connector=connector, references=["NEW9", "A0001", "OLD1", "ELSEWHERE", "NEW9"]
+    )
+
+    assert unknown == ["NEW9", "OLD1", "ELSEWHERE"]
+
+
+# reward_request_record
+
+
+def test_request_record_opens_a_requested_entry_with_the_reference_actually_sent():
+    event = TriggerEventFactory(
+        identity="",
+        context={
+            "identity_value": "1111111111111131",
+            "trigger_references": ["A0001", "P0001"],
+            "wallet_transaction_reference": "seg-123",
+        },
+    )
+    delivery = AirDeliveryFactory(event=event, idempotency_key="ee-connect-seg-123")
+
+    entry = reward_request_record(event=event, delivery=delivery)
+
+    entry.refresh_from_db()
+    assert entry.connector == event.connector
+    assert entry.identity == "1111111111111131"
+    assert entry.trigger_references == ["A0001", "P0001"]
+    assert entry.wallet_transaction_reference == "ee-connect-seg-123"
+    assert entry.status == RewardLedgerEntry.Status.REQUESTED
+    assert entry.request_event == event
+    assert entry.delivery == delivery
+    assert entry.requested_at is not None
+    assert (entry.settled_at, entry.linked_at, entry.follow_up_event) == (None, None, None)
+    assert (entry.wallet_transaction_id, entry.points_awarded, entry.coupons_awarded) == ("", None, [])
+
+
+def test_request_record_reads_air_style_trigger_objects_and_falls_back_to_the_event_identity():
+    event = TriggerEventFactory(identity="CUST-1", context={"trigger_references": [{"reference": "A0001"}]})
+    delivery = AirDeliveryFactory(event=event)
+
+    entry = reward_request_record(event=event, delivery=delivery)
+
+    assert (entry.identity, entry.trigger_references) == ("CUST-1", ["A0001"])
+
+
+def test_request_record_is_idempotent_per_delivery():
+    delivery = AirDeliveryFactory()
+    first = reward_request_record(event=delivery.event, delivery=delivery)
+
+    second = reward_request_record(event=delivery.event, delivery=delivery)
+
+    assert second.pk == first.pk
+    assert RewardLedgerEntry.objects.count() == 1
+
+
+def test_request_record_opens_one_entry_per_delivery():
+    delivery = AirDeliveryFactory()
+    other = AirDeliveryFactory(idempotency_key="another-reference")
+
+    reward_request_record(event=delivery.event, delivery=delivery)
+    reward_request_record(event=other.event, delivery=other)
+
+    assert sorted(RewardLedgerEntry.objects.values_list("wallet_transaction_reference", flat=True)) == sorted(
+        [delivery.idempotency_key, "another-reference"]
+    )
+
+
+# reward_outcome_record
+
+
+def test_outcome_record_awards_what_air_returned():
+    entry = RewardLedgerEntryFactory()
+    coupons = [{"account_id": "4103598394", "campaign_id": "100641681"}]
+
+    settled = reward_outcome_record(
+        delivery=entry.delivery,
+        succeeded=True,
+        result={"wallet_transaction_id": "442092686", "points": 400, "coupons": coupons},
+    )
+
+    entry.refresh_from_db()
+    assert settled == entry
+    assert entry.status == RewardLedgerEntry.Status.AWARDED
+    assert entry.wallet_transaction_id == "442092686"
+    assert entry.points_awarded == 400
+    assert entry.coupons_awarded == coupons
+    assert entry.reason == ""
+    assert entry.settled_at is not None
+
+
+def test_outcome_record_awards_without_a_result_when_air_returned_nothing_to_keep():
+    entry = RewardLedgerEntryFactory()
+
+    reward_outcome_record(delivery=entry.delivery, succeeded=True)
+
+    entry.refresh_from_db()
+    assert entry.status == RewardLedgerEntry.Status.AWARDED
+    assert (entry.wallet_transaction_id, entry.points_awarded, entry.coupons_awarded) == ("", None, [])
+
+
+def test_outcome_record_marks_refused_when_air_answered_with_a_client_error():
+    entry = RewardLedgerEntryFactory()
+    entry.delivery.last_status_code = 404
+    entry.delivery.save()
+
+    reward_outcome_record(
+        delivery=entry.delivery, succeeded=False, reason="AIR knows no wallet with this identity (404)."
+    )
+
+    entry.refresh_from_db()
+    assert entry.status == RewardLedgerEntry.Status.REFUSED
+    assert entry.reason == "AIR knows no wallet with this identity (404)."
+    assert entry.settled_at is not None
+    assert (entry.wallet_transaction_id, entry.points_awarded, entry.coupons_awarded) == ("", None, [])
+
+
+@pytest.mark.parametrize("last_status_code", [None, 500, 503])
+def test_outcome_record_marks_failed_when_air_never_accepted_or_refused(last_status_code):
+    entry = RewardLedgerEntryFactory()
+    entry.delivery.last_status_code = last_status_code
+    entry.delivery.save()
+
+    reward_outcome_record(
+        delivery=entry.delivery, succeeded=False, reason="AIR did not answer in 12 attempts."
+    )
+
+    entry.refresh_from_db()
+    assert entry.status == RewardLedgerEntry.Status.FAILED
+    assert entry.reason == "AIR did not answer in 12 attempts."
+    assert (entry.wallet_transaction_id, entry.points_awarded) == ("", None)
+
+
+def test_outcome_record_awards_a_failed_entry_after_a_manual_retry_succeeds():
+    entry = RewardLedgerEntryFactory(status=RewardLedgerEntry.Status.FAILED, reason="timed out")
+
+    reward_outcome_record(delivery=entry.delivery, succeeded=True, result=AIR_RESULT)
+
+    entry.refresh_from_db()
+    assert (entry.status, entry.reason, entry.points_awarded) == (RewardLedgerEntry.Status.AWARDED, "", 400)
+
+
+def test_outcome_record_never_takes_an_award_back():
+    entry = RewardLedgerEntryFactory()
+    reward_outcome_record(delivery=entry.delivery, succeeded=True, result=AIR_RESULT)
+    entry.refresh_from_db()
+    settled_at = entry.settled_at
+
+    returned = reward_outcome_record(delivery=entry.delivery, succeeded=False, reason="cancelled")
+
+    entry.refresh_from_db()
+    assert returned == entry
+    assert (entry.status, entry.reason, entry.points_awarded) == (RewardLedgerEntry.Status.AWARDED, "", 400)
+    assert entry.settled_at == settled_at
+
+
+def test_outcome_record_keeps_points_already_filled_by_the_notification():
+    entry = RewardLedgerEntryFactory(points_awarded=400, coupons_awarded=[{"account_id": "1"}])
+
+    reward_outcome_record(
+        delivery=entry.delivery, succeeded=True, result={"wallet_transaction_id": "9", "points": None}
+    )
+
+    entry.refresh_from_db()
+    assert (entry.points_awarded, entry.coupons_awarded) == (400, [{"account_id": "1"}])
+
+
+def test_outcome_record_returns_none_for_a_delivery_without_a_ledger_entry():
+    delivery = AirDeliveryFactory()
+
+    returned = reward_outcome_record(delivery=delivery, succeeded=True, result=AIR_RESULT)
+
+    assert returned is None
+    assert RewardLedgerEntry.objects.count() == 0
+
+
+# reward_follow_up_link
+
+
+def test_follow_up_link_links_the_notification_of_the_outbound_connector_of_the_same_client():
+    entry = RewardLedgerEntryFactory(wallet_transaction_reference="PurchaseTest31a")
+    outbound = ConnectorFactory(client=entry.connector.client)
+    notification = NotificationEventFactory(
+        connector=outbound,
+        context={
+            "wallet_transaction_reference": "PurchaseTest31a",
+            "points_earned": 400,
+            "coupons_issued": [{"account_id": "4103598394"}],
+        },
+    )
+
+    linked = reward_follow_up_link(event=notification)
+
+    entry.refresh_from_db()
+    assert linked == entry
+    assert entry.follow_up_event == notification
+    assert entry.linked_at is not None
+    assert entry.points_awarded == 400
+    assert entry.coupons_awarded == [{"account_id": "4103598394"}]
+    assert entry.status == RewardLedgerEntry.Status.REQUESTED
+
+
+def test_follow_up_link_finds_the_reference_in_the_transaction_and_keeps_known_awards():
+    entry = RewardLedgerEntryFactory(
+        wallet_transaction_reference="ref-7", points_awarded=50, coupons_awarded=[{"account_id": "1"}]
+    )
+    notification = NotificationEventFactory(
+        connector=entry.connector,
+        context={
+            "transaction": {"reference": "ref-7"},
+            "awarded_points": {"points": 400},
+            "awarded_coupons": [],
+        },
+    )
+
+    reward_follow_up_link(event=notification)
+
+    entry.refresh_from_db()
+    assert entry.follow_up_event == notification
+    assert (entry.points_awarded, entry.coupons_awarded) == (50, [{"account_id": "1"}])
+
+
+def test_follow_up_link_reads_points_given_as_an_awarded_points_object():
+    entry = RewardLedgerEntryFactory(wallet_transaction_reference="ref-8")
+    notification = NotificationEventFactory(
+        connector=entry.connector,
+        context={
+            "wallet_transaction_reference": "ref-8",
+            "awarded_points": {"points": 400, "accountId": "4"},
+        },
+    )
+
+    reward_follow_up_link(event=notification)
+
+    entry.refresh_from_db()
+    assert entry.points_awarded == 400
+
+
+def test_follow_up_link_ignores_a_reference_of_another_client():
+    entry = RewardLedgerEntryFactory(wallet_transaction_reference="shared-ref")
+    notification = NotificationEventFactory(context={"wallet_transaction_reference": "shared-ref"})
+
+    linked = reward_follow_up_link(event=notification)
+
+    entry.refresh_from_db()
+    assert linked is None
+    assert (entry.follow_up_event, entry.linked_at, entry.points_awarded) == (None, None, None)
+
+
+@pytest.mark.parametrize(
+    "context", [{}, {"wallet_transaction_reference": ""}, {"wallet_transaction_reference": "sent-by-a-till"}]
+)
+def test_follow_up_link_returns_none_for_a_trigger_not_sent_by_the_platform(context):
+    entry = RewardLedgerEntryFactory()
+    notification = NotificationEventFactory(connector=entry.connector, context=context)
+
+    linked = reward_follow_up_link(event=notification)
+
+    entry.refresh_from_db()
+    assert linked is None
+    assert (entry.follow_up_event, entry.linked_at) == (None, None)
+
+
+def test_follow_up_link_keeps_the_first_notification_linked():
+    entry = RewardLedgerEntryFactory(wallet_transaction_reference="ref-9")
+    first = NotificationEventFactory(
+        connector=entry.connector, context={"wallet_transaction_reference": "ref-9"}
+    )
+    second = NotificationEventFactory(
+        connector=entry.connector, context={"wallet_transaction_reference": "ref-9", "points_earned": 5}
+    )
+    reward_follow_up_link(event=first)
+    entry.refresh_from_db()
+    linked_at = entry.linked_at
+
+    returned = reward_follow_up_link(event=second)
+
+    entry.refresh_from_db()
+    assert returned == entry
+    assert (entry.follow_up_event, entry.linked_at, entry.points_awarded) == (first, linked_at, None)
+
+
+def test_follow_up_link_picks_the_latest_request_when_a_reference_was_sent_twice():
+    older = RewardLedgerEntryFactory(wallet_transaction_reference="again")
+    newer = RewardLedgerEntryFactory(
+        wallet_transaction_reference="again",
+        connector=older.connector,
+        delivery__event__connector=older.connector,
+        requested_at=older.requested_at.replace(year=older.requested_at.year + 1),
+    )
+    notification = NotificationEventFactory(
+        connector=older.connector, context={"wallet_transaction_reference": "again"}
+    )
+
+    reward_follow_up_link(event=notification)
+
+    older.refresh_from_db()
+    newer.refresh_from_db()
+    assert (older.follow_up_event, newer.follow_up_event) == (None, notification)

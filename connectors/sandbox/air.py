@@ -1,0 +1,257 @@
+"""Sandbox Eagle Eye AIR wallet API (spec/segment-air.md §4.1, §4.3), mounted at ``/sandbox/air``.
+
+``POST /services/trigger`` behaves like AIR's behavioural-action trigger:
+
+- ``X-EES-AUTH-CLIENT-ID`` must be ``credentials.AIR_CLIENT_ID`` and ``X-EES-AUTH-HASH`` the
+  SHA-256 of the request path *as received* (so including the ``/sandbox/air`` prefix) plus its
+  query string, the exact body bytes and ``credentials.AIR_CLIENT_SECRET``; otherwise 401.
+- The body needs ``identityValue``, at least one ``triggers[].reference`` and
+  ``walletTransaction.reference``; otherwise 400 naming every bad field.
+- **Sandbox rule:** an ``identityValue`` beginning with ``unknown`` is a customer AIR does not know:
+  404, which AIR callers treat as permanent.
+- Otherwise 201 with a settled ``BEHAVIOURAL_ACTION_POINTS`` wallet transaction that credits
+  ``POINTS_PER_TRIGGER`` points per trigger, shaped like AIR's own response. The wallet id is
+  derived from the identity value, so one customer keeps one wallet, and the points balance grows
+  with each transaction. A repeated ``walletTransaction.reference`` answers the same transaction
+  again (201) without crediting anything.
+
+Error bodies use AIR's ``{"errorCode", "errorMessage"}`` shape; ``NF`` (not found) is AIR's code,
+the others are this sandbox's own.
+"""
+
+import hashlib
+from datetime import UTC, datetime
+from typing import Any
+
+from connectors.kinds.air_segment.auth import air_auth_verify
+from connectors.sandbox.credentials import AIR_CLIENT_ID, AIR_CLIENT_SECRET
+from connectors.sandbox.models import Upstream
+from connectors.sandbox.services import (
+    Call,
+    Reply,
+    sandbox_record_find,
+    sandbox_record_group,
+    sandbox_record_keep,
+)
+
+POINTS_PER_TRIGGER = 100
+UNKNOWN_IDENTITY_PREFIX = "unknown"
+_NEVER_EXPIRES = "2038-01-19T03:14:07+00:00"
+
+
+def _error(status: int, code: str, message: str, errors: list[dict] | None = None) -> Reply:
+    body: dict[str, Any] = {"errorCode": code, "errorMessage": message}
+    if errors:
+        body["errors"] = errors
+    return Reply(status=status, body=body)
+
+
+def _number(seed: str, *, digits: int) -> str:
+    """A stable numeric id, as AIR's ids are digit strings."""
+    value = int(hashlib.sha256(seed.encode()).hexdigest(), 16) % 10 ** (digits - 1)
+    return str(10 ** (digits - 1) + value)
+
+
+def _non_empty(value: Any) -> bool:
+    return isinstance(value, str) and bool(value.strip())
+
+
+def air_trigger_errors(body: Any) -> list[dict[str, str]]:
+    """Every reason the trigger body cannot be used, as ``{"path", "message"}``."""
+    if not isinstance(body, dict):
+        return [{"path": "", "message": "The body must be a JSON object."}]
+    errors = []
+    if not _non_empty(body.get("identityValue")):
+        errors.append({"path": "identityValue", "message": "Required: a non-empty identity value."})
+    triggers = body.get("triggers")
+    if not isinstance(triggers, list) or not triggers:
+        errors.append({"path": "triggers", "message": "Required: at least one trigger."})
+    else:
+        errors.extend(
+            {"path": f"triggers[{index}].reference", "message": "Required: the action reference."}
+            for index, trigger in enumerate(triggers)
+            if not (isinstance(trigger, dict) and _non_empty(trigger.get("reference")))
+        )
+    transaction = body.get("walletTransaction")
+    if not (isinstance(transaction, dict) and _non_empty(transaction.get("reference"))):
+        errors.append({"path": "walletTransaction.reference", "message": "Required: a unique reference."})
+    return errors
+
+
+def _account(*, wallet_id: str, account_id: str, account_type: str, status: str, stamp: str, **extra) -> dict:
+    return {
+        "accountId": account_id,
+        "walletId": wallet_id,
+        "campaignId": _number(f"campaign:{account_type}:{account_id}", digits=9),
+        "type": account_type,
+        "clientType": "RETAILPOINTS" if account_type == "POINTS" else account_type,
+        "status": status,
+        "state": "LOADED",
+        "dates": {"start": stamp, "end": _NEVER_EXPIRES},
+        "meta": [],
+        "dateCreated": stamp,
+        "lastUpdated": stamp,
+        "overrides": [],
+        "relationships": [],
+        **extra,
+    }
+
+
+def _account_transaction(
+    *, seed: str, account: dict, event: str, value: int, before: dict, after: dict
+) -> dict:
+    return {
+        "accountTransactionId": _number(f"account-transaction:{seed}", digits=10),
+        "parentAccountTransactionId": "",
+        "accountId": account["accountId"],
+        "account": account,
+        "event": event,
+        "value": value,
+        "source": 1,
+        "balancesBefore": before,
+        "balancesAfter": after,
+        "transactionDetails": [],
+        "properties": [],
+        "dateCreated": account["lastUpdated"],
+        "lastUpdated": account["lastUpdated"],
+    }
+
+
+def air_wallet_transaction(
+    *, identity_value: str, reference: str, trigger_references: list[str], balance_before: int, now: datetime
+) -> dict:
+    """The wallet transaction AIR answers for a behavioural-action trigger (pure)."""
+    stamp = now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S+00:00")
+    wallet_id = _number(f"wallet:{identity_value}", digits=9)
+    points = POINTS_PER_TRIGGER * len(trigger_references)
+    accounts = []
+    for trigger in trigger_references:
+        empty = {"available": 0, "refundable": 0}
+        action_id = _number(f"action:{reference}:{trigger}", digits=10)
+        for event, status, value in (("CREATE", "ACTIVE", 0), ("REDEEM", "USED", POINTS_PER_TRIGGER)):
+            account = _account(
+                wallet_id=wallet_id,
+                account_id=action_id,
+                account_type="BEHAVIOURAL_ACTION",
+                status=status,
+                stamp=stamp,
+                balances=empty,
+            )
+            accounts.append(
+                _account_transaction(
+                    seed=f"{reference}:{trigger}:{event}",
+                    account=account,
+                    event=event,
+                    value=value,
+                    before=empty,
+                    after=empty,
+                )
+            )
+    balance_after = balance_before + points
+    points_account = _account(
+        wallet_id=wallet_id,
+        account_id=_number(f"points:{wallet_id}", digits=10),
+        account_type="POINTS",
+        status="ACTIVE",
+        stamp=stamp,
+        balances={
+            "current": balance_after,
+            "usable": balance_after,
+            "lifetime": balance_after,
+            "pending": 0,
+            "locked": 0,
+            "lifetimeSpend": 0,
+            "lifetimeSpendValue": 0,
+        },
+    )
+    accounts.append(
+        _account_transaction(
+            seed=f"{reference}:points",
+            account=points_account,
+            event="CREDIT",
+            value=points,
+            before={"current": balance_before, "lifetime": balance_before},
+            after={"current": balance_after, "lifetime": balance_after},
+        )
+    )
+    return {
+        "walletTransactionId": _number(f"transaction:{reference}", digits=9),
+        "parentWalletTransactionId": "0",
+        "walletId": wallet_id,
+        "reference": reference,
+        "transactionDateTime": stamp,
+        "transactionDateTimeOffset": "+00:00",
+        "identityId": _number(f"identity:{identity_value}", digits=9),
+        "identity": None,
+        "type": "BEHAVIOURAL_ACTION_POINTS",
+        "status": "SETTLED",
+        "meta": None,
+        "state": "ORIGINAL",
+        "expiryDate": None,
+        "accounts": accounts,
+        "basket": {
+            "contents": None,
+            "summary": {
+                "points": {
+                    "spend": 0,
+                    "debit": 0,
+                    "refund": 0,
+                    "totalPointsTaken": 0,
+                    "earn": 0,
+                    "credit": points,
+                    "totalPointsGiven": points,
+                    "totalMonetaryValue": 0,
+                },
+                "tiers": {"points": 0, "transactions": 0, "spend": 0},
+            },
+            "payment": None,
+        },
+        "channel": None,
+        "location": {"storeId": None, "storeParentId": None},
+        "dateCreated": stamp,
+        "lastUpdated": stamp,
+    }
+
+
+def _authenticated(call: Call) -> bool:
+    presented = call.header("X-EES-AUTH-HASH")
+    return (
+        call.header("X-EES-AUTH-CLIENT-ID") == AIR_CLIENT_ID
+        and bool(presented)
+        and air_auth_verify(
+            path_and_query=call.path, body=call.body, client_secret=AIR_CLIENT_SECRET, presented=presented
+        )
+    )
+
+
+def air_services_trigger(call: Call) -> Reply:
+    if not _authenticated(call):
+        return _error(
+            401, "UNAUTHORISED", "The client id or the X-EES-AUTH-HASH is not valid for this request."
+        )
+    try:
+        body = call.json()
+    except ValueError:
+        return _error(400, "INVALID_JSON", "The body is not valid JSON.")
+    errors = air_trigger_errors(body)
+    if errors:
+        return _error(400, "VALIDATION_ERROR", "Validation error", errors)
+    identity_value = body["identityValue"]
+    if identity_value.startswith(UNKNOWN_IDENTITY_PREFIX):
+        return _error(404, "NF", f"No wallet has the identity {identity_value!r}.")
+    reference = body["walletTransaction"]["reference"]
+    existing = sandbox_record_find(upstream=Upstream.AIR, key=reference)
+    if existing is not None:
+        return Reply(status=201, body=existing)
+    earlier = sandbox_record_group(upstream=Upstream.AIR, group=identity_value)
+    transaction = air_wallet_transaction(
+        identity_value=identity_value,
+        reference=reference,
+        trigger_references=[trigger["reference"] for trigger in body["triggers"]],
+        balance_before=sum(t["basket"]["summary"]["points"]["totalPointsGiven"] for t in earlier),
+        now=datetime.now(UTC),
+    )
+    kept, _ = sandbox_record_keep(
+        upstream=Upstream.AIR, key=reference, data=transaction, group=identity_value
+    )
+    return Reply(status=201, body=kept)

@@ -1,0 +1,73 @@
+"""HTTP face of the sandbox upstreams: build a Call, hand it to a service, send back the Reply."""
+
+import json
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from connectors.sandbox.services import (
+    BehaviourInvalid,
+    Call,
+    Reply,
+    behaviour_options,
+    sandbox_behaviour_describe,
+    sandbox_behaviour_set,
+    sandbox_call,
+    sandbox_received_clear,
+    sandbox_received_list,
+)
+
+
+def _call(request: HttpRequest) -> Call:
+    return Call(
+        method=request.method or "",
+        path=request.get_full_path(),
+        query={key: request.GET.get(key, "") for key in request.GET},
+        headers=dict(request.headers),
+        body=request.body,
+    )
+
+
+def _response(reply: Reply) -> HttpResponse:
+    if reply.body is None:
+        response = HttpResponse(status=reply.status)
+    else:
+        response = JsonResponse(reply.body, status=reply.status, safe=False)
+    for name, value in reply.headers.items():
+        response[name] = value
+    return response
+
+
+def upstream_endpoint(*, upstream: str, handle, methods: tuple[str, ...] = ("POST",)):
+    """A view serving one API endpoint of an upstream through its behaviour and recording."""
+
+    @csrf_exempt
+    @require_http_methods(list(methods))
+    def view(request: HttpRequest) -> HttpResponse:
+        return _response(sandbox_call(upstream=upstream, call=_call(request), handle=handle))
+
+    view.__name__ = f"{upstream}_{handle.__name__}"
+    return view
+
+
+@csrf_exempt
+@require_http_methods(["GET", "DELETE"])
+def received(request: HttpRequest, upstream: str) -> HttpResponse:
+    if request.method == "DELETE":
+        sandbox_received_clear(upstream=upstream)
+        return HttpResponse(status=204)
+    return JsonResponse(sandbox_received_list(upstream=upstream))
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def behaviour(request: HttpRequest, upstream: str) -> HttpResponse:
+    if request.method == "POST":
+        try:
+            options = behaviour_options(json.loads(request.body or b"{}"))
+        except ValueError as error:
+            message = str(error) if isinstance(error, BehaviourInvalid) else "The body is not valid JSON."
+            return JsonResponse({"code": "invalid_behaviour", "message": message}, status=400)
+        sandbox_behaviour_set(upstream=upstream, **options)
+    return JsonResponse(sandbox_behaviour_describe(upstream=upstream))

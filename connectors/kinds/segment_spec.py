@@ -1,0 +1,211 @@
+"""Segment Spec messages as they reach an inbound (CDP → partner) connector.
+
+The body is one message or ``{"batch": [...]}``; each message becomes one :class:`IncomingEvent`.
+
+``event_type``
+    ``track:<event>`` for track calls (the event name as sent, cut to 120 characters), otherwise the
+    message type: ``identify``, ``page``, ``screen``, ``group`` or ``alias``.
+``source_event_id``
+    the ``messageId`` ("" when absent: the pipeline then uses a hash of the message).
+``identity``
+    ``userId``, else the email found by :func:`segment_email`, else ``anonymousId``.
+``occurred_at``
+    ``timestamp``, else ``originalTimestamp`` (UTC assumed when the value has no offset).
+
+The event context (flat; every key is always present):
+
+=================  ==================================================================================
+``type``           message type
+``event``          track event name; page/screen ``name``; "" otherwise
+``name``           page/screen ``name`` ("" when absent)
+``user_id``        ``userId`` ("" when absent)
+``anonymous_id``   ``anonymousId`` ("" when absent)
+``message_id``     ``messageId`` ("" when absent)
+``email``          root ``email``, else ``properties.email``, else ``context.traits.email``, else
+                   ``traits.email`` ("" when none)
+``group_id``       group ``groupId`` ("" otherwise)
+``timestamp``      the occurred-at time as ISO-8601 UTC ("" when the message has none)
+``properties``     track/page/screen ``properties`` ({} otherwise)
+``traits``         identify/group ``traits`` ({} otherwise)
+``context_traits`` ``context.traits`` ({} when absent)
+``ip``             ``context.ip`` ("" when absent)
+``user_agent``     ``context.userAgent`` ("" when absent)
+``audiences``      Engage audience memberships carried by the message, key → true/false (see
+                   :func:`segment_audiences`)
+``raw``            the message itself
+=================  ==================================================================================
+"""
+
+import hashlib
+import json
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from connectors.kinds.base import FieldError, IncomingEvent, PayloadInvalid
+
+MESSAGE_TYPES = ("track", "identify", "page", "screen", "group", "alias")
+MAX_EVENT_TYPE_CHARS = 120
+_SNAKE_CASE = re.compile(r"^[a-z0-9]+(?:_[a-z0-9]+)*$")
+_AUDIENCE_CLASSES = ("audience", "journey_step")
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _object(value: Any) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def segment_timestamp(value: Any) -> datetime | None:
+    """An ISO-8601 string as an aware UTC datetime; None when absent or unreadable."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def segment_email(message: dict) -> str:
+    """The message's email: at its root, then in ``properties``, ``context.traits``, ``traits``."""
+    for holder in (
+        message,
+        _object(message.get("properties")),
+        _object(_object(message.get("context")).get("traits")),
+        _object(message.get("traits")),
+    ):
+        email = holder.get("email")
+        if isinstance(email, str) and email.strip():
+            return email.strip()
+    return ""
+
+
+def segment_audiences(message: dict) -> dict[str, bool]:
+    """Engage audience memberships the message carries (spec/segment-air.md §1.7).
+
+    An identify from an Engage audience sync carries ``traits.<audience_key>`` = true/false; when
+    ``context.personas`` names the computation, only that key is read; without it, every
+    snake_cased trait with a true/false value counts. A track ``Audience Entered``/``Audience
+    Exited`` carries ``properties.audience_key`` and ``properties.<key>``.
+    """
+    kind = message.get("type")
+    if kind == "identify":
+        traits = _object(message.get("traits"))
+        personas = _object(_object(message.get("context")).get("personas"))
+        key = _text(personas.get("computation_key"))
+        if personas.get("computation_class") in _AUDIENCE_CLASSES and key:
+            return {key: traits[key]} if isinstance(traits.get(key), bool) else {}
+        return {k: v for k, v in traits.items() if isinstance(v, bool) and _SNAKE_CASE.match(k)}
+    if kind == "track" and message.get("event") in ("Audience Entered", "Audience Exited"):
+        properties = _object(message.get("properties"))
+        key = _text(properties.get("audience_key"))
+        if key and isinstance(properties.get(key), bool):
+            return {key: properties[key]}
+    return {}
+
+
+def _message_errors(message: Any, prefix: str) -> list[FieldError]:
+    def at(name: str) -> str:
+        return f"{prefix}.{name}" if prefix else name
+
+    if not isinstance(message, dict):
+        return [FieldError(prefix, "Must be a Segment message (a JSON object).")]
+    errors = []
+    kind = message.get("type")
+    if kind not in MESSAGE_TYPES:
+        errors.append(FieldError(at("type"), f"Must be one of: {', '.join(MESSAGE_TYPES)}."))
+    if kind == "track" and not (isinstance(message.get("event"), str) and message["event"].strip()):
+        errors.append(FieldError(at("event"), "A track call needs an event name."))
+    if kind == "group" and not (isinstance(message.get("groupId"), str | int) and str(message["groupId"])):
+        errors.append(FieldError(at("groupId"), "A group call needs a groupId."))
+    if not _text(message.get("userId")) and not _text(message.get("anonymousId")):
+        errors.append(FieldError(at("userId"), "Either userId or anonymousId is required (non-empty text)."))
+    for name in ("messageId", "name"):
+        if message.get(name) is not None and not isinstance(message[name], str):
+            errors.append(FieldError(at(name), "Must be a string."))
+    for name in ("properties", "traits", "context"):
+        if message.get(name) is not None and not isinstance(message[name], dict):
+            errors.append(FieldError(at(name), "Must be a JSON object."))
+    for name in ("timestamp", "originalTimestamp"):
+        if message.get(name) is not None and segment_timestamp(message[name]) is None:
+            errors.append(FieldError(at(name), "Must be an ISO-8601 date-time, e.g. 2024-03-01T12:00:00Z."))
+    return errors
+
+
+def segment_messages_parse(payload: Any) -> list[dict]:
+    """The messages of a body (one message or a batch); PayloadInvalid names every bad field."""
+    if isinstance(payload, dict) and "batch" in payload:
+        batch = payload["batch"]
+        if not isinstance(batch, list) or not batch:
+            raise PayloadInvalid([FieldError("batch", "Must be a non-empty list of Segment messages.")])
+        messages, prefixes = batch, [f"batch[{index}]" for index in range(len(batch))]
+    else:
+        messages, prefixes = [payload], [""]
+    errors = [error for message, prefix in zip(messages, prefixes, strict=True) for error in
+              _message_errors(message, prefix)]
+    if errors:
+        raise PayloadInvalid(errors)
+    return messages
+
+
+def segment_event_type(message: dict) -> str:
+    if message["type"] == "track":
+        return f"track:{message['event']}"[:MAX_EVENT_TYPE_CHARS]
+    return message["type"]
+
+
+def segment_context(message: dict) -> dict[str, Any]:
+    kind = message["type"]
+    context = _object(message.get("context"))
+    occurred_at = segment_timestamp(message.get("timestamp")) or segment_timestamp(
+        message.get("originalTimestamp")
+    )
+    name = _text(message.get("name"))
+    return {
+        "type": kind,
+        "event": message["event"] if kind == "track" else name,
+        "name": name,
+        "user_id": _text(message.get("userId")),
+        "anonymous_id": _text(message.get("anonymousId")),
+        "message_id": _text(message.get("messageId")),
+        "email": segment_email(message),
+        "group_id": str(message["groupId"]) if kind == "group" else "",
+        "timestamp": occurred_at.isoformat().replace("+00:00", "Z") if occurred_at else "",
+        "properties": _object(message.get("properties")) if kind in ("track", "page", "screen") else {},
+        "traits": _object(message.get("traits")) if kind in ("identify", "group") else {},
+        "context_traits": _object(context.get("traits")),
+        "ip": _text(context.get("ip")),
+        "user_agent": _text(context.get("userAgent")),
+        "audiences": segment_audiences(message),
+        "raw": message,
+    }
+
+
+def segment_events_parse(payload: Any) -> list[IncomingEvent]:
+    events = []
+    for message in segment_messages_parse(payload):
+        context = segment_context(message)
+        events.append(
+            IncomingEvent(
+                event_type=segment_event_type(message),
+                source_event_id=context["message_id"],
+                identity=context["user_id"] or context["email"] or context["anonymous_id"],
+                occurred_at=segment_timestamp(context["timestamp"]),
+                context=context,
+                raw=message,
+            )
+        )
+    return events
+
+
+def segment_message_key(event: IncomingEvent) -> str:
+    """A stable key for one message: its messageId, else a hash of the message itself."""
+    if event.source_event_id:
+        return event.source_event_id
+    canonical = json.dumps(event.context.get("raw", event.raw), sort_keys=True, separators=(",", ":"))
+    return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()[:40]

@@ -15,7 +15,7 @@ class TriggerReferenceAdmin(admin.ModelAdmin):
     fieldsets = ((None, {"fields": ("connector", "reference", "description", "air_campaign_id", "active")}),)
 
 
-def _admin_link(url_name: str, obj) -> str:
+def admin_link(url_name: str, obj) -> str:
     """A link to the object's admin page, or its plain name while that page does not exist."""
     if obj is None:
         return "-"
@@ -41,7 +41,7 @@ class RewardLedgerEntryAdmin(admin.ModelAdmin):
     )
     list_filter = ("status", "connector")
     list_select_related = ("connector__client",)
-    search_fields = ("=identity", "=wallet_transaction_reference", "=wallet_transaction_id")
+    search_fields = ("identity__exact", "wallet_transaction_reference__exact", "wallet_transaction_id__exact")
     search_help_text = "An exact identity value, wallet transaction reference or wallet transaction id."
     show_full_result_count = False
     ordering = ("-requested_at",)
@@ -83,15 +83,15 @@ class RewardLedgerEntryAdmin(admin.ModelAdmin):
 
     @admin.display(description="request event")
     def request_event_link(self, entry):
-        return _admin_link("admin:events_event_change", entry.request_event)
+        return admin_link("admin:events_event_change", entry.request_event)
 
     @admin.display(description="delivery")
     def delivery_link(self, entry):
-        return _admin_link("admin:events_delivery_change", entry.delivery)
+        return admin_link("admin:events_delivery_change", entry.delivery)
 
     @admin.display(description="AIR notification")
     def follow_up_event_link(self, entry):
-        return _admin_link("admin:events_event_change", entry.follow_up_event)
+        return admin_link("admin:events_event_change", entry.follow_up_event)
 
     @admin.display(description="notified", boolean=True)
     def follow_up(self, entry):

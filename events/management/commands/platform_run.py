@@ -1,0 +1,82 @@
+"""Run the whole platform in one terminal: web server, one Celery worker and beat.
+
+Migrates, sets up the demo, starts the three processes, prints where to go, and stops all of
+them cleanly on Ctrl-C (or when any of them exits).
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = "Migrate, set up the demo, and run the web server, a Celery worker and beat until Ctrl-C."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--no-demo", action="store_true", help="Do not create or refresh the demo client.")
+        parser.add_argument("--web-workers", type=int, default=2)
+
+    def _processes(self, web_workers: int) -> dict[str, list[str]]:
+        bind = urlsplit(settings.PUBLIC_BASE_URL).netloc or "127.0.0.1:8000"
+        bin_dir = os.path.dirname(sys.executable)
+        return {
+            "web": [os.path.join(bin_dir, "gunicorn"), "config.wsgi", "--bind", bind,
+                    "--workers", str(web_workers), "--threads", "4", "--access-logfile", "-"],
+            "worker": [sys.executable, "-m", "celery", "-A", "config", "worker", "--loglevel", "INFO",
+                       "--concurrency", "2", "--hostname", "worker@%h"],
+            "beat": [sys.executable, "-m", "celery", "-A", "config", "beat", "--loglevel", "INFO",
+                     "--schedule", settings.CELERY_BEAT_SCHEDULE_FILENAME],
+        }
+
+    def handle(self, *args, no_demo, web_workers, **options):
+        call_command("migrate", interactive=False, verbosity=0)
+        call_command("collectstatic", interactive=False, verbosity=0)
+        self.stdout.write(self.style.SUCCESS("Database ready."))
+        children = {
+            name: subprocess.Popen(argv, start_new_session=True)  # own group: Ctrl-C is ours to relay
+            for name, argv in self._processes(web_workers).items()
+        }
+        stopping = False
+
+        def stop(*_):
+            nonlocal stopping
+            stopping = True
+
+        signal.signal(signal.SIGINT, stop)
+        signal.signal(signal.SIGTERM, stop)
+        try:
+            time.sleep(2)
+            if not no_demo:
+                call_command("demo_setup", stdout=self.stdout)
+            self.stdout.write(self.style.SUCCESS(
+                f"EE Connect is running at {settings.PUBLIC_BASE_URL}/admin/ — press Ctrl-C to stop."
+            ))
+            while not stopping:
+                exited = [name for name, child in children.items() if child.poll() is not None]
+                if exited:
+                    self.stderr.write(f"{', '.join(exited)} stopped; stopping the others.")
+                    break
+                time.sleep(0.5)
+        finally:
+            self._stop(children)
+
+    def _stop(self, children: dict[str, subprocess.Popen]) -> None:
+        for child in children.values():
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 15
+        for name, child in children.items():
+            try:
+                child.wait(timeout=max(deadline - time.monotonic(), 0.1))
+            except subprocess.TimeoutExpired:
+                self.stderr.write(f"{name} did not stop in time; killing it.")
+                child.kill()
+                child.wait()
+        self.stdout.write("Stopped.")

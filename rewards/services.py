@@ -13,9 +13,10 @@ from connectors.models import Connector
 from events.models import Delivery, Event
 from rewards.models import RewardLedgerEntry, TriggerReference
 
-# Context keys the AIR parser fills for a SERVICE.TRIGGER notification (the awarded points and coupons).
+# What the AIR notification parser says a SERVICE.TRIGGER awarded: points credited (or, failing that,
+# the behavioural action's {"points", …}) and e-coupon accounts created.
 FOLLOW_UP_POINTS_KEYS = ("points_earned", "awarded_points")
-FOLLOW_UP_COUPONS_KEYS = ("coupons_issued", "awarded_coupons")
+FOLLOW_UP_COUPONS_KEYS = ("coupons_awarded",)
 
 
 def trigger_references_check(*, connector: Connector, references: list[str]) -> list[str]:

@@ -241,7 +241,7 @@ def test_follow_up_link_links_the_notification_of_the_outbound_connector_of_the_
         context={
             "wallet_transaction_reference": "PurchaseTest31a",
             "points_earned": 400,
-            "coupons_issued": [{"account_id": "4103598394"}],
+            "coupons_awarded": [{"account_id": "4103598394"}],
         },
     )
 
@@ -265,7 +265,7 @@ def test_follow_up_link_finds_the_reference_in_the_transaction_and_keeps_known_a
         context={
             "transaction": {"reference": "ref-7"},
             "awarded_points": {"points": 400},
-            "awarded_coupons": [],
+            "coupons_awarded": [],
         },
     )
 
@@ -353,3 +353,27 @@ def test_follow_up_link_picks_the_latest_request_when_a_reference_was_sent_twice
     older.refresh_from_db()
     newer.refresh_from_db()
     assert (older.follow_up_event, newer.follow_up_event) == (None, notification)
+
+
+def test_follow_up_link_reads_a_service_trigger_context_as_the_air_parser_writes_it():
+    entry = RewardLedgerEntryFactory(wallet_transaction_reference="PurchaseTest31a")
+    coupon = {"account_id": "4103598395", "campaign_id": "100641682", "type": "ECOUPON", "value": None}
+    notification = NotificationEventFactory(
+        connector=entry.connector,
+        context={
+            "event_name": "SERVICE.TRIGGER",
+            "transaction": {"reference": "PurchaseTest31a", "type": "BEHAVIOURAL_ACTION_POINTS"},
+            "points_earned": 400,
+            "awarded_points": {"points": 400, "account_id": "4103598394", "campaign_id": "100641681"},
+            "coupons_awarded": [coupon],
+        },
+    )
+
+    reward_follow_up_link(event=notification)
+
+    entry.refresh_from_db()
+    assert (entry.follow_up_event, entry.points_awarded, entry.coupons_awarded) == (
+        notification,
+        400,
+        [coupon],
+    )

@@ -1,4 +1,6 @@
 import factory
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 
 from connectors.crypto import secrets_encrypt
 from connectors.models import Client, Connector
@@ -17,7 +19,7 @@ AIR_SETTINGS = {
 AIR_SECRETS = {"air_client_secret": "sandbox-air-secret", "segment_write_key": "sandbox-write-key"}
 
 
-class ClientFactory(factory.django_db.DjangoModelFactory):
+class ClientFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Client
         django_get_or_create = ("slug",)
@@ -26,7 +28,7 @@ class ClientFactory(factory.django_db.DjangoModelFactory):
     slug = factory.Sequence(lambda n: f"retailer-{n}")
 
 
-class ConnectorFactory(factory.django_db.DjangoModelFactory):
+class ConnectorFactory(factory.django.DjangoModelFactory):
     """An AIR ⇄ Segment connector pointed at the sandbox upstreams."""
 
     class Meta:
@@ -42,3 +44,19 @@ class ConnectorFactory(factory.django_db.DjangoModelFactory):
         secrets = factory.LazyFunction(lambda: dict(AIR_SECRETS))
 
     secrets_encrypted = factory.LazyAttribute(lambda o: secrets_encrypt(o.secrets))
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    """A staff user; ``group`` names one of the groups from connectors.groups."""
+
+    class Meta:
+        model = get_user_model()
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"staff{n}")
+    is_staff = True
+
+    @factory.post_generation
+    def group(self, create, name, **kwargs):
+        if create and name:
+            self.groups.add(Group.objects.get(name=name))

@@ -1,0 +1,298 @@
+"""Self-serve setup: clients, their connectors and webhook tokens.
+
+A connector is added in two steps: pick the kind, then fill the kind's own form. Saving goes
+through ``connectors.services``, which validate exactly as the management commands do. Users who
+may only view a connector (Support) see its URLs and non-secret settings, never the settings form
+and never anything about its secrets.
+"""
+
+import json
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.http import urlencode
+
+from connectors.forms import connector_form_class
+from connectors.kinds.base import FieldType, Kind
+from connectors.kinds.registry import kind_get, kinds
+from connectors.models import AuthToken, Client, Connector
+from connectors.services import (
+    client_create,
+    connector_create,
+    connector_policy_set,
+    connector_state_set,
+    connector_update,
+    connector_urls,
+)
+from connectors.tokens import token_issue, token_revoke
+
+TOKEN_FIELDS = ("prefix", "direction", "label", "created_at", "created_by", "last_used_at", "expires_at")
+
+
+class ConnectorInline(admin.TabularInline):
+    model = Connector
+    fields = ("name", "kind", "environment", "state", "public_id")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Client)
+class ClientAdmin(admin.ModelAdmin):
+    list_display = ("name", "slug", "active", "created_at")
+    list_filter = ("active",)
+    search_fields = ("name", "slug")
+    prepopulated_fields = {"slug": ("name",)}
+    readonly_fields = ("connector_add_link",)
+    inlines = (ConnectorInline,)
+
+    def get_fields(self, request, obj=None):
+        fields = ("name", "slug", "notes", "active")
+        return (*fields, "connector_add_link") if obj else fields
+
+    @admin.display(description="New connector")
+    def connector_add_link(self, obj):
+        url = f"{reverse('admin:connectors_connector_add')}?{urlencode({'client': obj.pk})}"
+        return format_html('<a class="addlink" href="{}">Add a connector for {}</a>', url, obj)
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        created = client_create(name=obj.name, slug=obj.slug, notes=obj.notes, user=request.user)
+        obj.pk = created.pk
+        obj.refresh_from_db()
+
+
+class AuthTokenInline(admin.TabularInline):
+    model = AuthToken
+    fields = (*TOKEN_FIELDS, "revoked_at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    verbose_name_plural = "webhook tokens (only their prefix is kept readable)"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+def _state_action(modeladmin, request, queryset, *, state: str, done: str):
+    changed = 0
+    connectors = list(queryset.select_related("client"))
+    for connector in connectors:
+        if connector.state != state:
+            connector_state_set(connector=connector, state=state, user=request.user)
+            modeladmin.log_change(request, connector, f"State set to {state}.")
+            changed += 1
+    modeladmin.message_user(
+        request, f"{changed} connector(s) {done}; {len(connectors) - changed} already {done}.", messages.SUCCESS
+    )
+
+
+@admin.register(Connector)
+class ConnectorAdmin(admin.ModelAdmin):
+    list_display = ("name", "client", "kind", "environment", "state", "public_id", "updated_at")
+    list_filter = ("state", "kind", "client")
+    search_fields = ("name", "client__name", "client__slug")
+    list_select_related = ("client",)
+    inlines = (AuthTokenInline,)
+    actions = ("connectors_pause", "connectors_disable", "connectors_enable")
+    change_form_template = "admin/connectors/connector/change_form.html"
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = ("kind", "webhook_urls", "settings_summary", "public_id", "created_at", "created_by")
+        fields = (*fields, "updated_at", "updated_by")
+        return (*fields, "client", "state") if obj else fields
+
+    def _kind(self, request, obj) -> Kind:
+        return kind_get(obj.kind if obj else request.GET["kind"])
+
+    def _may_edit(self, request, obj) -> bool:
+        return self.has_add_permission(request) if obj is None else self.has_change_permission(request, obj)
+
+    def get_fieldsets(self, request, obj=None):
+        kind = self._kind(request, obj)
+        fieldsets = [(None, {"fields": ("client", "kind", "name", "environment", *(("state",) if obj else ()))})]
+        if obj:
+            fieldsets.append(("Webhook URLs to give the client", {"fields": ("webhook_urls",)}))
+        if self._may_edit(request, obj):
+            fieldsets.append((f"{kind.label} settings", {"fields": [f.key for f in kind.setting_fields]}))
+            fieldsets.append(("Secrets", {
+                "fields": [f.key for f in kind.secret_fields],
+                "description": "Stored encrypted and never shown again. Leave blank to keep the stored value.",
+            }))
+        else:
+            fieldsets.append(("Settings", {"fields": ("settings_summary",)}))
+        fieldsets.append(("Delivery", {"fields": ("max_attempts", "rate_limit_per_second")}))
+        if obj:
+            history = ("public_id", "created_at", "created_by", "updated_at", "updated_by")
+            fieldsets.append(("History", {"fields": history, "classes": ("collapse",)}))
+        return fieldsets
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        kwargs["form"] = connector_form_class(
+            self._kind(request, obj).key,
+            secret_status_visible=request.user.has_perm("connectors.view_connector_secrets"),
+        )
+        return super().get_form(request, obj, change, **kwargs)
+
+    def add_view(self, request, form_url="", extra_context=None):
+        if request.GET.get("kind") in kinds():
+            return super().add_view(request, form_url, extra_context)
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        choices = []
+        for kind in kinds().values():
+            query = request.GET.copy()
+            query["kind"] = kind.key
+            choices.append((kind, f"?{query.urlencode()}"))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": "Add connector: choose its kind",
+            "choices": choices,
+        }
+        return TemplateResponse(request, "admin/connectors/connector/kind_pick.html", context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        can_issue = request.user.has_perm("connectors.add_authtoken")
+        extra_context = {**(extra_context or {}), "can_issue_tokens": can_issue}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        if not change:
+            created = connector_create(
+                client=data["client"],
+                kind=obj.kind,
+                name=data["name"],
+                environment=data.get("environment", ""),
+                settings=form.settings_values,
+                secrets=form.secret_values,
+                user=request.user,
+                max_attempts=data.get("max_attempts"),
+                rate_limit_per_second=data.get("rate_limit_per_second"),
+            )
+            obj.pk = created.pk
+            obj.refresh_from_db()
+            return
+        connector_update(
+            connector=obj,
+            name=data["name"],
+            environment=data.get("environment", ""),
+            settings=form.settings_values,
+            secrets=form.secret_values,
+            user=request.user,
+        )
+        if {"max_attempts", "rate_limit_per_second"} & set(form.changed_data):
+            connector_policy_set(
+                connector=obj,
+                max_attempts=data.get("max_attempts"),
+                rate_limit_per_second=data.get("rate_limit_per_second"),
+                user=request.user,
+            )
+
+    @admin.display(description="URLs")
+    def webhook_urls(self, obj):
+        rows = (
+            (label, url, url)
+            for label, url in (
+                ("Inbound (the CDP sends here)", connector_urls(obj)["in"]),
+                ("Outbound (the loyalty engine sends here)", connector_urls(obj)["out"]),
+            )
+        )
+        return format_html_join(
+            "",
+            '<div><strong>{}</strong><br><input type="text" readonly size="80" value="{}"> '
+            '<button type="button" class="button" onclick="navigator.clipboard.writeText(\'{}\')">Copy</button>'
+            "</div>",
+            rows,
+        )
+
+    @admin.display(description="Settings")
+    def settings_summary(self, obj):
+        rows = []
+        for field in kind_get(obj.kind).setting_fields:
+            value = obj.settings.get(field.key, field.default)
+            shown = json.dumps(value) if field.type is FieldType.MAPPING else ("" if value is None else value)
+            rows.append((field.label, shown))
+        return format_html("<table>{}</table>", format_html_join("", "<tr><th>{}</th><td>{}</td></tr>", rows))
+
+    @admin.action(description="Pause selected connectors (accept events, hold deliveries)", permissions=["change"])
+    def connectors_pause(self, request, queryset):
+        _state_action(self, request, queryset, state=Connector.State.PAUSED, done="paused")
+
+    @admin.action(description="Disable selected connectors (refuse events)", permissions=["change"])
+    def connectors_disable(self, request, queryset):
+        _state_action(self, request, queryset, state=Connector.State.DISABLED, done="disabled")
+
+    @admin.action(description="Enable selected connectors", permissions=["change"])
+    def connectors_enable(self, request, queryset):
+        _state_action(self, request, queryset, state=Connector.State.ACTIVE, done="enabled")
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.token_issue_view)
+        return [
+            path("<path:object_id>/issue-token/<str:direction>/", view, name="connectors_connector_issue_token"),
+            *super().get_urls(),
+        ]
+
+    def token_issue_view(self, request, object_id, direction):
+        connector = self.get_object(request, object_id)
+        if connector is None or direction not in AuthToken.Direction.values:
+            raise Http404("No such connector or direction.")
+        if not request.user.has_perm("connectors.add_authtoken"):
+            raise PermissionDenied
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "original": connector,
+            "direction": AuthToken.Direction(direction),
+            "title": f"Issue {AuthToken.Direction(direction).label.split(' ')[0].lower()} token",
+        }
+        if request.method != "POST":
+            return TemplateResponse(request, "admin/connectors/connector/token_issue.html", context)
+        label = request.POST.get("label", "").strip()[: AuthToken._meta.get_field("label").max_length]
+        issued = token_issue(connector=connector, direction=direction, label=label, user=request.user)
+        self.log_change(request, connector, f"Issued {direction} token {issued.token.prefix}…")
+        response = TemplateResponse(
+            request, "admin/connectors/connector/token_issued.html", {**context, "issued": issued}
+        )
+        response["Cache-Control"] = "no-store"
+        return response
+
+
+@admin.register(AuthToken)
+class AuthTokenAdmin(admin.ModelAdmin):
+    list_display = (*TOKEN_FIELDS[:4], "connector", "last_used_at", "expires_at", "revoked_at")
+    list_filter = ("direction", ("revoked_at", admin.EmptyFieldListFilter))
+    search_fields = ("prefix", "label", "connector__name", "connector__client__name")
+    list_select_related = ("connector__client",)
+    fields = ("connector", *TOKEN_FIELDS, "revoked_at")
+    readonly_fields = ("connector", *(f for f in TOKEN_FIELDS if f not in ("label", "expires_at")), "revoked_at")
+    actions = ("tokens_revoke",)
+
+    def has_add_permission(self, request):
+        return False  # issued from the connector's page, where the token is shown once
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # revoked instead, so the history of who could call in stays
+
+    @admin.action(description="Revoke selected tokens", permissions=["change"])
+    def tokens_revoke(self, request, queryset):
+        revoked = [t for t in queryset if t.revoked_at is None]
+        for token in revoked:
+            token_revoke(prefix_or_id=str(token.pk))
+            self.log_change(request, token, "Revoked.")
+        self.message_user(request, f"{len(revoked)} token(s) revoked.", messages.SUCCESS)

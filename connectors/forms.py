@@ -1,0 +1,101 @@
+"""The admin form of a connector, built from its kind's settings schema.
+
+Each setting becomes a form field of its own (label, help text, choices, checkbox, password input),
+named by the setting's key. The form checks its input with ``settings_validate``, the same rules the
+services apply, and hands the raw values to them: a blank secret keeps the stored one.
+"""
+
+from functools import cache
+from typing import Any
+
+from django import forms
+from django.conf import settings as django_settings
+from django.core.exceptions import ImproperlyConfigured
+
+from connectors.crypto import secrets_decrypt
+from connectors.kinds.base import FieldType, Kind, SettingField
+from connectors.kinds.registry import kind_get
+from connectors.kinds.validation import SettingsInvalid, settings_validate
+from connectors.models import Connector
+
+MODEL_FIELDS = ("client", "name", "environment", "max_attempts", "rate_limit_per_second")
+
+
+def _form_field(field: SettingField) -> forms.Field:
+    required = field.required and field.default is None
+    common: dict[str, Any] = {"label": field.label, "help_text": field.help_text, "required": required}
+    if field.type is FieldType.SECRET:
+        widget = forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"})
+        return forms.CharField(**{**common, "required": False}, widget=widget, strip=True)
+    if field.type is FieldType.BOOLEAN:
+        return forms.BooleanField(**{**common, "required": False})
+    if field.type is FieldType.CHOICE:
+        choices = list(field.choices) if required else [("", "---------"), *field.choices]
+        return forms.ChoiceField(**common, choices=choices)
+    if field.type is FieldType.INTEGER:
+        return forms.IntegerField(**common)
+    if field.type is FieldType.MAPPING:
+        return forms.JSONField(**common, widget=forms.Textarea(attrs={"rows": 4, "cols": 60}))
+    if field.type is FieldType.URL:
+        return forms.CharField(**common, widget=forms.URLInput(attrs={"size": 60}))
+    if field.type is FieldType.CURRENCY:
+        return forms.CharField(**common, max_length=3, widget=forms.TextInput(attrs={"size": 4}))
+    return forms.CharField(**common)
+
+
+class ConnectorForm(forms.ModelForm):
+    """Base of the per-kind forms made by ``connector_form_class``."""
+
+    kind: Kind
+    secret_status_visible: bool = False
+
+    class Meta:
+        model = Connector
+        fields = MODEL_FIELDS
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.kind = self.kind.key
+        self.stored_secrets = secrets_decrypt(self.instance.secrets_encrypted) if self.instance.pk else {}
+        for field in self.kind.setting_fields:
+            if field.key in self.fields and field.key not in self.initial:
+                self.initial[field.key] = self.instance.settings.get(field.key, field.default)
+        for field in self.kind.secret_fields:
+            if field.key in self.fields and self.secret_status_visible:
+                status = "Set; leave blank to keep it." if self.stored_secrets.get(field.key) else "Not set."
+                self.fields[field.key].help_text = f"{status} {field.help_text}".strip()
+        self.settings_values: dict[str, Any] = {}
+        self.secret_values: dict[str, str] = {}
+
+    def clean(self):
+        cleaned = super().clean()
+        present = [f for f in self.kind.fields if f.key in self.fields and f.key not in self.errors]
+        settings = {f.key: cleaned.get(f.key) for f in present if not f.is_secret}
+        secrets = {f.key: cleaned.get(f.key) or "" for f in present if f.is_secret}
+        try:
+            settings_validate(
+                self.kind,
+                settings=settings,
+                secrets=secrets,
+                existing_secrets=self.stored_secrets,
+                sandbox_enabled=django_settings.SANDBOX_ENABLED,
+            )
+        except SettingsInvalid as exc:
+            for key, message in exc.errors.items():
+                if key not in self.errors:
+                    self.add_error(key if key in self.fields else None, message)
+        self.settings_values = settings
+        self.secret_values = {key: value for key, value in secrets.items() if value}
+        return cleaned
+
+
+@cache
+def connector_form_class(kind_key: str, *, secret_status_visible: bool) -> type[ConnectorForm]:
+    kind = kind_get(kind_key)
+    clashes = {f.key for f in kind.fields} & set(MODEL_FIELDS)
+    if clashes:
+        raise ImproperlyConfigured(f"Settings of {kind.key} clash with connector fields: {sorted(clashes)}")
+    attrs: dict[str, Any] = {f.key: _form_field(f) for f in kind.fields}
+    attrs["kind"] = kind
+    attrs["secret_status_visible"] = secret_status_visible
+    return type(f"{kind.key.title().replace('_', '')}ConnectorForm", (ConnectorForm,), attrs)

@@ -7,7 +7,7 @@ Rule form (JSON-serialisable)::
 
     {"name": "Purchase",                       # shown to staff; non-empty
      "event_type": "POSCONNECT.WALLET.SETTLE", # exact, or a glob such as "TIER.MEMBERSHIP.*"
-     "condition": null,                        # optional JMESPath on the context; the rule applies when truthy
+     "condition": null,                        # optional JMESPath on the context: applies when truthy
      "enabled": true,                          # optional, default true
      "order": 100,                             # optional, default 0; rules apply in ascending order
      "messages": [                             # one or more message templates

@@ -30,14 +30,18 @@ def _search(expression: str, context: dict, *, rule: str, field: str) -> Any:
     try:
         return expression_compile(expression).search(context)
     except JMESPathError as error:
-        raise MappingError(rule=rule, field=field, message=f"invalid expression {expression!r}: {error}") from None
+        raise MappingError(
+            rule=rule, field=field, message=f"invalid expression {expression!r}: {error}"
+        ) from None
 
 
 def _template_render(template: str, context: dict, *, rule: str, field: str) -> str:
     try:
         parts = template_compile(template)
     except JMESPathError as error:
-        raise MappingError(rule=rule, field=field, message=f"invalid template {template!r}: {error}") from None
+        raise MappingError(
+            rule=rule, field=field, message=f"invalid template {template!r}: {error}"
+        ) from None
     rendered = []
     for text, expression in parts:
         if expression is None:
@@ -105,7 +109,9 @@ def _user_id(value: Any) -> str | None:
 def _message_render(template: dict, context: dict, *, rule: str, field: str) -> dict:
     message_type = template.get("type")
     if message_type not in MESSAGE_TYPES:
-        raise MappingError(rule=rule, field=f"{field}.type", message=f"must be one of {', '.join(MESSAGE_TYPES)}")
+        raise MappingError(
+            rule=rule, field=f"{field}.type", message=f"must be one of {', '.join(MESSAGE_TYPES)}"
+        )
     user_id = _user_id(value_render(template.get("user_id"), context, rule=rule, field=f"{field}.user_id"))
     message: dict[str, Any] = {"type": message_type}
     if message_type == "track":
@@ -122,13 +128,17 @@ def _message_render(template: dict, context: dict, *, rule: str, field: str) -> 
         if message_type == "group":
             group_id = value_render(template.get("group_id"), context, rule=rule, field=f"{field}.group_id")
             if group_id is None or group_id == "":
-                raise MappingError(rule=rule, field=f"{field}.group_id", message="the group call has no group id")
+                raise MappingError(
+                    rule=rule, field=f"{field}.group_id", message="the group call has no group id"
+                )
             message["groupId"] = group_id if isinstance(group_id, str) else _text(group_id)
         message["traits"] = _section_render(
             template.get("traits"), context, rule=rule, field=f"{field}.traits", drop_none=True
         )
     if template.get("context") is not None:
-        message["context"] = _context_render(template["context"], context, rule=rule, field=f"{field}.context")
+        message["context"] = _context_render(
+            template["context"], context, rule=rule, field=f"{field}.context"
+        )
     return message
 
 
@@ -172,7 +182,9 @@ def _applies(rule: dict, *, event_type: str, context: dict) -> bool:
     if condition is None or condition == "":
         return True
     if not isinstance(condition, str):
-        raise MappingError(rule=str(rule.get("name", "")), field="condition", message="must be a JMESPath expression")
+        raise MappingError(
+            rule=str(rule.get("name", "")), field="condition", message="must be a JMESPath expression"
+        )
     return is_truthy(_search(condition, context, rule=str(rule.get("name", "")), field="condition"))
 
 

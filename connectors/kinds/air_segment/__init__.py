@@ -1,19 +1,73 @@
-"""Eagle Eye AIR ⇄ Segment (being built: parse/build/prepare land with the kind's own issue)."""
+"""Eagle Eye AIR ⇄ Segment.
 
+- ``out`` (AIR → Segment): an AIR event notification (``parser``) becomes a documented event
+  context; the mapping rules (``default_rules.json``: the Segment data model EE documents) turn it
+  into Segment track/identify calls, which ``outbound`` completes and packs for ``/v1/batch``.
+- ``in`` (Segment → AIR): the Eagle Eye destination's ``services/trigger`` body (``inbound``)
+  becomes one ``POST {wallet}/services/trigger`` call, signed with AIR's hash (``client``).
+"""
+
+import json
+from pathlib import Path
+from typing import Any
+
+from connectors.kinds.air_segment.client import request_prepare, response_interpret
 from connectors.kinds.air_segment.fields import FIELDS
-from connectors.kinds.base import FieldError, Kind, PayloadInvalid
+from connectors.kinds.air_segment.inbound import trigger_build, trigger_parse
+from connectors.kinds.air_segment.outbound import notification_build
+from connectors.kinds.air_segment.parser import notification_parse
+from connectors.kinds.base import ConnectorConfig, Direction, IncomingEvent, Kind, Translation
+
+_HERE = Path(__file__).parent
 
 
-def _not_yet(*args, **kwargs):
-    raise PayloadInvalid([FieldError("", "This connector kind does not accept events yet")])
+def _sample_name(stem: str) -> str:
+    """``POSCONNECT.WALLET.FULFIL_initial`` → ``POSCONNECT.WALLET.FULFIL (initial)``."""
+    name, _, variant = stem.partition("_")
+    return f"{name} ({variant})" if variant else name
+
+
+def _samples() -> dict[Direction, dict[str, Any]]:
+    out = {
+        _sample_name(path.stem): json.loads(path.read_text())
+        for path in sorted((_HERE / "samples" / "out").glob("*.json"))
+    }
+    return {
+        Direction.OUT: out,
+        Direction.IN: {
+            "services/trigger": json.loads((_HERE / "samples" / "in" / "services_trigger.json").read_text())
+        },
+    }
+
+
+def parse(direction: Direction, payload: Any, config: ConnectorConfig) -> list[IncomingEvent]:
+    if direction is Direction.IN:
+        return [trigger_parse(payload)]
+    return [notification_parse(payload, config)]
+
+
+def build(
+    direction: Direction, event: IncomingEvent, messages: list[dict], config: ConnectorConfig
+) -> Translation:
+    if direction is Direction.IN:
+        return trigger_build(event, config)
+    return notification_build(event, messages, config)
 
 
 KIND = Kind(
     key="air_segment",
     label="Eagle Eye AIR ⇄ Segment",
-    description="",
+    description=(
+        "AIR event notifications (wallet created, purchases, fulfilments, refunds, points spent, tiers, "
+        "subscriptions, rewards) become Segment track and identify calls named as in Eagle Eye's Segment "
+        "data model, with the customer's AIR identity of the chosen type as userId. Segment's Eagle Eye "
+        "destination triggers AIR behavioural actions (rewards) through services/trigger."
+    ),
     fields=FIELDS,
-    parse=_not_yet,
-    build=_not_yet,
-    prepare=_not_yet,
+    parse=parse,
+    build=build,
+    prepare=request_prepare,
+    interpret=response_interpret,
+    default_rules={Direction.OUT: json.loads((_HERE / "default_rules.json").read_text())},
+    samples=_samples(),
 )

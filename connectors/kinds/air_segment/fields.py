@@ -8,7 +8,8 @@ FIELDS = (
         "air_wallet_url",
         "AIR wallet domain URL",
         FieldType.URL,
-        help_text="For example https://wallet.sandbox.uk.eagleeye.com; rewards go to {this}/services/trigger.",
+        help_text="For example https://wallet.sandbox.uk.eagleeye.com; "
+        "rewards go to {this}/services/trigger.",
     ),
     *SEGMENT_FIELDS,
     SettingField(
@@ -21,7 +22,8 @@ FIELDS = (
         "identity_type",
         "Identity type",
         default="CUSTOMER_ID",
-        help_text="The AIR identity type whose value becomes the Segment userId, such as CUSTOMER_ID, CARD or MOBILE.",
+        help_text="The AIR identity type whose value becomes the Segment userId, "
+        "such as CUSTOMER_ID, CARD or MOBILE.",
     ),
     SettingField(
         "amounts_in_minor_units",
@@ -36,7 +38,8 @@ FIELDS = (
         "Also send an identify per event",
         FieldType.BOOLEAN,
         default=True,
-        help_text="Segment profiles are updated by identify calls; send one with the loyalty traits per event.",
+        help_text="Segment profiles are updated by identify calls; "
+        "send one with the loyalty traits per event.",
     ),
     SettingField(
         "refuse_unknown_triggers",

@@ -2,7 +2,7 @@
 
 Retryable: network errors, timeouts, 408, 425, 429 (``Retry-After`` honoured within a clamp), and
 5xx except 501 and 505. Everything else is terminal. Backoff is exponential with ±20 % jitter;
-the default schedule spreads about 24 hours over 12 attempts.
+the default schedule spreads 12 attempts over about 24 hours.
 """
 
 import random
@@ -11,8 +11,8 @@ from email.utils import parsedate_to_datetime
 
 RETRYABLE_4XX = frozenset({408, 425, 429})
 TERMINAL_5XX = frozenset({501, 505})
-# Seconds to wait after attempt n (1-based): 30 s, 1 min, 2, 4, 8, 16, 32 min, ~1 h, 2 h, 4 h, 8 h…
-BASE_DELAY_SECONDS = 30
+# Seconds to wait after attempt n (1-based): 1, 2, 4, 8, 16, 32 min, ~1, 2, 4, 8, 8 h: 12 attempts in ~24 h.
+BASE_DELAY_SECONDS = 60
 MAX_DELAY_SECONDS = 8 * 3600
 JITTER = 0.2
 # A timeout or a 429 means the destination is overloaded: never come back sooner than this.
@@ -44,8 +44,14 @@ def status_reason(status: int) -> str:
     return f"The destination rejected the request ({status})"
 
 
-def backoff_seconds(attempt: int, *, rng: random.Random | None = None) -> float:
-    delay = min(BASE_DELAY_SECONDS * 2 ** max(attempt - 1, 0), MAX_DELAY_SECONDS)
+def backoff_seconds(
+    attempt: int,
+    *,
+    base: float = BASE_DELAY_SECONDS,
+    cap: float = MAX_DELAY_SECONDS,
+    rng: random.Random | None = None,
+) -> float:
+    delay = min(base * 2 ** max(attempt - 1, 0), cap)
     jitter = (rng or random).uniform(1 - JITTER, 1 + JITTER)
     return delay * jitter
 
@@ -66,11 +72,18 @@ def retry_after_seconds(value: str | None, *, now: datetime, clamp: int) -> floa
 
 
 def next_attempt_delay(
-    *, attempt: int, retry_after: float | None, overloaded: bool, rng: random.Random | None = None
+    *,
+    attempt: int,
+    retry_after: float | None,
+    overloaded: bool,
+    base: float = BASE_DELAY_SECONDS,
+    cap: float = MAX_DELAY_SECONDS,
+    overload_min: float = OVERLOAD_MIN_SECONDS,
+    rng: random.Random | None = None,
 ) -> timedelta:
-    seconds = backoff_seconds(attempt, rng=rng)
+    seconds = backoff_seconds(attempt, base=base, cap=cap, rng=rng)
     if overloaded:
-        seconds = max(seconds, OVERLOAD_MIN_SECONDS)
+        seconds = max(seconds, overload_min)
     if retry_after is not None:
         seconds = retry_after
     return timedelta(seconds=seconds)

@@ -145,6 +145,9 @@ def _next_state(*, delivery: Delivery, response: Response, outcome: Outcome, now
             attempt=delivery.attempts,
             retry_after=retry_after,
             overloaded=response.timed_out or response.status == 429,
+            base=settings.DELIVERY_BACKOFF_BASE_SECONDS,
+            cap=settings.DELIVERY_BACKOFF_MAX_SECONDS,
+            overload_min=min(policy.OVERLOAD_MIN_SECONDS, settings.DELIVERY_BACKOFF_MAX_SECONDS),
         )
         return {"status": Delivery.Status.RETRYING, "next_attempt_at": now + delay, "last_error": outcome.reason}
     reason = outcome.reason

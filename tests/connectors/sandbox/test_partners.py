@@ -1,0 +1,217 @@
+import json
+
+import pytest
+
+from connectors.sandbox.models import SandboxRecord, SandboxRequest
+
+VOUCHERIFY_AUTH = {"X-App-Id": "sandbox-app-id", "X-App-Token": "sandbox-app-token"}
+PERKVILLE_AUTH = {"Authorization": "Bearer sandbox-perkville-token"}
+PERKVILLE_URL = "/sandbox/perkville/v2/transactions/"
+
+
+def _post(client, url: str, payload, headers):
+    body = payload if isinstance(payload, bytes) else json.dumps(payload)
+    return client.post(url, data=body, content_type="application/json", headers=headers)
+
+
+@pytest.mark.django_db
+def test_voucherify_customer_upsert_creates_then_updates_one_customer(client):
+    created = _post(
+        client, "/sandbox/voucherify/v1/customers", {"source_id": "u-1", "name": "Ann"}, VOUCHERIFY_AUTH
+    )
+
+    updated = _post(
+        client,
+        "/sandbox/voucherify/v1/customers",
+        {"source_id": "u-1", "email": "ann@example.com"},
+        VOUCHERIFY_AUTH,
+    )
+
+    assert created.status_code == 200
+    assert updated.status_code == 200
+    customer = updated.json()
+    assert customer["id"] == created.json()["id"]
+    assert customer["id"].startswith("cust_")
+    assert (customer["source_id"], customer["name"], customer["email"]) == ("u-1", "Ann", "ann@example.com")
+    assert customer["object"] == "customer"
+    assert SandboxRecord.objects.filter(upstream="voucherify").count() == 1
+
+
+@pytest.mark.django_db
+def test_voucherify_event_creates_an_unknown_customer(client):
+    payload = {"event": "Order Completed", "customer": {"source_id": "u-2"}, "metadata": {"total": 12}}
+
+    response = _post(client, "/sandbox/voucherify/v1/events", payload, VOUCHERIFY_AUTH)
+
+    assert response.status_code == 200
+    event = response.json()
+    assert (event["object"], event["type"], event["metadata"]) == ("event", "Order Completed", {"total": 12})
+    assert event["customer"]["source_id"] == "u-2"
+    assert event["customer"]["id"].startswith("cust_")
+    assert SandboxRecord.objects.get(upstream="voucherify").data["source_id"] == "u-2"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "headers",
+    [{}, {"X-App-Id": "sandbox-app-id"}, {"X-App-Id": "sandbox-app-id", "X-App-Token": "wrong"}],
+)
+def test_voucherify_refuses_missing_or_wrong_keys(client, headers):
+    response = _post(client, "/sandbox/voucherify/v1/customers", {"source_id": "u-1"}, headers)
+
+    assert response.status_code == 401
+    assert response.json() == {
+        "code": 401,
+        "key": "unauthorized",
+        "message": "Unauthorized",
+        "details": "Invalid X-App-Id or X-App-Token.",
+    }
+    assert SandboxRecord.objects.count() == 0
+    assert SandboxRequest.objects.get().status == 401
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("url", "payload", "details"),
+    [
+        ("/sandbox/voucherify/v1/customers", b"{", "The body is not valid JSON."),
+        ("/sandbox/voucherify/v1/customers", b"[]", "The body must be a JSON object."),
+        ("/sandbox/voucherify/v1/events", {"customer": {"source_id": "u-1"}}, "event is required."),
+        ("/sandbox/voucherify/v1/events", {"event": "E", "customer": {}}, "customer.source_id is required."),
+        ("/sandbox/voucherify/v1/events", {"event": "E"}, "customer.source_id is required."),
+    ],
+)
+def test_voucherify_refuses_unusable_bodies(client, url, payload, details):
+    response = _post(client, url, payload, VOUCHERIFY_AUTH)
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "code": 400,
+        "key": "invalid_payload",
+        "message": "Invalid payload",
+        "details": details,
+    }
+    assert SandboxRecord.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_everflow_postback_records_a_conversion(client):
+    response = client.get(
+        "/sandbox/everflow/?nid=1&transaction_id=tid-1&event_id=3&amount=12.50&order_id=o-1"
+    )
+
+    assert response.status_code == 200
+    assert response.json()["result"] == "success"
+    assert len(response.json()["conversion_id"]) == 12
+    recorded = SandboxRequest.objects.get()
+    assert recorded.query == {
+        "nid": "1",
+        "transaction_id": "tid-1",
+        "event_id": "3",
+        "amount": "12.50",
+        "order_id": "o-1",
+    }
+    assert recorded.body is None
+
+
+@pytest.mark.django_db
+def test_everflow_postback_without_trailing_slash_is_served(client):
+    response = client.get("/sandbox/everflow?nid=1&transaction_id=tid-1")
+
+    assert response.status_code == 200
+
+
+@pytest.mark.django_db
+def test_everflow_repeated_conversion_is_a_duplicate(client):
+    first = client.get("/sandbox/everflow/?nid=1&transaction_id=tid-1&event_id=3")
+    other_event = client.get("/sandbox/everflow/?nid=1&transaction_id=tid-1&event_id=4")
+
+    again = client.get("/sandbox/everflow/?nid=1&transaction_id=tid-1&event_id=3")
+
+    assert other_event.json()["result"] == "success"
+    assert again.status_code == 200
+    assert again.json() == {
+        "code": 8,
+        "error": "Duplicate conversion",
+        "conversion_id": first.json()["conversion_id"],
+    }
+    assert SandboxRecord.objects.filter(upstream="everflow").count() == 2
+
+
+@pytest.mark.django_db
+def test_everflow_without_transaction_id_is_a_rejected_conversion(client):
+    response = client.get("/sandbox/everflow/?nid=1&event_id=3")
+
+    assert response.status_code == 204
+    assert response.content == b""
+    assert SandboxRecord.objects.count() == 0
+    assert SandboxRequest.objects.get().status == 204
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("query", ["transaction_id=tid-1", "nid=2&transaction_id=tid-1"])
+def test_everflow_refuses_a_missing_or_wrong_network_id(client, query):
+    response = client.get(f"/sandbox/everflow/?{query}")
+
+    assert response.status_code == 400
+    assert response.json() == {"code": 11, "error": "Invalid network ID"}
+    assert SandboxRecord.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_perkville_transaction_is_recorded_with_an_id(client):
+    payload = {"trans_source_id": "order-1", "perk": 123, "email": "ann@example.com", "quantity": 2}
+
+    response = _post(client, PERKVILLE_URL, payload, PERKVILLE_AUTH)
+
+    assert response.status_code == 201
+    transaction = response.json()
+    assert isinstance(transaction["id"], int)
+    assert {key: transaction[key] for key in payload} == payload
+    assert SandboxRequest.objects.get().headers["Authorization"] == "Bearer sandbox-perkville-token"
+
+
+@pytest.mark.django_db
+def test_perkville_repeated_source_id_answers_the_first_transaction(client):
+    first = _post(client, PERKVILLE_URL, {"trans_source_id": "order-1", "quantity": 2}, PERKVILLE_AUTH)
+
+    again = _post(client, PERKVILLE_URL, {"trans_source_id": "order-1", "quantity": 5}, PERKVILLE_AUTH)
+
+    assert again.status_code == 200
+    assert again.json() == first.json()
+    assert SandboxRecord.objects.filter(upstream="perkville").count() == 1
+
+
+@pytest.mark.django_db
+def test_perkville_without_source_id_records_each_transaction(client):
+    _post(client, PERKVILLE_URL, {"quantity": 1}, PERKVILLE_AUTH)
+
+    response = _post(client, "/sandbox/perkville/v2/transactions", {"quantity": 1}, PERKVILLE_AUTH)
+
+    assert response.status_code == 201
+    assert SandboxRecord.objects.filter(upstream="perkville").count() == 2
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "headers", [{}, {"Authorization": "Bearer wrong"}, {"Authorization": "sandbox-perkville-token"}]
+)
+def test_perkville_refuses_a_missing_or_wrong_token(client, headers):
+    response = _post(client, PERKVILLE_URL, {"trans_source_id": "order-1"}, headers)
+
+    assert response.status_code == 401
+    assert response.json() == {"detail": "Invalid or missing bearer token."}
+    assert SandboxRecord.objects.count() == 0
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("payload", "detail"),
+    [(b"not json", "The body is not valid JSON."), (b'"text"', "The body must be a JSON object.")],
+)
+def test_perkville_refuses_unusable_bodies(client, payload, detail):
+    response = _post(client, PERKVILLE_URL, payload, PERKVILLE_AUTH)
+
+    assert response.status_code == 400
+    assert response.json() == {"detail": detail}
+    assert SandboxRecord.objects.count() == 0

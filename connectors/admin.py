@@ -11,6 +11,7 @@ import json
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
@@ -30,6 +31,8 @@ from connectors.services import (
 )
 from connectors.tokens import token_issue, token_revoke
 
+SECRETS_NOTE = "Stored encrypted and never shown again. Leave blank to keep the stored value."
+TOKEN_ISSUE_URL_NAME = "connectors_connector_issue_token"  # noqa: S105 - a URL name
 TOKEN_FIELDS = ("prefix", "direction", "label", "created_at", "created_by", "last_used_at", "expires_at")
 
 
@@ -95,9 +98,9 @@ def _state_action(modeladmin, request, queryset, *, state: str, done: str):
             connector_state_set(connector=connector, state=state, user=request.user)
             modeladmin.log_change(request, connector, f"State set to {state}.")
             changed += 1
-    modeladmin.message_user(
-        request, f"{changed} connector(s) {done}; {len(connectors) - changed} already {done}.", messages.SUCCESS
-    )
+    unchanged = len(connectors) - changed
+    message = f"{changed} connector(s) {done}; {unchanged} already {done}."
+    modeladmin.message_user(request, message, messages.SUCCESS)
 
 
 @admin.register(Connector)
@@ -123,15 +126,15 @@ class ConnectorAdmin(admin.ModelAdmin):
 
     def get_fieldsets(self, request, obj=None):
         kind = self._kind(request, obj)
-        fieldsets = [(None, {"fields": ("client", "kind", "name", "environment", *(("state",) if obj else ()))})]
+        identity = ("client", "kind", "name", "environment", *(("state",) if obj else ()))
+        fieldsets = [(None, {"fields": identity})]
         if obj:
             fieldsets.append(("Webhook URLs to give the client", {"fields": ("webhook_urls",)}))
         if self._may_edit(request, obj):
             fieldsets.append((f"{kind.label} settings", {"fields": [f.key for f in kind.setting_fields]}))
-            fieldsets.append(("Secrets", {
-                "fields": [f.key for f in kind.secret_fields],
-                "description": "Stored encrypted and never shown again. Leave blank to keep the stored value.",
-            }))
+            if kind.secret_fields:
+                secrets = {"fields": [f.key for f in kind.secret_fields], "description": SECRETS_NOTE}
+                fieldsets.append(("Secrets", secrets))
         else:
             fieldsets.append(("Settings", {"fields": ("settings_summary",)}))
         fieldsets.append(("Delivery", {"fields": ("max_attempts", "rate_limit_per_second")}))
@@ -205,20 +208,7 @@ class ConnectorAdmin(admin.ModelAdmin):
 
     @admin.display(description="URLs")
     def webhook_urls(self, obj):
-        rows = (
-            (label, url, url)
-            for label, url in (
-                ("Inbound (the CDP sends here)", connector_urls(obj)["in"]),
-                ("Outbound (the loyalty engine sends here)", connector_urls(obj)["out"]),
-            )
-        )
-        return format_html_join(
-            "",
-            '<div><strong>{}</strong><br><input type="text" readonly size="80" value="{}"> '
-            '<button type="button" class="button" onclick="navigator.clipboard.writeText(\'{}\')">Copy</button>'
-            "</div>",
-            rows,
-        )
+        return render_to_string("admin/connectors/connector/webhook_urls.html", {"urls": connector_urls(obj)})
 
     @admin.display(description="Settings")
     def settings_summary(self, obj):
@@ -229,7 +219,7 @@ class ConnectorAdmin(admin.ModelAdmin):
             rows.append((field.label, shown))
         return format_html("<table>{}</table>", format_html_join("", "<tr><th>{}</th><td>{}</td></tr>", rows))
 
-    @admin.action(description="Pause selected connectors (accept events, hold deliveries)", permissions=["change"])
+    @admin.action(description="Pause selected connectors (hold their deliveries)", permissions=["change"])
     def connectors_pause(self, request, queryset):
         _state_action(self, request, queryset, state=Connector.State.PAUSED, done="paused")
 
@@ -244,7 +234,7 @@ class ConnectorAdmin(admin.ModelAdmin):
     def get_urls(self):
         view = self.admin_site.admin_view(self.token_issue_view)
         return [
-            path("<path:object_id>/issue-token/<str:direction>/", view, name="connectors_connector_issue_token"),
+            path("<path:object_id>/issue-token/<str:direction>/", view, name=TOKEN_ISSUE_URL_NAME),
             *super().get_urls(),
         ]
 
@@ -280,7 +270,9 @@ class AuthTokenAdmin(admin.ModelAdmin):
     search_fields = ("prefix", "label", "connector__name", "connector__client__name")
     list_select_related = ("connector__client",)
     fields = ("connector", *TOKEN_FIELDS, "revoked_at")
-    readonly_fields = ("connector", *(f for f in TOKEN_FIELDS if f not in ("label", "expires_at")), "revoked_at")
+    readonly_fields = (
+        "connector", *(f for f in TOKEN_FIELDS if f not in ("label", "expires_at")), "revoked_at"
+    )
     actions = ("tokens_revoke",)
 
     def has_add_permission(self, request):

@@ -10,6 +10,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from connectors.models import Connector
+
 
 class Direction(models.TextChoices):
     IN = "in", "In (CDP → engine)"
@@ -51,6 +53,7 @@ class Event(models.Model):
             models.Index(fields=["status", "-received_at"], name="event_status_recent"),
             models.Index(fields=["event_type", "-received_at"], name="event_type_recent"),
             models.Index(fields=["source_event_id"], name="event_source_id"),
+            models.Index(fields=["direction", "-received_at"], name="event_direction_recent"),
         ]
 
     def __str__(self):
@@ -115,7 +118,14 @@ class Delivery(models.Model):
             models.Index(fields=["status", "-created_at"], name="delivery_status_recent"),
             models.Index(fields=["destination", "-created_at"], name="delivery_destination_recent"),
             models.Index(fields=["idempotency_key"], name="delivery_idempotency_key"),
+            # The support console: filters by connector alone and by status-code class, the
+            # dashboard's rollups by outcome time.
+            models.Index(fields=["connector", "-created_at"], name="delivery_connector_recent"),
+            models.Index(fields=["last_status_code", "-created_at"], name="delivery_code_recent"),
+            models.Index(fields=["delivered_at"], name="delivery_delivered", condition=Q(status="succeeded")),
+            models.Index(fields=["updated_at"], name="delivery_failed_at", condition=Q(status="failed")),
         ]
+        permissions = [("retry_delivery", "Can retry, replay and cancel deliveries and pause connectors")]
 
     def __str__(self):
         return f"{self.destination} {self.idempotency_key}"
@@ -162,3 +172,74 @@ class DeliveryAttempt(models.Model):
 
     def __str__(self):
         return f"attempt {self.number} of {self.delivery_id}"
+
+
+class BulkRetryJob(models.Model):
+    """A tracked "retry all failed matching this filter": the saved filter, the count it matched
+    when confirmed, progress as it runs, and who started or cancelled it."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting to start"
+        RUNNING = "running", "Running"
+        COMPLETED = "completed", "Completed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    filters = models.JSONField(default=dict, blank=True)
+    description = models.CharField(max_length=500, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    total = models.PositiveIntegerField(default=0)
+    processed = models.PositiveIntegerField(default=0)
+    queued = models.PositiveIntegerField(default=0)
+    # Deliveries are walked by ascending id; the job resumes after this one.
+    last_delivery_id = models.BigIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    # Set when created and after every batch, so a job whose worker died is found and resumed.
+    heartbeat_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "bulk retry"
+        verbose_name_plural = "bulk retries"
+
+    def __str__(self):
+        return f"Bulk retry {self.pk}: {self.description or 'all failed'}"
+
+
+class DeliveryRollup(models.Model):
+    """Five-minute counts per connector, so the dashboard never scans the log."""
+
+    connector = models.ForeignKey("connectors.Connector", on_delete=models.CASCADE, related_name="+")
+    bucket_start = models.DateTimeField()
+    received = models.PositiveIntegerField(default=0)
+    delivered = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    # Delivery latency (created → delivered) as counts per upper bound in ms, see console.LATENCY_BOUNDS_MS.
+    latency_histogram = models.JSONField(default=list, blank=True)
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-bucket_start"]
+        constraints = [
+            models.UniqueConstraint(fields=["connector", "bucket_start"], name="rollup_unique_bucket"),
+        ]
+        indexes = [models.Index(fields=["bucket_start", "connector"], name="rollup_bucket")]
+
+    def __str__(self):
+        return f"{self.connector_id} {self.bucket_start:%Y-%m-%d %H:%M}"
+
+
+class ConnectorHealth(Connector):
+    """Connectors as support sees them: state, failing and held counts, pause and resume."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "connector health"
+        verbose_name_plural = "connector health"

@@ -1,0 +1,340 @@
+"""The support console: find deliveries and events, retry everything a filter matches as a
+tracked job, and the figures behind the dashboard (kept in five-minute rollups).
+
+Filters are named by the query-string parameters the admin uses, so a bulk retry saved from a
+filtered list replays exactly that filter in the worker.
+"""
+
+import contextlib
+import logging
+import uuid
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+
+from celery import current_app
+from django.db import transaction
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+
+from events.models import BulkRetryJob, Delivery, DeliveryAttempt, DeliveryRollup, Event
+from events.services.actions import deliveries_retry_now
+
+logger = logging.getLogger(__name__)
+
+PERIODS = {"hour": timedelta(hours=1), "day": timedelta(days=1), "week": timedelta(days=7)}
+STATUS_CODE_CLASSES = ("2xx", "3xx", "4xx", "5xx", "none")
+# Search resolves an identity or message id to at most this many events before joining.
+SEARCH_EVENT_LIMIT = 500
+BULK_BATCH_SIZE = 200
+
+
+def _moment(value: str, *, end: bool = False) -> datetime | None:
+    """An ISO date or date-time; a bare date ``to`` means the end of that day."""
+    moment = parse_datetime(value)
+    if moment is None:
+        day = parse_date(value)
+        if day is None:
+            return None
+        moment = datetime.combine(day, datetime.min.time()) + (timedelta(days=1) if end else timedelta())
+    return timezone.make_aware(moment) if timezone.is_naive(moment) else moment
+
+
+def _time_q(field: str, params: Mapping[str, str], now: datetime) -> Q:
+    q = Q()
+    if params.get("period") in PERIODS:
+        q &= Q(**{f"{field}__gte": now - PERIODS[params["period"]]})
+    if params.get("from") and (start := _moment(params["from"])):
+        q &= Q(**{f"{field}__gte": start})
+    if params.get("to") and (end := _moment(params["to"], end=True)):
+        q &= Q(**{f"{field}__lt": end})
+    return q
+
+
+def _code_q(code_class: str) -> Q:
+    if code_class == "none":
+        return Q(last_status_code__isnull=True)
+    if code_class in STATUS_CODE_CLASSES:
+        low = int(code_class[0]) * 100
+        return Q(last_status_code__gte=low, last_status_code__lt=low + 100)
+    return Q()
+
+
+def deliveries_filter(
+    *, queryset: QuerySet, params: Mapping[str, str], now: datetime | None = None
+) -> QuerySet:
+    """Narrow deliveries by the console's parameters; unknown or empty values are ignored."""
+    now = now or timezone.now()
+    plain = {
+        "status": "status",
+        "connector": "connector_id",
+        "client": "connector__client_id",
+        "destination": "destination",
+        "direction": "event__direction",
+        "event_type": "event__event_type",
+    }
+    lookups = {field: params[name] for name, field in plain.items() if params.get(name)}
+    queryset = queryset.filter(**lookups).filter(_time_q("created_at", params, now))
+    if params.get("code"):
+        queryset = queryset.filter(_code_q(params["code"]))
+    if params.get("q"):
+        queryset = deliveries_search(queryset=queryset, term=params["q"])
+    return queryset
+
+
+def events_filter(*, queryset: QuerySet, params: Mapping[str, str], now: datetime | None = None) -> QuerySet:
+    now = now or timezone.now()
+    plain = {
+        "status": "status",
+        "connector": "connector_id",
+        "client": "connector__client_id",
+        "direction": "direction",
+        "event_type": "event_type",
+    }
+    lookups = {field: params[name] for name, field in plain.items() if params.get(name)}
+    queryset = queryset.filter(**lookups).filter(_time_q("received_at", params, now))
+    if params.get("q"):
+        queryset = events_search(queryset=queryset, term=params["q"])
+    return queryset
+
+
+def _events_by_identity_or_id(term: str) -> list[int]:
+    return list(
+        Event.objects.filter(Q(identity=term) | Q(source_event_id=term))
+        .order_by()
+        .values_list("id", flat=True)[:SEARCH_EVENT_LIMIT]
+    )
+
+
+def deliveries_search(*, queryset: QuerySet, term: str) -> QuerySet:
+    """Exact match on an identity value, a message or AIR event id, or a wallet transaction
+    reference (the delivery's idempotency key). Each lookup is one index probe: no joins in OR."""
+    term = term.strip()
+    if not term:
+        return queryset
+    return queryset.filter(Q(event_id__in=_events_by_identity_or_id(term)) | Q(idempotency_key=term))
+
+
+def events_search(*, queryset: QuerySet, term: str) -> QuerySet:
+    term = term.strip()
+    if not term:
+        return queryset
+    by_key = list(
+        Delivery.objects.filter(idempotency_key=term)
+        .order_by()
+        .values_list("event_id", flat=True)[:SEARCH_EVENT_LIMIT]
+    )
+    q = Q(pk__in=_events_by_identity_or_id(term) + by_key)
+    with contextlib.suppress(ValueError):
+        q |= Q(public_id=uuid.UUID(term))
+    return queryset.filter(q)
+
+
+# --- bulk retry --------------------------------------------------------------------------------
+
+
+def _bulk_queryset(filters: Mapping[str, str]) -> QuerySet:
+    params = {**filters, "status": Delivery.Status.FAILED}
+    return deliveries_filter(queryset=Delivery.objects.all(), params=params)
+
+
+def bulk_retry_count(*, filters: Mapping[str, str]) -> int:
+    """How many failed deliveries the filter matches: shown before the job is confirmed."""
+    return _bulk_queryset(filters).order_by().count()
+
+
+def bulk_retry_job_create(*, filters: Mapping[str, str], description: str, user) -> BulkRetryJob:
+    """Save the filter and the count it matches now, and hint a worker once committed."""
+    # A relative period is fixed to absolute times, so the job retries what the person saw.
+    saved = {key: value for key, value in filters.items() if value and key != "status"}
+    if saved.get("period") in PERIODS:
+        saved["from"] = (timezone.now() - PERIODS[saved.pop("period")]).isoformat()
+    job = BulkRetryJob.objects.create(
+        filters=saved, description=description[:500], total=bulk_retry_count(filters=saved), created_by=user
+    )
+    _job_hint_on_commit(job.pk)
+    return job
+
+
+BULK_TASK = "events.bulk_retry_run"
+# A job whose worker has not reported for this long is presumed lost and hinted again.
+BULK_STALE = timedelta(minutes=2)
+
+
+def _job_hint_on_commit(job_id: int) -> None:
+    def send():
+        try:
+            current_app.send_task(BULK_TASK, args=[job_id])
+        except Exception:  # any broker failure: bulk_retry_jobs_resume sends the hint again
+            logger.warning("Broker unavailable; bulk retry %s starts on the next beat", job_id)
+
+    transaction.on_commit(send)
+
+
+def bulk_retry_jobs_resume(*, now: datetime | None = None) -> int:
+    """Hint again the jobs whose hint or worker was lost (run from beat)."""
+    now = now or timezone.now()
+    stale = list(
+        BulkRetryJob.objects.filter(
+            status__in=[BulkRetryJob.Status.PENDING, BulkRetryJob.Status.RUNNING],
+            heartbeat_at__lt=now - BULK_STALE,
+        ).values_list("pk", flat=True)
+    )
+    for job_id in stale:
+        _job_hint_on_commit(job_id)
+    return len(stale)
+
+
+def bulk_retry_job_run(
+    *, job_id: int, batch_size: int = BULK_BATCH_SIZE, seconds: float = 50.0
+) -> BulkRetryJob:
+    """Retry the job's deliveries in id order, a batch per transaction, until done, cancelled or
+    out of time (the task then sends itself again). Progress is visible after every batch."""
+    deadline = timezone.now() + timedelta(seconds=seconds)
+    BulkRetryJob.objects.filter(pk=job_id, status=BulkRetryJob.Status.PENDING).update(
+        status=BulkRetryJob.Status.RUNNING, started_at=timezone.now()
+    )
+    BulkRetryJob.objects.filter(pk=job_id).update(heartbeat_at=timezone.now())
+    job = BulkRetryJob.objects.get(pk=job_id)
+    while job.status == BulkRetryJob.Status.RUNNING and timezone.now() < deadline:
+        with transaction.atomic():
+            job = BulkRetryJob.objects.select_for_update().get(pk=job_id)
+            if job.status != BulkRetryJob.Status.RUNNING:
+                break
+            ids = list(
+                _bulk_queryset(job.filters)
+                .filter(pk__gt=job.last_delivery_id)
+                .order_by("pk")
+                .values_list("pk", flat=True)[:batch_size]
+            )
+            if not ids:
+                job.status = BulkRetryJob.Status.COMPLETED
+                job.finished_at = timezone.now()
+            else:
+                job.queued += deliveries_retry_now(
+                    delivery_ids=ids, user=job.created_by, trigger=DeliveryAttempt.Trigger.BULK
+                )
+                job.processed += len(ids)
+                job.last_delivery_id = ids[-1]
+            job.heartbeat_at = timezone.now()
+            job.save(
+                update_fields=[
+                    "status",
+                    "finished_at",
+                    "queued",
+                    "processed",
+                    "last_delivery_id",
+                    "heartbeat_at",
+                ]
+            )
+    return job
+
+
+def bulk_retry_job_cancel(*, job: BulkRetryJob, user) -> bool:
+    """Stop a job that has not finished; deliveries already queued still go out."""
+    return bool(
+        BulkRetryJob.objects.filter(
+            pk=job.pk, status__in=[BulkRetryJob.Status.PENDING, BulkRetryJob.Status.RUNNING]
+        ).update(status=BulkRetryJob.Status.CANCELLED, cancelled_by=user, finished_at=timezone.now())
+    )
+
+
+# --- the chain behind one event ----------------------------------------------------------------
+
+
+def event_chain(*, event: Event) -> dict:
+    """Everything one event caused: its deliveries with every attempt, the reward ledger entries
+    it requested or answered, and the follow-up events AIR sent back."""
+    from django.apps import apps
+
+    deliveries = list(
+        event.deliveries.select_related("replay_of").prefetch_related("attempt_log").order_by("created_at")
+    )
+    ledger, follow_ups, caused_by = [], [], []
+    if apps.is_installed("rewards"):
+        from rewards.models import RewardLedgerEntry
+
+        ledger = list(
+            RewardLedgerEntry.objects.filter(
+                Q(request_event=event) | Q(follow_up_event=event) | Q(delivery__in=deliveries)
+            ).select_related("follow_up_event", "request_event")
+        )
+        follow_ups = [e.follow_up_event for e in ledger if e.follow_up_event and e.follow_up_event != event]
+        caused_by = [e.request_event for e in ledger if e.request_event and e.request_event != event]
+    return {"deliveries": deliveries, "ledger": ledger, "follow_ups": follow_ups, "caused_by": caused_by}
+
+
+# --- rollups -------------------------------------------------------------------------------------
+
+BUCKET = timedelta(minutes=5)
+LATENCY_BOUNDS_MS = (100, 250, 500, 1000, 2500, 5000, 10_000, 30_000, 60_000, 300_000, 900_000, 3_600_000)
+ROLLUP_CATCH_UP = timedelta(days=1)
+
+
+def bucket_floor(moment: datetime) -> datetime:
+    return moment.replace(minute=moment.minute - moment.minute % 5, second=0, microsecond=0)
+
+
+def latency_bucket(milliseconds: float) -> int:
+    """The histogram slot for a latency: the first bound it fits under, or the overflow slot."""
+    return next(
+        (i for i, bound in enumerate(LATENCY_BOUNDS_MS) if milliseconds <= bound), len(LATENCY_BOUNDS_MS)
+    )
+
+
+def _rollup_bucket(start: datetime, computed_at: datetime) -> int:
+    end = start + BUCKET
+    rows: dict[int, dict] = {}
+
+    def row(connector_id):
+        return rows.setdefault(
+            connector_id,
+            {"received": 0, "delivered": 0, "failed": 0, "latency": [0] * (len(LATENCY_BOUNDS_MS) + 1)},
+        )
+
+    received = Event.objects.filter(received_at__gte=start, received_at__lt=end).order_by()
+    for item in received.values("connector_id").annotate(n=Count("id")):
+        row(item["connector_id"])["received"] = item["n"]
+    delivered = Delivery.objects.filter(
+        status=Delivery.Status.SUCCEEDED, delivered_at__gte=start, delivered_at__lt=end
+    )
+    for connector_id, created_at, delivered_at in delivered.order_by().values_list(
+        "connector_id", "created_at", "delivered_at"
+    ):
+        figures = row(connector_id)
+        figures["delivered"] += 1
+        figures["latency"][latency_bucket((delivered_at - created_at).total_seconds() * 1000)] += 1
+    failed = Delivery.objects.filter(status=Delivery.Status.FAILED, updated_at__gte=start, updated_at__lt=end)
+    for item in failed.order_by().values("connector_id").annotate(n=Count("id")):
+        row(item["connector_id"])["failed"] = item["n"]
+    for connector_id, figures in rows.items():
+        DeliveryRollup.objects.update_or_create(
+            connector_id=connector_id,
+            bucket_start=start,
+            defaults={
+                "received": figures["received"],
+                "delivered": figures["delivered"],
+                "failed": figures["failed"],
+                "latency_histogram": figures["latency"],
+                "computed_at": computed_at,
+            },
+        )
+    return len(rows)
+
+
+def rollups_refresh(*, now: datetime | None = None, since: datetime | None = None) -> int:
+    """Recompute the buckets from the last one computed (which may have been partial) up to now;
+    after an outage at most a day back, unless ``since`` says otherwise. Returns buckets done."""
+    now = now or timezone.now()
+    if since is None:
+        latest = (
+            DeliveryRollup.objects.order_by("-bucket_start").values_list("bucket_start", flat=True).first()
+        )
+        since = max(latest, now - ROLLUP_CATCH_UP) if latest else now - timedelta(hours=1)
+    start = bucket_floor(since)
+    done = 0
+    while start <= now:
+        _rollup_bucket(start, now)
+        start += BUCKET
+        done += 1
+    return done

@@ -1,0 +1,161 @@
+"""Voucherify webhooks (project and distribution webhooks, envelope mode): signature and parsing.
+
+The envelope (spec §2.5) is ``{id, project_id, created_at, type, data, source, event}``. One
+webhook is one event:
+
+``event_type``
+    ``event.type`` (else the envelope ``type``, which distributions let users name freely), lower
+    case, with ``EVENTS.`` and ``.MAIN`` removed and the ``customer.`` prefix of customer-activity
+    names dropped where the project webhook has the same event without it, so both families meet:
+    ``redemption.succeeded``, ``redemption.failed``, ``redemption.rollback.succeeded``,
+    ``redemption.rollback.failed``, ``reward_redemptions.created``, ``reward_redemptions.completed``,
+    ``customer.rewarded``, ``customer.rewarded.loyalty_points``, ``validation.succeeded``,
+    ``validation.failed``, ``publication.succeeded``, ``publication.failed``,
+    ``customer.segment.entered``, ``customer.segment.left``, …
+``source_event_id``
+    the envelope ``id`` (``whs_…``, the same on every redelivery).
+``identity``
+    the customer's ``source_id``, else its email, else its Voucherify id.
+
+The event context:
+
+======================  ===========================================================================
+``event_type``          as above
+``voucherify_type``     the envelope ``type`` as sent
+``webhook_id``          envelope ``id``
+``voucherify_event_id`` ``event.id`` ("" when absent)
+``created_at``          ``event.created_at``, else the envelope ``created_at``
+``project_id``          envelope ``project_id`` ("" when absent)
+``customer_source_id``  ``data.customer.source_id`` ("" when there is no customer)
+``customer_email``      ``data.customer.email`` ("")
+``data``                every object of ``data`` flattened: nested objects become
+                        ``parent_child`` keys, lists of objects and nulls are left out
+                        (``data.customer.address_city``, ``data.segment.name``, …)
+``raw``                 the envelope
+======================  ===========================================================================
+"""
+
+import hashlib
+import hmac
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from connectors.kinds.base import ConnectorConfig, FieldError, IncomingEvent, PayloadInvalid, Unauthenticated
+from connectors.kinds.segment_spec import segment_timestamp
+
+SIGNATURE_HEADER = "x-voucherify-signature"
+# Customer-activity names whose project-webhook twin has no "customer." prefix.
+_UNPREFIXED = ("redemption.", "reward_redemptions.", "validation.", "publication.")
+
+
+def voucherify_signature_verify(raw_body: bytes, headers: Mapping[str, str], config: ConnectorConfig) -> None:
+    """Raise Unauthenticated unless ``x-voucherify-signature`` is the HMAC-SHA256 of the body.
+
+    Voucherify signs the JSON payload in compact form (spec §2.5): the raw body is checked first,
+    then its compact re-serialisation. Fails closed when the connector has no webhook secret.
+    """
+    secret = config.secrets.get("voucherify_webhook_secret")
+    if not secret:
+        raise Unauthenticated(
+            "This connector has no Voucherify webhook secret, so no webhook can be verified: enter it from "
+            "Voucherify → Project Settings → Webhooks."
+        )
+    presented = headers.get(SIGNATURE_HEADER, "").strip().lower()
+    if not presented:
+        raise Unauthenticated(f"The {SIGNATURE_HEADER} header is missing.")
+    candidates = [raw_body]
+    try:
+        compact = json.dumps(json.loads(raw_body), separators=(",", ":"), ensure_ascii=False).encode()
+    except ValueError:
+        compact = raw_body
+    if compact != raw_body:
+        candidates.append(compact)
+    for body in candidates:
+        expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+        if hmac.compare_digest(expected.encode(), presented.encode()):
+            return
+    raise Unauthenticated(
+        f"The {SIGNATURE_HEADER} does not match the body signed with this connector's webhook secret."
+    )
+
+
+def voucherify_event_type(name: str) -> str:
+    normal = name.strip().lower()
+    normal = normal.removeprefix("events.").removesuffix(".main")
+    rest = normal.removeprefix("customer.")
+    return rest if rest.startswith(_UNPREFIXED) else normal
+
+
+def voucherify_flatten(value: dict, prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, item in value.items():
+        name = f"{prefix}{key}"
+        if isinstance(item, dict):
+            flat.update(voucherify_flatten(item, f"{name}_"))
+        elif isinstance(item, list):
+            if all(not isinstance(element, dict | list) for element in item):
+                flat[name] = item
+        elif item is not None:
+            flat[name] = item
+    return flat
+
+
+def _envelope_errors(payload: Any) -> list[FieldError]:
+    if not isinstance(payload, dict):
+        return [FieldError("", "Must be a Voucherify webhook envelope (a JSON object).")]
+    errors = []
+    if not (isinstance(payload.get("id"), str) and payload["id"]):
+        errors.append(FieldError("id", "The webhook envelope needs its id."))
+    if not (isinstance(payload.get("type"), str) and payload["type"].strip()):
+        errors.append(FieldError("type", "The webhook envelope needs its type."))
+    if not isinstance(payload.get("data"), dict):
+        errors.append(
+            FieldError(
+                "data",
+                "Must be an object: Voucherify webhooks must be sent with their envelope (untick "
+                '"Raw payload" in the distribution).',
+            )
+        )
+    if payload.get("event") is not None and not isinstance(payload["event"], dict):
+        errors.append(FieldError("event", "Must be an object."))
+    return errors
+
+
+def voucherify_webhook_parse(payload: Any) -> list[IncomingEvent]:
+    errors = _envelope_errors(payload)
+    if errors:
+        raise PayloadInvalid(errors)
+    event = payload.get("event") or {}
+    data = payload["data"]
+    customer = data.get("customer") if isinstance(data.get("customer"), dict) else {}
+    name = event.get("type") if isinstance(event.get("type"), str) and event["type"] else payload["type"]
+    created_at = event.get("created_at") or payload.get("created_at") or ""
+    context = {
+        "event_type": voucherify_event_type(name),
+        "voucherify_type": payload["type"],
+        "webhook_id": payload["id"],
+        "voucherify_event_id": str(event.get("id") or ""),
+        "created_at": created_at if isinstance(created_at, str) else "",
+        "project_id": str(payload.get("project_id") or ""),
+        "customer_source_id": str(customer.get("source_id") or ""),
+        "customer_email": str(customer.get("email") or ""),
+        "data": {
+            key: voucherify_flatten(value) if isinstance(value, dict) else value
+            for key, value in data.items()
+            if value is not None and not isinstance(value, list)
+        },
+        "raw": payload,
+    }
+    return [
+        IncomingEvent(
+            event_type=context["event_type"][:120],
+            source_event_id=payload["id"],
+            identity=context["customer_source_id"]
+            or context["customer_email"]
+            or str(customer.get("id") or ""),
+            occurred_at=segment_timestamp(context["created_at"]),
+            context=context,
+            raw=payload,
+        )
+    ]

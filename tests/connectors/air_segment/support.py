@@ -24,7 +24,9 @@ def config_make(**settings) -> ConnectorConfig:
 def out_translate(payload: dict, config: ConnectorConfig | None = None) -> tuple[IncomingEvent, Translation]:
     config = config or config_make()
     [event] = KIND.parse(Direction.OUT, payload, config)
-    messages = messages_render(KIND.default_rules[Direction.OUT], event_type=event.event_type, context=event.context)
+    messages = messages_render(
+        KIND.default_rules[Direction.OUT], event_type=event.event_type, context=event.context
+    )
     return event, KIND.build(Direction.OUT, event, messages, config)
 
 

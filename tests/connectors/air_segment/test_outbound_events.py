@@ -155,7 +155,9 @@ def test_middle_fulfil_reports_the_items_fulfilled_with_the_order_totals_of_the_
         "store_location": STORE,
     }
     assert event.context["fulfilment_stage"] == "middle"
-    assert batch_of(translation) == expected(payload, [("EE Loyalty Order Fulfilment In Progress", order)], MEMBER)
+    assert batch_of(translation) == expected(
+        payload, [("EE Loyalty Order Fulfilment In Progress", order)], MEMBER
+    )
 
 
 def test_final_fulfil_completes_the_order_fulfilment():
@@ -175,7 +177,9 @@ def test_final_fulfil_completes_the_order_fulfilment():
     }
     traits = {"loyalty_member": True, "points_balance": 130}
     assert event.context["fulfilment_stage"] == "final"
-    assert batch_of(translation) == expected(payload, [("EE Loyalty Order Fulfilment Completed", order)], traits)
+    assert batch_of(translation) == expected(
+        payload, [("EE Loyalty Order Fulfilment Completed", order)], traits
+    )
 
 
 def test_refund_unredeems_coupons_and_refunds_the_purchase():
@@ -264,7 +268,9 @@ def test_cancelled_subscription_lists_the_entitlements_lost_under_the_data_model
             {"account_id": "5000000203", "campaign_id": "200000203"},
         ],
     }
-    assert batch_of(translation) == expected(payload, [("EE Loyalty Subscription Cancelled", cancelled)], MEMBER)
+    assert batch_of(translation) == expected(
+        payload, [("EE Loyalty Subscription Cancelled", cancelled)], MEMBER
+    )
 
 
 def test_behavioural_action_becomes_reward_triggered_with_points_and_coupons():
@@ -297,4 +303,6 @@ def test_campaign_account_created_lists_the_coupon():
     _, translation = out_translate(payload)
 
     properties = {"coupons": [coupon("5000000105", "200000105")]}
-    assert batch_of(translation) == expected(payload, [("EE Loyalty Campaign Account Created", properties)], MEMBER)
+    assert batch_of(translation) == expected(
+        payload, [("EE Loyalty Campaign Account Created", properties)], MEMBER
+    )

@@ -1,0 +1,137 @@
+"""AIR request signing and what AIR's answers mean."""
+
+import json
+
+from connectors.kinds.air_segment import KIND
+from connectors.kinds.air_segment.auth import air_auth_hash
+from connectors.kinds.base import OutboundRequest, Outcome, OutcomeKind
+from tests.connectors.air_segment.support import config_make
+
+TRIGGER = OutboundRequest(
+    destination="air",
+    method="POST",
+    url="https://wallet.example.test/services/trigger",
+    body={
+        "identityValue": "CUST-1001",
+        "walletTransaction": {"reference": "r-1"},
+        "triggers": [{"reference": "A1"}],
+    },
+    idempotency_key="r-1",
+)
+
+
+def test_the_documented_air_hash_vector_for_a_get():
+    assert (
+        air_auth_hash(url="https://wallet.example.test/wallet/555555", body=b"", client_secret="0987654321")
+        == "76e132ab2154bb7139258b65134ddaf74c12a4242ce136b87a7335292fddc068"
+    )
+
+
+def test_the_published_air_hash_vector_for_a_body():
+    assert (
+        air_auth_hash(
+            url="https://eagleeye.com/some/path",
+            body=b'{"some":"arbitrary","json":"data"}',
+            client_secret="some-secret",
+        )
+        == "01ec08cfb3aa78bc8fcec38ed1d4298d3c44eb7b19647e817c30b7ff628bb180"
+    )
+
+
+def test_an_air_call_is_signed_over_the_exact_compact_bytes_sent():
+    prepared = KIND.prepare(TRIGGER, config_make())
+
+    expected_body = (
+        b'{"identityValue":"CUST-1001","walletTransaction":{"reference":"r-1"},'
+        b'"triggers":[{"reference":"A1"}]}'
+    )
+    assert (prepared.method, prepared.url, prepared.body) == (
+        "POST",
+        "https://wallet.example.test/services/trigger",
+        expected_body,
+    )
+    assert prepared.headers == {
+        "Content-Type": "application/json",
+        "X-EES-AUTH-CLIENT-ID": "client-1",
+        "X-EES-AUTH-HASH": air_auth_hash(url=TRIGGER.url, body=expected_body, client_secret="air-secret"),
+    }
+
+
+def test_a_segment_call_is_prepared_with_the_write_key_as_basic_auth():
+    request = OutboundRequest("segment", "POST", "https://api.segment.io/v1/batch", {"batch": []}, "k")
+
+    prepared = KIND.prepare(request, config_make())
+
+    assert prepared.headers == {"Content-Type": "application/json", "Authorization": "Basic d2s6"}
+    assert json.loads(prepared.body)["batch"] == []
+
+
+def test_air_201_succeeds_keeping_the_wallet_transaction_points_and_coupons():
+    body = {
+        "walletTransactionId": "777",
+        "walletId": "900000001",
+        "reference": "r-1",
+        "type": "BEHAVIOURAL_ACTION_POINTS",
+        "status": "SETTLED",
+        "accounts": [
+            {"event": "REDEEM", "value": 250, "account": {"type": "BEHAVIOURAL_ACTION", "accountId": "1"}},
+            {"event": "CREDIT", "value": 250, "account": {"type": "POINTS", "accountId": "2"}},
+            {
+                "event": "CREATE",
+                "value": 0,
+                "account": {"type": "ECOUPON", "accountId": "3", "campaignId": "9"},
+            },
+        ],
+    }
+
+    outcome = KIND.interpret(TRIGGER, 201, {}, json.dumps(body).encode())
+
+    assert outcome == Outcome(
+        OutcomeKind.SUCCEEDED,
+        result={
+            "wallet_transaction_id": "777",
+            "wallet_id": "900000001",
+            "reference": "r-1",
+            "type": "BEHAVIOURAL_ACTION_POINTS",
+            "status": "SETTLED",
+            "points": 250,
+            "coupons": [{"account_id": "3", "campaign_id": "9"}],
+        },
+    )
+
+
+def test_air_201_with_a_body_that_is_not_json_still_succeeds():
+    assert KIND.interpret(TRIGGER, 201, {}, b"created") == Outcome(OutcomeKind.SUCCEEDED, result={})
+
+
+def test_air_404_means_the_identity_is_unknown():
+    assert KIND.interpret(TRIGGER, 404, {}, b"") == Outcome(
+        OutcomeKind.TERMINAL, reason="identity CUST-1001 not found in AIR"
+    )
+
+
+def test_air_401_means_the_credentials_are_wrong():
+    assert KIND.interpret(TRIGGER, 401, {}, b"{}") == Outcome(
+        OutcomeKind.TERMINAL, reason="AIR rejected the credentials (client id or hash)"
+    )
+
+
+def test_air_400_quotes_airs_message():
+    body = json.dumps({"errorCode": "VE", "errorMessage": "Trigger reference A1 not found"}).encode()
+
+    assert KIND.interpret(TRIGGER, 400, {}, body) == Outcome(
+        OutcomeKind.TERMINAL, reason="AIR refused the request: Trigger reference A1 not found"
+    )
+
+
+def test_air_400_without_json_quotes_the_text():
+    assert KIND.interpret(TRIGGER, 400, {}, b"Bad things") == Outcome(
+        OutcomeKind.TERMINAL, reason="AIR refused the request: Bad things"
+    )
+
+
+def test_other_statuses_and_segment_answers_are_left_to_the_pipeline():
+    segment = OutboundRequest("segment", "POST", "https://api.segment.io/v1/batch", {"batch": []}, "k")
+
+    assert [KIND.interpret(TRIGGER, status, {}, b"") for status in (500, 503, 429, 408, 409)] == [None] * 5
+    assert KIND.interpret(segment, 400, {}, b"") is None

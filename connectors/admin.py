@@ -256,11 +256,9 @@ class ConnectorAdmin(admin.ModelAdmin):
         label = request.POST.get("label", "").strip()[: AuthToken._meta.get_field("label").max_length]
         issued = token_issue(connector=connector, direction=direction, label=label, user=request.user)
         self.log_change(request, connector, f"Issued {direction} token {issued.token.prefix}…")
-        response = TemplateResponse(
-            request, "admin/connectors/connector/token_issued.html", {**context, "issued": issued}
-        )
-        response["Cache-Control"] = "no-store"
-        return response
+        # admin_view marks the response no-store, so the token stays out of caches.
+        context["issued"] = issued
+        return TemplateResponse(request, "admin/connectors/connector/token_issued.html", context)
 
 
 @admin.register(AuthToken)

@@ -2,12 +2,16 @@ import re
 
 import pytest
 from django.contrib.admin.models import LogEntry
+from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from connectors.crypto import secrets_decrypt
 from connectors.groups import INTEGRATION_STAFF, SUPPORT
-from connectors.models import AuthToken, Connector
+from connectors.models import AuthToken, Client, Connector
+from connectors.tokens import token_issue
 from tests.connectors.factories import AIR_SECRETS, AIR_SETTINGS, ClientFactory, ConnectorFactory, UserFactory
+
+CHANGELIST_URL = reverse("admin:connectors_connector_changelist")
 
 pytestmark = pytest.mark.django_db
 
@@ -61,9 +65,7 @@ def test_add_form_renders_the_kinds_fields_not_a_json_box(staff_client):
 
     html = response.content.decode()
     assert response.status_code == 200
-    assert 'name="air_client_secret" autocomplete="new-password"' in html or re.search(
-        r'<input type="password" name="air_client_secret"', html
-    )
+    assert '<input type="password" name="air_client_secret" autocomplete="new-password"' in html
     assert re.search(r'<input type="checkbox" name="send_identify"[^>]*checked', html)
     assert re.search(r'<select name="segment_region"', html)
     assert 'name="settings"' not in html
@@ -86,3 +88,202 @@ def test_staff_adds_a_connector_with_encrypted_secrets(staff_client):
         "segment_write_key": "wk-secret-value",
     }
     assert connector.created_by is not None
+
+
+def test_add_with_a_bad_currency_shows_the_rule_on_the_field_and_creates_nothing(staff_client):
+    owner = ClientFactory()
+
+    response = staff_client.post(f"{ADD_URL}?kind=air_segment", _air_form(owner, currency="US"))
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors == {
+        "currency": ["'US' is not an ISO 4217 currency code (three letters, such as USD or GBP)."]
+    }
+    assert Connector.objects.count() == 0
+
+
+def test_change_page_never_renders_secret_values(staff_client):
+    connector = ConnectorFactory()
+
+    response = staff_client.get(_change_url(connector))
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    for value in AIR_SECRETS.values():
+        assert value not in html
+    assert html.count("Set; leave blank to keep it.") == 2
+    assert f"/in/segment/{connector.public_id}" in html
+    assert f"/out/segment/{connector.public_id}" in html
+
+
+def test_change_with_blank_secrets_keeps_them_and_history_holds_no_secret(staff_client):
+    connector = ConnectorFactory()
+    form = _air_form(connector.client, air_client_secret="", segment_write_key="rotated-write-key")
+    form["currency"] = "EUR"
+    del form["client"]
+
+    response = staff_client.post(_change_url(connector), form)
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    connector.refresh_from_db()
+    assert connector.settings["currency"] == "EUR"
+    assert secrets_decrypt(connector.secrets_encrypted) == {
+        "air_client_secret": AIR_SECRETS["air_client_secret"],
+        "segment_write_key": "rotated-write-key",
+    }
+    entry = LogEntry.objects.get(object_id=str(connector.pk))
+    assert "Segment write key" in entry.get_change_message()
+    assert "rotated-write-key" not in entry.change_message
+    assert AIR_SECRETS["air_client_secret"] not in entry.change_message
+
+
+def test_support_sees_a_read_only_connector_without_secrets_or_token_buttons(support_client):
+    connector = ConnectorFactory()
+
+    response = support_client.get(_change_url(connector))
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    for value in AIR_SECRETS.values():
+        assert value not in html
+    assert "Segment write key" not in html
+    assert "Set; leave blank" not in html
+    assert 'type="password"' not in html
+    assert 'name="currency"' not in html
+    assert "issue-token" not in html
+    assert "<th>Currency</th><td>GBP</td>" in html
+    assert f"/in/segment/{connector.public_id}" in html
+
+
+def test_support_cannot_change_a_connector(support_client):
+    connector = ConnectorFactory(name="Before")
+
+    response = support_client.post(_change_url(connector), _air_form(connector.client, name="After"))
+
+    assert response.status_code == 403
+    connector.refresh_from_db()
+    assert connector.name == "Before"
+    assert secrets_decrypt(connector.secrets_encrypted) == AIR_SECRETS
+
+
+def test_support_cannot_issue_a_token(support_client):
+    connector = ConnectorFactory()
+    url = reverse("admin:connectors_connector_issue_token", args=[connector.pk, "in"])
+
+    response = support_client.post(url)
+
+    assert response.status_code == 403
+    assert AuthToken.objects.count() == 0
+
+
+def test_support_cannot_open_the_add_page(support_client):
+    assert support_client.get(ADD_URL).status_code == 403
+    assert support_client.get(ADD_URL, {"kind": "air_segment"}).status_code == 403
+
+
+def test_issuing_a_token_shows_it_once_and_keeps_only_its_prefix(staff_client):
+    connector = ConnectorFactory()
+    url = reverse("admin:connectors_connector_issue_token", args=[connector.pk, "in"])
+
+    confirm = staff_client.get(url)
+    issued = staff_client.post(url, {"label": "Segment production"})
+    later = staff_client.get(_change_url(connector))
+
+    assert confirm.status_code == 200
+    assert AuthToken.objects.count() == 1
+    token = AuthToken.objects.get()
+    plaintext = issued.context["issued"].plaintext
+    assert plaintext in issued.content.decode()
+    assert "It will not be shown again" in issued.content.decode()
+    assert "no-store" in issued["Cache-Control"].split(", ")
+    assert (token.direction, token.label, token.connector) == ("in", "Segment production", connector)
+    assert plaintext not in later.content.decode()
+    assert token.prefix in later.content.decode()
+    assert plaintext not in LogEntry.objects.get(object_id=str(connector.pk)).change_message
+
+
+def test_issue_token_for_an_unknown_direction_is_not_found(staff_client):
+    connector = ConnectorFactory()
+    url = reverse("admin:connectors_connector_issue_token", args=[connector.pk, "sideways"])
+
+    assert staff_client.post(url).status_code == 404
+    assert AuthToken.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("action", "state"),
+    [("connectors_pause", "paused"), ("connectors_disable", "disabled")],
+)
+def test_state_actions_change_the_selected_connectors_and_report(staff_client, action, state):
+    chosen, other = ConnectorFactory(), ConnectorFactory()
+
+    response = staff_client.post(CHANGELIST_URL, {"action": action, "_selected_action": [chosen.pk]})
+
+    assert response.status_code == 302
+    chosen.refresh_from_db()
+    other.refresh_from_db()
+    assert (chosen.state, other.state) == (state, "active")
+    done = {"paused": "paused", "disabled": "disabled"}[state]
+    assert [str(m) for m in get_messages(response.wsgi_request)] == [
+        f"1 connector(s) {done}; 0 already {done}."
+    ]
+
+
+def test_enable_action_reports_connectors_already_active(staff_client):
+    paused = ConnectorFactory(state="paused")
+    active = ConnectorFactory()
+
+    response = staff_client.post(
+        CHANGELIST_URL, {"action": "connectors_enable", "_selected_action": [paused.pk, active.pk]}
+    )
+
+    paused.refresh_from_db()
+    assert paused.state == "active"
+    assert [str(m) for m in get_messages(response.wsgi_request)] == [
+        "1 connector(s) enabled; 1 already enabled."
+    ]
+
+
+def test_support_has_no_state_actions(support_client):
+    connector = ConnectorFactory()
+
+    response = support_client.post(
+        CHANGELIST_URL, {"action": "connectors_disable", "_selected_action": [connector.pk]}
+    )
+
+    connector.refresh_from_db()
+    assert connector.state == "active"
+    assert response.status_code == 200
+    assert "connectors_disable" not in response.content.decode()
+
+
+def test_revoke_action_on_the_token_list(staff_client):
+    connector = ConnectorFactory()
+    chosen = token_issue(connector=connector, direction="in").token
+    kept = token_issue(connector=connector, direction="out").token
+
+    response = staff_client.post(
+        reverse("admin:connectors_authtoken_changelist"),
+        {"action": "tokens_revoke", "_selected_action": [chosen.pk]},
+    )
+
+    chosen.refresh_from_db()
+    kept.refresh_from_db()
+    assert chosen.revoked_at is not None
+    assert kept.revoked_at is None
+    assert [str(m) for m in get_messages(response.wsgi_request)] == ["1 token(s) revoked."]
+
+
+def test_client_add_and_change_page_lists_its_connectors(staff_client):
+    form = {"name": "Shop", "slug": "shop", "notes": "", "active": "on"}
+    inline = {"connectors-TOTAL_FORMS": "0", "connectors-INITIAL_FORMS": "0"}
+
+    response = staff_client.post(reverse("admin:connectors_client_add"), {**form, **inline})
+    owner = Client.objects.get()
+    connector = ConnectorFactory(client=owner)
+    page = staff_client.get(reverse("admin:connectors_client_change", args=[owner.pk])).content.decode()
+
+    assert response.status_code == 302
+    assert owner.slug == "shop"
+    assert connector.name in page
+    assert f"{ADD_URL}?client={owner.pk}" in page

@@ -1,0 +1,37 @@
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.e2e.harness import Platform
+
+
+@pytest.fixture(scope="session")
+def platform(django_db_setup, django_db_blocker):
+    """Web server, worker and beat against the test database, for the whole session."""
+    var_dir = Path(tempfile.mkdtemp(prefix="ee-connect-e2e-"))
+    running = Platform(var_dir)
+    try:
+        running.start_web()
+        running.start_worker()
+        running.start_beat()
+        yield running
+    except Exception:
+        print(running.logs())
+        raise
+    finally:
+        running.stop()
+        shutil.rmtree(var_dir, ignore_errors=True)
+
+
+@pytest.fixture
+def live(platform, transactional_db, request):
+    """The running platform, with a clean sandbox; prints the processes' logs when a test fails."""
+    for upstream in ("segment", "air"):
+        platform.behave(upstream)
+        requests.delete(f"{platform.sandbox(upstream)}/received", timeout=5)
+    yield platform
+    if getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed:
+        print(platform.logs())

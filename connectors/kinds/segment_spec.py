@@ -146,8 +146,11 @@ def segment_messages_parse(payload: Any) -> list[dict]:
         messages, prefixes = batch, [f"batch[{index}]" for index in range(len(batch))]
     else:
         messages, prefixes = [payload], [""]
-    errors = [error for message, prefix in zip(messages, prefixes, strict=True) for error in
-              _message_errors(message, prefix)]
+    errors = [
+        error
+        for message, prefix in zip(messages, prefixes, strict=True)
+        for error in _message_errors(message, prefix)
+    ]
     if errors:
         raise PayloadInvalid(errors)
     return messages

@@ -33,7 +33,7 @@ ERROR_CODES = {
     3: "the request did not come from a domain on the advertiser's allow-list",
     5: "the conversion is outside the offer's click-to-conversion lookback window",
     6: "the offer requires HTTPS postbacks",
-    8: "duplicate: this click already has this conversion (turn on \"Allow Duplicate Conversions\" on the "
+    8: 'duplicate: this click already has this conversion (turn on "Allow Duplicate Conversions" on the '
     "offer if repeats are expected)",
     11: "the network id (nid) is not valid: check the connector's network id",
     12: "the transaction id is not valid",
@@ -61,7 +61,7 @@ def everflow_build(
 ) -> Translation:
     context = event.context
     if context["type"] != "track":
-        return Translation(ignored=f"Everflow receives track events only; this is a {context['type']} call.")
+        return Translation(ignored=f"Everflow receives track events only, not {context['type']} calls.")
     name = context["event"]
     event_map = config.settings.get("event_map") or {}
     if name not in event_map:

@@ -206,8 +206,9 @@ def everflow_transaction_id(message: dict) -> str:
     candidates: list[tuple[str, Any]] = []
     if isinstance(referrer, dict) and referrer.get("type") == "everflow":
         candidates.append(("context.referrer.id", referrer.get("id")))
-    candidates += [(f"properties.{name}", _lookup(message, f"properties.{name}"))
-                   for name in TRANSACTION_ID_PROPERTIES]
+    candidates += [
+        (f"properties.{name}", _lookup(message, f"properties.{name}")) for name in TRANSACTION_ID_PROPERTIES
+    ]
     for path, value in candidates:
         if _absent(value):
             continue
@@ -217,7 +218,7 @@ def everflow_transaction_id(message: dict) -> str:
             raise ConversionRefused(f"{path} ({shown}) must be a string for Everflow's transaction_id.")
         return text
     raise ConversionRefused(
-        "transaction_id is required by Everflow: set context.referrer to {\"type\": \"everflow\", \"id\": "
+        'transaction_id is required by Everflow: set context.referrer to {"type": "everflow", "id": '
         "<EF.getAdvertiserTransactionId()>}, or send properties.transaction_id."
     )
 

@@ -84,7 +84,10 @@ def _audience_translation(event: IncomingEvent, config: ConnectorConfig) -> Tran
                 email=email,
                 quantity=1,
                 source_id=perkville_trans_source_id(
-                    perk_id=perk_map[audience], order_id=None, refund=False, message_key=key,
+                    perk_id=perk_map[audience],
+                    order_id=None,
+                    refund=False,
+                    message_key=key,
                     audience=audience,
                 ),
             )
@@ -102,7 +105,7 @@ def perkville_build(
     if context["audiences"] and not is_mapped_track:
         return _audience_translation(event, config)
     if context["type"] != "track":
-        return Translation(ignored=f"Perkville receives track events only; this is a {context['type']} call.")
+        return Translation(ignored=f"Perkville receives track events only, not {context['type']} calls.")
     name = context["event"]
     if not is_mapped_track:
         return Translation(ignored=f"Event {name!r} is not in this connector's event → perk map.")
@@ -120,8 +123,11 @@ def perkville_build(
         message_key=segment_message_key(event),
     )
     return Translation(
-        requests=[_request(config, perk_id=perk_map[name], email=context["email"], quantity=quantity,
-                           source_id=source_id)]
+        requests=[
+            _request(
+                config, perk_id=perk_map[name], email=context["email"], quantity=quantity, source_id=source_id
+            )
+        ]
     )
 
 

@@ -37,7 +37,7 @@ FIELDS = (
         FieldType.MAPPING,
         required=False,
         default={},
-        help_text='Engage audience keys (snake_cased audience names) that award a perk on entry, e.g. '
+        help_text="Engage audience keys (snake_cased audience names) that award a perk on entry, e.g. "
         '{"order_completed_last_30days": 123457}. Empty: audience changes are recorded only.',
     ),
 )

@@ -213,6 +213,17 @@ class BulkRetryJob(models.Model):
         return f"Bulk retry {self.pk}: {self.description or 'all failed'}"
 
 
+ROLLUP_LATENCY_BOUNDS_MS = (
+    100, 250, 500, 1000, 2500, 5000, 10_000, 30_000, 60_000, 300_000, 900_000, 3_600_000
+)
+ROLLUP_LATENCY_FIELDS = tuple(
+    f"latency_{name}"
+    for name in (
+        "100ms", "250ms", "500ms", "1s", "2500ms", "5s", "10s", "30s", "1m", "5m", "15m", "1h", "over_1h"
+    )
+)
+
+
 class DeliveryRollup(models.Model):
     """Five-minute counts per connector, so the dashboard never scans the log."""
 
@@ -221,8 +232,21 @@ class DeliveryRollup(models.Model):
     received = models.PositiveIntegerField(default=0)
     delivered = models.PositiveIntegerField(default=0)
     failed = models.PositiveIntegerField(default=0)
-    # Delivery latency (created → delivered) as counts per upper bound in ms, see console.LATENCY_BOUNDS_MS.
-    latency_histogram = models.JSONField(default=list, blank=True)
+    # Delivery latency (created → delivered) as a histogram the database can sum: how many
+    # deliveries took at most each bound (``ROLLUP_LATENCY_BOUNDS_MS``), the last slot is longer.
+    latency_100ms = models.PositiveIntegerField(default=0)
+    latency_250ms = models.PositiveIntegerField(default=0)
+    latency_500ms = models.PositiveIntegerField(default=0)
+    latency_1s = models.PositiveIntegerField(default=0)
+    latency_2500ms = models.PositiveIntegerField(default=0)
+    latency_5s = models.PositiveIntegerField(default=0)
+    latency_10s = models.PositiveIntegerField(default=0)
+    latency_30s = models.PositiveIntegerField(default=0)
+    latency_1m = models.PositiveIntegerField(default=0)
+    latency_5m = models.PositiveIntegerField(default=0)
+    latency_15m = models.PositiveIntegerField(default=0)
+    latency_1h = models.PositiveIntegerField(default=0)
+    latency_over_1h = models.PositiveIntegerField(default=0)
     computed_at = models.DateTimeField()
 
     class Meta:
@@ -243,3 +267,6 @@ class ConnectorHealth(Connector):
         proxy = True
         verbose_name = "connector health"
         verbose_name_plural = "connector health"
+
+
+from events.rule_models import *  # noqa: E402,F403 - mapping-rule models live in their own module

@@ -1,0 +1,1 @@
+"""Mapping rules staff edit per connector (models imported by ``events.models``)."""

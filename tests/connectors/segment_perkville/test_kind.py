@@ -1,0 +1,298 @@
+import copy
+import json
+
+import pytest
+
+from connectors.kinds.base import ConnectorConfig, Direction, OutcomeKind
+from connectors.kinds.segment_perkville import KIND
+from connectors.kinds.segment_perkville.samples import AUDIENCE_ENTERED, CHECKED_IN, ORDER_COMPLETED
+
+SETTINGS = {
+    "api_base_url": "http://127.0.0.1:8000/sandbox/perkville",
+    "business_id": "42",
+    "location_id": "7",
+    "send_email": True,
+    "event_perk_map": {"Order Completed": "111", "Order Refunded": 111, "Checked In": 222},
+    "audience_perk_map": {},
+}
+SECRETS = {"api_token": "sandbox-perkville-token"}
+CONFIG = ConnectorConfig(connector_id="x", settings=SETTINGS, secrets=SECRETS, sandbox_enabled=True)
+URL = "http://127.0.0.1:8000/sandbox/perkville/v2/transactions/"
+
+
+def _config(**settings):
+    return ConnectorConfig(connector_id="x", settings={**SETTINGS, **settings}, secrets=SECRETS)
+
+
+def _translate(message, config=CONFIG):
+    [event] = KIND.parse(Direction.IN, message, config)
+    return KIND.build(Direction.IN, event, [], config)
+
+
+def _order(event="Order Completed", **properties):
+    message = copy.deepcopy(ORDER_COMPLETED)
+    message["event"] = event
+    message["properties"].update(properties)
+    return message
+
+
+def test_order_completed_is_a_spend_transaction_worth_its_revenue():
+    translation = _translate(ORDER_COMPLETED)
+
+    [request] = translation.requests
+    assert (request.destination, request.method, request.url) == ("perkville", "POST", URL)
+    assert request.body == {
+        "business": 42,
+        "location": 7,
+        "perk": 111,
+        "quantity": 9.99,
+        "email": "example@example.com",
+        "send_email": True,
+        "trans_source_id": "segment-111-order-o283h08fh2390f923uofu23",
+    }
+    assert request.idempotency_key == "segment-111-order-o283h08fh2390f923uofu23"
+    assert (translation.ignored, translation.failed) == ("", "")
+
+
+@pytest.mark.parametrize(
+    ("properties", "quantity"),
+    [
+        ({"revenue": None, "value": 25}, 25),
+        ({"revenue": None, "total": "30.5"}, 30.5),
+        ({"revenue": 12, "value": 99, "total": 100}, 12),
+    ],
+)
+def test_spend_quantity_is_revenue_else_value_else_total(properties, quantity):
+    message = _order()
+    message["properties"].pop("revenue")
+    message["properties"].update({k: v for k, v in properties.items() if v is not None})
+
+    [request] = _translate(message).requests
+
+    assert request.body["quantity"] == quantity
+
+
+def test_refund_of_an_order_removes_the_points_with_its_own_trans_source_id():
+    [request] = _translate(_order("Order Refunded")).requests
+
+    assert request.body["quantity"] == -9.99
+    assert request.body["trans_source_id"] == "segment-111-order-o283h08fh2390f923uofu23-refund"
+
+
+def test_event_without_order_id_is_worth_one_and_keyed_by_message_id():
+    [request] = _translate(CHECKED_IN).requests
+
+    assert request.body["quantity"] == 1
+    assert request.body["email"] == "sam@example.com"
+    assert request.body["perk"] == 222
+    assert request.body["trans_source_id"] == "segment-222-ajs-next-9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d"
+
+
+def test_retry_of_the_same_message_builds_the_same_trans_source_id():
+    message = copy.deepcopy(CHECKED_IN)
+    del message["messageId"]
+
+    first = _translate(message).requests[0].body["trans_source_id"]
+    second = _translate(copy.deepcopy(message)).requests[0].body["trans_source_id"]
+
+    assert first == second
+    assert first.startswith("segment-222-sha256:")
+
+
+def test_email_is_looked_up_at_the_root_first():
+    message = copy.deepcopy(CHECKED_IN)
+    message["email"] = "root@example.com"
+    message["properties"]["email"] = "props@example.com"
+
+    [request] = _translate(message).requests
+
+    assert request.body["email"] == "root@example.com"
+
+
+def test_event_without_email_fails():
+    message = copy.deepcopy(CHECKED_IN)
+    del message["context"]
+
+    translation = _translate(message)
+
+    assert translation.failed == (
+        "No email on the event (looked at the event root, properties and context.traits): Perkville awards "
+        "points to an email address."
+    )
+    assert (translation.requests, translation.ignored) == ([], "")
+
+
+def test_order_without_an_amount_fails():
+    message = _order()
+    message["properties"].pop("revenue")
+
+    translation = _translate(message)
+
+    assert translation.failed == (
+        "The event has an order_id, so it is a spend transaction, but it carries no revenue, value or total."
+    )
+    assert translation.requests == []
+
+
+@pytest.mark.parametrize(
+    ("revenue", "failure"),
+    [
+        ("lots", "properties.revenue ('lots') is not a number: no points to count."),
+        (-5, "properties.revenue (-5) is below 0: only refunds remove points."),
+    ],
+)
+def test_order_with_an_unusable_amount_fails(revenue, failure):
+    translation = _translate(_order(revenue=revenue))
+
+    assert translation.failed == failure
+    assert translation.requests == []
+
+
+def test_event_not_in_the_perk_map_is_ignored():
+    translation = _translate(_order("Product Viewed"))
+
+    assert translation.ignored == "Event 'Product Viewed' is not in this connector's event → perk map."
+    assert (translation.requests, translation.failed) == ([], "")
+
+
+def test_page_call_is_ignored():
+    translation = _translate({"type": "page", "userId": "u1", "name": "Home"})
+
+    assert translation.ignored == "Perkville receives track events only, not page calls."
+    assert translation.requests == []
+
+
+def test_audience_entry_is_recorded_and_ignored_without_an_audience_perk():
+    [event] = KIND.parse(Direction.IN, AUDIENCE_ENTERED, CONFIG)
+
+    translation = KIND.build(Direction.IN, event, [], CONFIG)
+
+    assert event.context["audiences"] == {"order_completed_last_30days": True}
+    assert translation.ignored == (
+        "Audience recorded (order_completed_last_30days=true); no audience perk is mapped for it."
+    )
+    assert translation.requests == []
+
+
+def test_mapped_audience_entry_awards_its_perk_once_per_message():
+    config = _config(audience_perk_map={"order_completed_last_30days": "333"})
+
+    [request] = _translate(AUDIENCE_ENTERED, config).requests
+
+    assert request.body == {
+        "business": 42,
+        "location": 7,
+        "perk": 333,
+        "quantity": 1,
+        "email": "alex@example.com",
+        "send_email": True,
+        "trans_source_id": "segment-333-engage-3c4d5e6f-7a8b-4c9d-8e0f-1a2b3c4d5e6f"
+        "-order_completed_last_30days",
+    }
+
+
+def test_mapped_audience_exit_is_recorded_only():
+    config = _config(audience_perk_map={"order_completed_last_30days": "333"})
+    message = copy.deepcopy(AUDIENCE_ENTERED)
+    message["traits"]["order_completed_last_30days"] = False
+
+    translation = _translate(message, config)
+
+    assert translation.ignored == (
+        "Audience recorded (order_completed_last_30days=false); no audience perk is mapped for it."
+    )
+    assert translation.requests == []
+
+
+def test_mapped_audience_entry_without_email_fails():
+    config = _config(audience_perk_map={"order_completed_last_30days": "333"})
+    message = copy.deepcopy(AUDIENCE_ENTERED)
+    del message["traits"]["email"]
+
+    translation = _translate(message, config)
+
+    assert translation.failed.startswith("No email on the event")
+    assert translation.requests == []
+
+
+def test_identify_without_personas_reads_snake_cased_boolean_traits():
+    message = {
+        "type": "identify",
+        "userId": "u1",
+        "traits": {"vip_members": True, "Not Snake": True, "age": 3},
+    }
+
+    [event] = KIND.parse(Direction.IN, message, CONFIG)
+
+    assert event.context["audiences"] == {"vip_members": True}
+
+
+def test_prepare_adds_the_bearer_token_and_user_agent():
+    [request] = _translate(ORDER_COMPLETED).requests
+
+    prepared = KIND.prepare(request, CONFIG)
+
+    assert prepared.headers == {
+        "Content-Type": "application/json",
+        "Accept": "application/json",
+        "Authorization": "Bearer sandbox-perkville-token",
+        "User-Agent": "EE-Connect/1.0",
+    }
+    assert json.loads(prepared.body) == request.body
+    assert "sandbox-perkville-token" not in json.dumps(request.body)
+
+
+def test_interpret_duplicate_trans_source_id_is_success():
+    [request] = _translate(ORDER_COMPLETED).requests
+    body = json.dumps({"error": "Transaction with this trans_source_id already exists."}).encode()
+
+    outcome = KIND.interpret(request, 400, {}, body)
+
+    assert outcome.kind is OutcomeKind.SUCCEEDED
+    assert outcome.reason == (
+        "Perkville already has this transaction (segment-111-order-o283h08fh2390f923uofu23): an earlier "
+        "attempt posted it."
+    )
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "reason"),
+    [
+        (
+            401,
+            b"",
+            "Perkville refused the API token: generate a new one (Settings → Apps → Connect Segment).",
+        ),
+        (
+            403,
+            b'{"detail": "Scope missing"}',
+            "The Perkville token may not grant points for this business (needs ADMIN_CUSTOMER_GRANT_POINTS). "
+            "Perkville said: Scope missing",
+        ),
+        (
+            404,
+            b"Not found",
+            "Perkville does not know the business, location or perk: check the connector's ids and "
+            "perk maps. Perkville said: Not found",
+        ),
+        (
+            400,
+            b'{"quantity": ["Invalid"]}',
+            'Perkville refused the transaction (HTTP 400). Perkville said: {"quantity":["Invalid"]}',
+        ),
+    ],
+)
+def test_interpret_explains_perkville_refusals(status, body, reason):
+    [request] = _translate(ORDER_COMPLETED).requests
+
+    outcome = KIND.interpret(request, status, {}, body)
+
+    assert outcome.kind is OutcomeKind.TERMINAL
+    assert outcome.reason == reason
+
+
+@pytest.mark.parametrize("status", [201, 408, 429, 500, 503])
+def test_interpret_leaves_success_and_retryable_answers_to_the_generic_rules(status):
+    [request] = _translate(ORDER_COMPLETED).requests
+
+    assert KIND.interpret(request, status, {}, b"") is None

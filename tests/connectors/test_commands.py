@@ -1,0 +1,183 @@
+import subprocess
+import sys
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command, load_command_class
+from django.core.management.base import CommandError
+
+from connectors.crypto import secrets_decrypt
+from connectors.models import AuthToken, Client, Connector
+from connectors.tokens import token_issue, token_verify
+from tests.connectors.factories import AIR_SECRETS, AIR_SETTINGS, ClientFactory, ConnectorFactory
+
+pytestmark = pytest.mark.django_db
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _run(*args) -> tuple[str, str]:
+    out, err = StringIO(), StringIO()
+    call_command(*args, stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()
+
+
+def _air_pairs(**overrides) -> list[str]:
+    values = {**AIR_SETTINGS, **AIR_SECRETS, **overrides}
+    pairs = []
+    for key, value in values.items():
+        pairs += ["--set", f"{key}={str(value).lower() if isinstance(value, bool) else value}"]
+    return pairs
+
+
+def test_client_create_prints_the_new_client():
+    out, _ = _run("client_create", "--name", "Shop", "--slug", "shop")
+
+    client = Client.objects.get()
+    assert (client.name, client.slug) == ("Shop", "shop")
+    assert out == f"Created client shop (id {client.pk})\n"
+
+
+def test_client_create_refuses_a_bad_slug():
+    with pytest.raises(CommandError, match=r"^slug: "):
+        _run("client_create", "--name", "Shop", "--slug", "not a slug")
+
+    assert Client.objects.count() == 0
+
+
+def test_connector_create_prints_the_id_and_both_urls(settings):
+    settings.PUBLIC_BASE_URL = "https://connect.example.com"
+    ClientFactory(slug="shop")
+
+    args = ("connector_create", "--client", "shop", "--kind", "air_segment", "--name", "AIR")
+
+    out, _ = _run(*args, *_air_pairs())
+
+    connector = Connector.objects.get()
+    assert out == (
+        f"id: {connector.public_id}\n"
+        f"in: https://connect.example.com/in/segment/{connector.public_id}\n"
+        f"out: https://connect.example.com/out/segment/{connector.public_id}\n"
+    )
+    assert connector.settings == AIR_SETTINGS
+    assert secrets_decrypt(connector.secrets_encrypted) == AIR_SECRETS
+
+
+def test_connector_create_parses_mapping_values_as_json():
+    ClientFactory(slug="shop")
+    pairs = ["--set", "tracking_domain=https://track.example.com", "--set", "network_id=7"]
+    pairs += ["--set", 'event_map={"Order Completed": 0}']
+
+    _run("connector_create", "--client", "shop", "--kind", "segment_everflow", "--name", "EF", *pairs)
+
+    assert Connector.objects.get().settings["event_map"] == {"Order Completed": 0}
+
+
+def test_connector_create_refuses_what_the_admin_refuses():
+    ClientFactory(slug="shop")
+
+    args = ("connector_create", "--client", "shop", "--kind", "air_segment", "--name", "AIR")
+
+    with pytest.raises(CommandError) as caught:
+        _run(*args, *_air_pairs(currency="US", air_wallet_url="http://wallet.example.com"))
+
+    assert str(caught.value) == (
+        "air_wallet_url: Must use https:// "
+        "(http:// is allowed only for 127.0.0.1 while the sandbox is enabled).; "
+        "currency: 'US' is not an ISO 4217 currency code (three letters, such as USD or GBP)."
+    )
+    assert Connector.objects.count() == 0
+
+
+def test_connector_create_refuses_bad_json_and_an_unknown_client():
+    ClientFactory(slug="shop")
+
+    with pytest.raises(CommandError, match=r"^event_map: not valid JSON"):
+        _run("connector_create", "--client", "shop", "--kind", "segment_everflow", "--name", "EF",
+             "--set", "event_map={nope")
+    with pytest.raises(CommandError, match="No client with slug 'nobody'"):
+        _run("connector_create", "--client", "nobody", "--kind", "air_segment", "--name", "AIR")
+
+    assert Connector.objects.count() == 0
+
+
+def test_connector_list_shows_id_client_kind_state_and_urls():
+    connector = ConnectorFactory(client=ClientFactory(slug="shop"), state="paused", name="AIR")
+
+    out, _ = _run("connector_list")
+
+    base = "http://127.0.0.1:8000"
+    assert out.splitlines() == [
+        "id\tclient\tkind\tstate\tname\tin\tout",
+        f"{connector.public_id}\tshop\tair_segment\tpaused\tAIR\t{base}/in/segment/{connector.public_id}"
+        f"\t{base}/out/segment/{connector.public_id}",
+    ]
+
+
+def test_token_issue_prints_only_the_token():
+    connector = ConnectorFactory()
+
+    out, err = _run("token_issue", str(connector.public_id), "--direction", "in", "--label", "Segment")
+
+    plaintext = out.removesuffix("\n")
+    assert "\n" not in plaintext
+    assert err == ""
+    assert token_verify(connector=connector, direction="in", presented=plaintext).label == "Segment"
+
+
+def test_token_issue_refuses_an_unknown_connector():
+    with pytest.raises(CommandError, match="is not a connector id"):
+        _run("token_issue", "42", "--direction", "in")
+    with pytest.raises(CommandError, match="No connector with id"):
+        _run("token_issue", "6f1c1b8e-9a7e-4a44-9d3c-3b8b2c1f0a11", "--direction", "in")
+
+    assert AuthToken.objects.count() == 0
+
+
+def test_token_revoke_by_prefix():
+    issued = token_issue(connector=ConnectorFactory(), direction="out")
+
+    out, _ = _run("token_revoke", issued.token.prefix)
+
+    assert out.startswith(f"Revoked token {issued.token.prefix}…")
+    assert AuthToken.objects.get().revoked_at is not None
+
+
+def test_token_revoke_of_an_unknown_prefix_fails():
+    with pytest.raises(CommandError, match="No token with id or prefix 'eec_in_nothing'"):
+        _run("token_revoke", "eec_in_nothing")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["token_issue", "x", "--direction", "in"], "CommandError: 'x' is not a connector id"),
+        (["token_issue", "x", "--direction", "sideways"], "argument --direction: invalid choice"),
+        (["connector_create", "--client", "x", "--kind", "unknown", "--name", "y"], "--kind: invalid"),
+        (["connector_create", "--client", "x", "--kind", "air_segment"], "arguments are required: --name"),
+    ],
+)
+def test_commands_exit_non_zero_with_the_error_on_stderr(args, message, tmp_path):
+    env = {"EE_CONNECT_VAR_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"}
+
+    result = subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+
+    assert result.returncode != 0
+    assert result.stdout == ""
+    assert message in result.stderr
+
+
+COMMANDS = ["client_create", "connector_create", "connector_list", "token_issue", "token_revoke"]
+
+
+@pytest.mark.parametrize("command", [*COMMANDS, "groups_sync"])
+def test_every_command_has_help(command, capsys):
+    with pytest.raises(SystemExit) as caught:
+        call_command(command, "--help")
+
+    described = " ".join(load_command_class("connectors", command).help.split())
+    assert caught.value.code == 0
+    assert described in " ".join(capsys.readouterr().out.split())

@@ -7,6 +7,8 @@ from django.urls import reverse
 
 from connectors.crypto import secrets_decrypt
 from connectors.groups import INTEGRATION_STAFF, SUPPORT
+from connectors.kinds.base import FieldType
+from connectors.kinds.registry import kind_get
 from connectors.models import AuthToken, Client, Connector
 from connectors.tokens import token_issue
 from tests.connectors.factories import AIR_SECRETS, AIR_SETTINGS, ClientFactory, ConnectorFactory, UserFactory
@@ -287,3 +289,51 @@ def test_client_add_and_change_page_lists_its_connectors(staff_client):
     assert owner.slug == "shop"
     assert connector.name in page
     assert f"{ADD_URL}?client={owner.pk}" in page
+
+
+@pytest.mark.parametrize("kind", ["air_segment", "segment_everflow", "segment_perkville"])
+def test_only_mapping_settings_get_a_json_textarea_and_secrets_a_password_input(staff_client, kind):
+    fields = kind_get(kind).fields
+    mappings = [f.key for f in fields if f.type is FieldType.MAPPING]
+
+    html = staff_client.get(ADD_URL, {"kind": kind}).content.decode()
+
+    assert re.findall(r'<textarea name="(\w+)"', html) == mappings
+    assert re.findall(r'<input type="password" name="(\w+)"', html) == [f.key for f in fields if f.is_secret]
+
+
+def test_add_everflow_with_invalid_json_names_the_mapping_field(staff_client):
+    owner = ClientFactory()
+    form = {
+        "client": owner.pk,
+        "name": "Everflow",
+        "tracking_domain": "https://track.example.com",
+        "network_id": "7",
+        "event_map": "{not json",
+    }
+
+    response = staff_client.post(f"{ADD_URL}?kind=segment_everflow", form)
+
+    assert response.status_code == 200
+    assert list(response.context["adminform"].form.errors) == ["event_map"]
+    assert Connector.objects.count() == 0
+
+
+def test_add_everflow_stores_the_mapping(staff_client):
+    owner = ClientFactory()
+    form = {
+        "client": owner.pk,
+        "name": "Everflow",
+        "tracking_domain": "https://track.example.com",
+        "network_id": "7",
+        "event_map": '{"Order Completed": 0}',
+        "tokens-TOTAL_FORMS": "0",
+        "tokens-INITIAL_FORMS": "0",
+    }
+
+    response = staff_client.post(f"{ADD_URL}?kind=segment_everflow", form)
+
+    assert response.status_code == 302
+    settings = Connector.objects.get().settings
+    assert settings["tracking_domain"] == "https://track.example.com"
+    assert settings["event_map"] == {"Order Completed": 0}

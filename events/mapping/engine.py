@@ -1,18 +1,28 @@
-"""Applying mapping rules to an event context (the rule form is documented in the package)."""
+"""Applying mapping rules to an event context (the rule form is documented in the package).
 
-from collections.abc import Sequence
+A rule is compiled once into plain functions (cached by its canonical JSON, so an edited rule is a
+new rule) and then applied to each context; nothing is parsed again per event.
+"""
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from jmespath.exceptions import JMESPathError
 
 from events.mapping.expressions import (
+    Searcher,
     event_type_matches,
-    expression_compile,
     is_truthy,
+    searcher_compile,
     template_compile,
 )
 
 MESSAGE_TYPES = ("track", "identify", "group")
+
+Renderer = Callable[[dict], Any]
 
 
 class MappingError(Exception):
@@ -26,166 +36,187 @@ class MappingError(Exception):
         self.message = message
 
 
-def _search(expression: str, context: dict, *, rule: str, field: str) -> Any:
-    try:
-        return expression_compile(expression).search(context)
-    except JMESPathError as error:
-        raise MappingError(
-            rule=rule, field=field, message=f"invalid expression {expression!r}: {error}"
-        ) from None
-
-
-def _template_render(template: str, context: dict, *, rule: str, field: str) -> str:
-    try:
-        parts = template_compile(template)
-    except JMESPathError as error:
-        raise MappingError(
-            rule=rule, field=field, message=f"invalid template {template!r}: {error}"
-        ) from None
-    rendered = []
-    for text, expression in parts:
-        if expression is None:
-            rendered.append(text)
-            continue
-        value = expression.search(context)
-        if value is not None:
-            rendered.append(value if isinstance(value, str) else _text(value))
-    return "".join(rendered)
-
-
 def _text(value: Any) -> str:
     if value is True or value is False:
         return "true" if value else "false"
-    return str(value)
+    return value if isinstance(value, str) else str(value)
 
 
-def value_render(spec: Any, context: dict, *, rule: str, field: str, drop_none: bool = False) -> Any:
-    """Render one value spec; ``drop_none`` leaves out dict keys whose value renders to null."""
-    if not isinstance(spec, dict):
-        return spec
-    if len(spec) == 1:
-        if "path" in spec:
-            path = spec["path"]
-            if not isinstance(path, str):
-                raise MappingError(rule=rule, field=f"{field}.path", message="must be a JMESPath expression")
-            return _search(path, context, rule=rule, field=f"{field}.path")
-        if "template" in spec:
-            template = spec["template"]
-            if not isinstance(template, str):
-                raise MappingError(rule=rule, field=f"{field}.template", message="must be text")
-            return _template_render(template, context, rule=rule, field=f"{field}.template")
-    rendered = {}
-    for key, value in spec.items():
-        result = value_render(value, context, rule=rule, field=f"{field}.{key}", drop_none=drop_none)
-        if result is None and drop_none:
-            continue
-        rendered[key] = result
-    return rendered
+class _Compiler:
+    """Turns one rule's value specs into renderers, raising MappingError naming the field."""
 
+    def __init__(self, rule: str):
+        self.rule = rule
 
-def _section_render(spec: Any, context: dict, *, rule: str, field: str, drop_none: bool = False) -> dict:
-    if spec is None:
-        return {}
-    if not isinstance(spec, dict):
-        raise MappingError(rule=rule, field=field, message="must be an object of value specs")
-    return value_render(spec, context, rule=rule, field=field, drop_none=drop_none)
+    def error(self, field: str, message: str) -> MappingError:
+        return MappingError(rule=self.rule, field=field, message=message)
 
+    def searcher(self, expression: Any, field: str) -> Searcher:
+        if not isinstance(expression, str):
+            raise self.error(field, "must be a JMESPath expression")
+        try:
+            return searcher_compile(expression)
+        except JMESPathError as error:
+            raise self.error(field, f"invalid expression {expression!r}: {error}") from None
 
-def _context_render(spec: Any, context: dict, *, rule: str, field: str) -> dict:
-    rendered = _section_render(spec, context, rule=rule, field=field)
-    if isinstance(spec, dict) and isinstance(spec.get("traits"), dict):
-        rendered["traits"] = _section_render(
-            spec["traits"], context, rule=rule, field=f"{field}.traits", drop_none=True
+    def template(self, template: Any, field: str) -> Renderer:
+        if not isinstance(template, str):
+            raise self.error(field, "must be text")
+        try:
+            parts = template_compile(template)
+        except JMESPathError as error:
+            raise self.error(field, f"invalid template {template!r}: {error}") from None
+
+        def render(context: dict) -> str:
+            rendered = []
+            for text, search in parts:
+                if search is None:
+                    rendered.append(text)
+                else:
+                    value = search(context)
+                    if value is not None:
+                        rendered.append(_text(value))
+            return "".join(rendered)
+
+        return render
+
+    def value(self, spec: Any, field: str, *, drop_none: bool = False) -> Renderer:
+        if not isinstance(spec, dict):
+            return lambda context: spec
+        if len(spec) == 1 and "path" in spec:
+            return self.searcher(spec["path"], f"{field}.path")
+        if len(spec) == 1 and "template" in spec:
+            return self.template(spec["template"], f"{field}.template")
+        return self.section(spec, field, drop_none=drop_none)
+
+    def section(self, spec: Any, field: str, *, drop_none: bool = False) -> Renderer:
+        if not isinstance(spec, dict):
+            raise self.error(field, "must be an object of value specs")
+        items = tuple(
+            (key, self.value(value, f"{field}.{key}", drop_none=drop_none)) for key, value in spec.items()
         )
-    return rendered
+        if drop_none:
 
+            def render_without_nulls(context: dict) -> dict:
+                rendered = {}
+                for key, render in items:
+                    value = render(context)
+                    if value is not None:
+                        rendered[key] = value
+                return rendered
 
-def _user_id(value: Any) -> str | None:
-    if value is None or value == "":
-        return None
-    return value if isinstance(value, str) else _text(value)
+            return render_without_nulls
+        return lambda context: {key: render(context) for key, render in items}
 
-
-def _message_render(template: dict, context: dict, *, rule: str, field: str) -> dict:
-    message_type = template.get("type")
-    if message_type not in MESSAGE_TYPES:
-        raise MappingError(
-            rule=rule, field=f"{field}.type", message=f"must be one of {', '.join(MESSAGE_TYPES)}"
+    def context(self, spec: Any, field: str) -> Renderer:
+        """The message's context; its ``traits`` never carry nulls (see the package docstring)."""
+        if not isinstance(spec, dict):
+            raise self.error(field, "must be an object of value specs")
+        items = tuple(
+            (key, self.value(value, f"{field}.{key}", drop_none=key == "traits"))
+            for key, value in spec.items()
         )
-    user_id = _user_id(value_render(template.get("user_id"), context, rule=rule, field=f"{field}.user_id"))
-    message: dict[str, Any] = {"type": message_type}
-    if message_type == "track":
-        event = value_render(template.get("event"), context, rule=rule, field=f"{field}.event")
-        if not isinstance(event, str) or not event.strip():
-            raise MappingError(rule=rule, field=f"{field}.event", message="the track call has no event name")
-        message["event"] = event
-        message["userId"] = user_id
-        message["properties"] = _section_render(
-            template.get("properties"), context, rule=rule, field=f"{field}.properties"
-        )
-    else:
-        message["userId"] = user_id
-        if message_type == "group":
-            group_id = value_render(template.get("group_id"), context, rule=rule, field=f"{field}.group_id")
-            if group_id is None or group_id == "":
-                raise MappingError(
-                    rule=rule, field=f"{field}.group_id", message="the group call has no group id"
-                )
-            message["groupId"] = group_id if isinstance(group_id, str) else _text(group_id)
-        message["traits"] = _section_render(
-            template.get("traits"), context, rule=rule, field=f"{field}.traits", drop_none=True
-        )
-    if template.get("context") is not None:
-        message["context"] = _context_render(
-            template["context"], context, rule=rule, field=f"{field}.context"
-        )
-    return message
+        return lambda context: {key: render(context) for key, render in items}
 
-
-def _rule_messages(rule: dict, context: dict) -> list[dict]:
-    name = str(rule.get("name", ""))
-    templates = rule.get("messages")
-    if not isinstance(templates, list):
-        raise MappingError(rule=name, field="messages", message="must be a list of messages")
-    messages: list[dict] = []
-    for index, template in enumerate(templates):
-        field = f"messages[{index}]"
+    def message(self, template: Any, field: str) -> Callable[[dict], dict]:
         if not isinstance(template, dict):
-            raise MappingError(rule=name, field=field, message="must be an object")
-        for_each = template.get("for_each")
-        if for_each is None:
-            messages.append(_message_render(template, context, rule=name, field=field))
-            continue
-        if not isinstance(for_each, str):
-            raise MappingError(rule=name, field=f"{field}.for_each", message="must be a JMESPath expression")
-        items = _search(for_each, context, rule=name, field=f"{field}.for_each")
-        if items is None:
-            continue
-        if not isinstance(items, list):
-            raise MappingError(
-                rule=name,
-                field=f"{field}.for_each",
-                message=f"{for_each!r} is a {type(items).__name__}, not a list",
-            )
-        for item in items:
-            messages.append(_message_render(template, {**context, "item": item}, rule=name, field=field))
-    return messages
+            raise self.error(field, "must be an object")
+        message_type = template.get("type")
+        if message_type not in MESSAGE_TYPES:
+            raise self.error(f"{field}.type", f"must be one of {', '.join(MESSAGE_TYPES)}")
+        user_id = self.value(template.get("user_id"), f"{field}.user_id")
+        event = self.value(template.get("event"), f"{field}.event")
+        group_id = self.value(template.get("group_id"), f"{field}.group_id")
+        body_key = "properties" if message_type == "track" else "traits"
+        body_spec = template.get(body_key)
+        body = None
+        if body_spec is not None:
+            body = self.section(body_spec, f"{field}.{body_key}", drop_none=body_key == "traits")
+        extra = None
+        if template.get("context") is not None:
+            extra = self.context(template["context"], f"{field}.context")
+        rule, error = self.rule, self.error
+
+        def render(context: dict) -> dict:
+            value = user_id(context)
+            message: dict[str, Any] = {"type": message_type}
+            if message_type == "track":
+                name = event(context)
+                if not isinstance(name, str) or not name.strip():
+                    raise error(f"{field}.event", "the track call has no event name")
+                message["event"] = name
+            message["userId"] = None if value is None or value == "" else _text(value)
+            if message_type == "group":
+                group = group_id(context)
+                if group is None or group == "":
+                    raise MappingError(
+                        rule=rule, field=f"{field}.group_id", message="the group call has no group id"
+                    )
+                message["groupId"] = _text(group)
+            message[body_key] = {} if body is None else body(context)
+            if extra is not None:
+                message["context"] = extra(context)
+            return message
+
+        return render
+
+    def messages(self, templates: Any) -> Callable[[dict], list[dict]]:
+        if not isinstance(templates, list):
+            raise self.error("messages", "must be a list of messages")
+        renderers = []
+        for index, template in enumerate(templates):
+            field = f"messages[{index}]"
+            render = self.message(template, field)
+            for_each = template.get("for_each")
+            expression = None if for_each is None else self.searcher(for_each, f"{field}.for_each")
+            renderers.append((render, expression, for_each, field))
+        rule = self.rule
+
+        def render_all(context: dict) -> list[dict]:
+            rendered: list[dict] = []
+            for render, expression, for_each, field in renderers:
+                if expression is None:
+                    rendered.append(render(context))
+                    continue
+                items = expression(context)
+                if items is None:
+                    continue
+                if not isinstance(items, list):
+                    raise MappingError(
+                        rule=rule,
+                        field=f"{field}.for_each",
+                        message=f"{for_each!r} is a {type(items).__name__}, not a list",
+                    )
+                rendered.extend(render({**context, "item": item}) for item in items)
+            return rendered
+
+        return render_all
 
 
-def _applies(rule: dict, *, event_type: str, context: dict) -> bool:
-    if rule.get("enabled", True) is False:
-        return False
-    pattern = rule.get("event_type")
-    if not isinstance(pattern, str) or not event_type_matches(pattern, event_type):
-        return False
+@dataclass(frozen=True)
+class _CompiledRule:
+    condition: Searcher | None
+    messages: Callable[[dict], list[dict]]
+
+
+@lru_cache(maxsize=1024)
+def _rule_compile(canonical: str) -> _CompiledRule:
+    rule = json.loads(canonical)
+    compiler = _Compiler(str(rule.get("name", "")))
     condition = rule.get("condition")
-    if condition is None or condition == "":
-        return True
-    if not isinstance(condition, str):
-        raise MappingError(
-            rule=str(rule.get("name", "")), field="condition", message="must be a JMESPath expression"
-        )
-    return is_truthy(_search(condition, context, rule=str(rule.get("name", "")), field="condition"))
+    return _CompiledRule(
+        condition=None if condition in (None, "") else compiler.searcher(condition, "condition"),
+        messages=compiler.messages(rule.get("messages")),
+    )
+
+
+def _matches(rule: dict, event_type: str) -> bool:
+    pattern = rule.get("event_type")
+    return (
+        rule.get("enabled", True) is not False
+        and isinstance(pattern, str)
+        and event_type_matches(pattern, event_type)
+    )
 
 
 def messages_render(rules: Sequence[dict], *, event_type: str, context: dict) -> list[dict]:
@@ -195,6 +226,9 @@ def messages_render(rules: Sequence[dict], *, event_type: str, context: dict) ->
     """
     messages: list[dict] = []
     for rule in sorted(rules, key=lambda rule: rule.get("order") or 0):
-        if _applies(rule, event_type=event_type, context=context):
-            messages.extend(_rule_messages(rule, context))
+        if not _matches(rule, event_type):
+            continue
+        compiled = _rule_compile(json.dumps(rule, sort_keys=True))
+        if compiled.condition is None or is_truthy(compiled.condition(context)):
+            messages.extend(compiled.messages(context))
     return messages

@@ -1,14 +1,21 @@
 """Compiled JMESPath expressions and templates, cached by their text."""
 
 import re
+from collections.abc import Callable
 from fnmatch import translate
 from functools import lru_cache
+from typing import Any
 
 import jmespath
 from jmespath.parser import ParsedResult
+from jmespath.visitor import TreeInterpreter
 
 _PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
 _GLOB_CHARACTERS = frozenset("*?[")
+_DOTTED_NAMES = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
+_INTERPRETER = TreeInterpreter()
+
+Searcher = Callable[[Any], Any]
 
 
 @lru_cache(maxsize=4096)
@@ -17,15 +24,40 @@ def expression_compile(expression: str) -> ParsedResult:
     return jmespath.compile(expression)
 
 
+def _names_getter(names: tuple[str, ...]) -> Searcher:
+    def get(data: Any) -> Any:
+        for name in names:
+            if not isinstance(data, dict):
+                return None
+            data = data.get(name)
+        return data
+
+    return get
+
+
+@lru_cache(maxsize=4096)
+def searcher_compile(expression: str) -> Searcher:
+    """A function evaluating the expression on some data, as JMESPath would.
+
+    Plain dotted names (``transaction.store_location``), most paths in practice, are read with
+    dictionary lookups; anything else goes through the JMESPath interpreter.
+    """
+    parsed = expression_compile(expression)
+    if _DOTTED_NAMES.fullmatch(expression):
+        return _names_getter(tuple(expression.split(".")))
+    tree = parsed.parsed
+    return lambda data: _INTERPRETER.visit(tree, data)
+
+
 @lru_cache(maxsize=1024)
-def template_compile(template: str) -> tuple[tuple[str, ParsedResult | None], ...]:
-    """Split a template into (literal text, None) and (placeholder, compiled expression) parts."""
-    parts: list[tuple[str, ParsedResult | None]] = []
+def template_compile(template: str) -> tuple[tuple[str, Searcher | None], ...]:
+    """Split a template into (literal text, None) and (placeholder, searcher) parts."""
+    parts: list[tuple[str, Searcher | None]] = []
     position = 0
     for match in _PLACEHOLDER.finditer(template):
         if match.start() > position:
             parts.append((template[position : match.start()], None))
-        parts.append((match.group(1), expression_compile(match.group(1).strip())))
+        parts.append((match.group(1), searcher_compile(match.group(1).strip())))
         position = match.end()
     if position < len(template):
         parts.append((template[position:], None))

@@ -1,0 +1,66 @@
+"""Throughput of AIR → Segment translation on one core: parse + default mapping + build.
+
+Run: ``.venv/bin/python -m bench.translation [events]``. The events are real-sized SETTLE
+notifications (the kind's sample grown to many products and coupons, tens of KB each).
+"""
+
+import copy
+import json
+import os
+import sys
+import time
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from connectors.kinds.air_segment import KIND  # noqa: E402
+from connectors.kinds.base import ConnectorConfig, Direction  # noqa: E402
+from events.mapping import messages_render  # noqa: E402
+
+TARGET_PER_SECOND = 5_000
+CONFIG = ConnectorConfig(
+    connector_id="bench",
+    settings={"currency": "GBP", "identity_type": "CUSTOMER_ID", "segment_region": "US", "send_identify": True},
+    secrets={},
+)
+
+
+def settle_make(*, number: int, products: int = 60, coupons: int = 6) -> dict:
+    payload = copy.deepcopy(KIND.samples[Direction.OUT]["POSCONNECT.WALLET.SETTLE"])
+    payload["headers"]["eesEventId"] = f"bench-{number:08d}"
+    operations = payload["atomicOperations"]
+    transaction = operations[-1]["objectValue"]
+    item = transaction["basket"]["contents"][0]
+    transaction["basket"]["contents"] = [
+        {**item, "upc": f"{index:06d}", "description": f"Product {index}", "itemUnitCost": 100 + index}
+        for index in range(products)
+    ]
+    coupon = operations[1]
+    operations[1:3] = [copy.deepcopy(coupon) for _ in range(coupons)]
+    for index, operation in enumerate(operations[1 : 1 + coupons]):
+        operation["objectValue"]["account"]["accountId"] = f"70000{index:05d}"
+    payload["request"]["body"] = json.dumps({"basket": transaction["basket"]})
+    return payload
+
+
+def main(count: int) -> None:
+    rules = KIND.default_rules[Direction.OUT]
+    events = [settle_make(number=number) for number in range(min(count, 200))]
+    size = len(json.dumps(events[0]))
+    started = time.perf_counter()
+    for number in range(count):
+        [event] = KIND.parse(Direction.OUT, events[number % len(events)], CONFIG)
+        messages = messages_render(rules, event_type=event.event_type, context=event.context)
+        translation = KIND.build(Direction.OUT, event, messages, CONFIG)
+        assert translation.requests, translation
+    elapsed = time.perf_counter() - started
+    per_second = count / elapsed
+    print(f"{count} SETTLE notifications of {size / 1024:.1f} KB")
+    print(f"{per_second:,.0f} events/second, {elapsed / count * 1e6:,.0f} µs per event (target {TARGET_PER_SECOND:,}/s)")
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 5_000)

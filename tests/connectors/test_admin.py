@@ -8,7 +8,7 @@ from django.urls import reverse
 from connectors.crypto import secrets_decrypt
 from connectors.groups import INTEGRATION_STAFF, SUPPORT
 from connectors.kinds.base import FieldType
-from connectors.kinds.registry import kind_get
+from connectors.kinds.registry import kind_get, kinds
 from connectors.models import AuthToken, Client, Connector
 from connectors.tokens import token_issue
 from tests.connectors.factories import AIR_SECRETS, AIR_SETTINGS, ClientFactory, ConnectorFactory, UserFactory
@@ -291,7 +291,7 @@ def test_client_add_and_change_page_lists_its_connectors(staff_client):
     assert f"{ADD_URL}?client={owner.pk}" in page
 
 
-@pytest.mark.parametrize("kind", ["air_segment", "segment_everflow", "segment_perkville"])
+@pytest.mark.parametrize("kind", list(kinds()))
 def test_only_mapping_settings_get_a_json_textarea_and_secrets_a_password_input(staff_client, kind):
     fields = kind_get(kind).fields
     mappings = [f.key for f in fields if f.type is FieldType.MAPPING]

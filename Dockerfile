@@ -1,0 +1,24 @@
+# One image for web, worker and beat (docker-compose.yml picks the command).
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    EE_CONNECT_VAR_DIR=/app/var
+
+WORKDIR /app
+RUN useradd --create-home --uid 10001 eeconnect
+
+COPY pyproject.toml README.md ./
+COPY config ./config
+COPY connectors ./connectors
+COPY events ./events
+COPY rewards ./rewards
+COPY templates ./templates
+COPY manage.py ./
+RUN pip install . && mkdir -p /app/var && SECRET_KEY=build python manage.py collectstatic --noinput \
+    && chown -R eeconnect /app/var
+
+USER eeconnect
+EXPOSE 8000
+CMD ["gunicorn", "config.wsgi", "--bind", "0.0.0.0:8000", "--workers", "4", "--threads", "4", "--access-logfile", "-"]

@@ -1,5 +1,5 @@
 """The support console: find deliveries and events, retry everything a filter matches as a
-tracked job, and the figures behind the dashboard (kept in five-minute rollups).
+tracked job, and gather the chain behind one event.
 
 Filters are named by the query-string parameters the admin uses, so a bulk retry saved from a
 filtered list replays exactly that filter in the worker.
@@ -12,12 +12,12 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 from celery import current_app
-from django.db import transaction
-from django.db.models import Count, Q, QuerySet
+from django.db import connection, transaction
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
-from events.models import BulkRetryJob, Delivery, DeliveryAttempt, DeliveryRollup, Event
+from events.models import BulkRetryJob, Delivery, DeliveryAttempt, Event
 from events.services.actions import deliveries_retry_now
 
 logger = logging.getLogger(__name__)
@@ -264,77 +264,21 @@ def event_chain(*, event: Event) -> dict:
     return {"deliveries": deliveries, "ledger": ledger, "follow_ups": follow_ups, "caused_by": caused_by}
 
 
-# --- rollups -------------------------------------------------------------------------------------
-
-BUCKET = timedelta(minutes=5)
-LATENCY_BOUNDS_MS = (100, 250, 500, 1000, 2500, 5000, 10_000, 30_000, 60_000, 300_000, 900_000, 3_600_000)
-ROLLUP_CATCH_UP = timedelta(days=1)
-
-
-def bucket_floor(moment: datetime) -> datetime:
-    return moment.replace(minute=moment.minute - moment.minute % 5, second=0, microsecond=0)
-
-
-def latency_bucket(milliseconds: float) -> int:
-    """The histogram slot for a latency: the first bound it fits under, or the overflow slot."""
-    return next(
-        (i for i, bound in enumerate(LATENCY_BOUNDS_MS) if milliseconds <= bound), len(LATENCY_BOUNDS_MS)
+def distinct_values(*, model, field: str, limit: int = 200) -> list[str]:
+    """The distinct values of an indexed column. On PostgreSQL a loose index scan (one index
+    probe per value) instead of reading every row; elsewhere a plain DISTINCT."""
+    if connection.vendor != "postgresql":
+        return list(model.objects.order_by(field).values_list(field, flat=True).distinct()[:limit])
+    table = connection.ops.quote_name(model._meta.db_table)
+    column = connection.ops.quote_name(model._meta.get_field(field).column)
+    sql = (
+        f"WITH RECURSIVE walk(value) AS ("  # noqa: S608 - names come from the model, not the request
+        f" (SELECT {column} FROM {table} ORDER BY {column} LIMIT 1)"
+        f" UNION ALL SELECT (SELECT {column} FROM {table}"
+        f" WHERE {column} > walk.value ORDER BY {column} LIMIT 1)"
+        f" FROM walk WHERE walk.value IS NOT NULL"
+        f") SELECT value FROM walk WHERE value IS NOT NULL LIMIT %s"
     )
-
-
-def _rollup_bucket(start: datetime, computed_at: datetime) -> int:
-    end = start + BUCKET
-    rows: dict[int, dict] = {}
-
-    def row(connector_id):
-        return rows.setdefault(
-            connector_id,
-            {"received": 0, "delivered": 0, "failed": 0, "latency": [0] * (len(LATENCY_BOUNDS_MS) + 1)},
-        )
-
-    received = Event.objects.filter(received_at__gte=start, received_at__lt=end).order_by()
-    for item in received.values("connector_id").annotate(n=Count("id")):
-        row(item["connector_id"])["received"] = item["n"]
-    delivered = Delivery.objects.filter(
-        status=Delivery.Status.SUCCEEDED, delivered_at__gte=start, delivered_at__lt=end
-    )
-    for connector_id, created_at, delivered_at in delivered.order_by().values_list(
-        "connector_id", "created_at", "delivered_at"
-    ):
-        figures = row(connector_id)
-        figures["delivered"] += 1
-        figures["latency"][latency_bucket((delivered_at - created_at).total_seconds() * 1000)] += 1
-    failed = Delivery.objects.filter(status=Delivery.Status.FAILED, updated_at__gte=start, updated_at__lt=end)
-    for item in failed.order_by().values("connector_id").annotate(n=Count("id")):
-        row(item["connector_id"])["failed"] = item["n"]
-    for connector_id, figures in rows.items():
-        DeliveryRollup.objects.update_or_create(
-            connector_id=connector_id,
-            bucket_start=start,
-            defaults={
-                "received": figures["received"],
-                "delivered": figures["delivered"],
-                "failed": figures["failed"],
-                "latency_histogram": figures["latency"],
-                "computed_at": computed_at,
-            },
-        )
-    return len(rows)
-
-
-def rollups_refresh(*, now: datetime | None = None, since: datetime | None = None) -> int:
-    """Recompute the buckets from the last one computed (which may have been partial) up to now;
-    after an outage at most a day back, unless ``since`` says otherwise. Returns buckets done."""
-    now = now or timezone.now()
-    if since is None:
-        latest = (
-            DeliveryRollup.objects.order_by("-bucket_start").values_list("bucket_start", flat=True).first()
-        )
-        since = max(latest, now - ROLLUP_CATCH_UP) if latest else now - timedelta(hours=1)
-    start = bucket_floor(since)
-    done = 0
-    while start <= now:
-        _rollup_bucket(start, now)
-        start += BUCKET
-        done += 1
-    return done
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [limit])
+        return [row[0] for row in cursor.fetchall()]

@@ -1,0 +1,153 @@
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+
+from events.admin import filters
+from events.admin.base import LogAdmin, status_badge
+from events.models import Delivery, Event
+from events.services.actions import deliveries_cancel, deliveries_retry_now, event_replay
+from events.services.console import bulk_retry_count, bulk_retry_job_create, deliveries_search
+
+# Query parameters a bulk retry keeps from the list it was started from.
+BULK_FILTER_PARAMS = (
+    "client",
+    "connector",
+    "direction",
+    "destination",
+    "event_type",
+    "code",
+    "period",
+    "from",
+    "to",
+    "q",
+)
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(LogAdmin):
+    list_display = (
+        "id",
+        "status_badge",
+        "destination",
+        "connector",
+        "event_link",
+        "identity",
+        "attempts",
+        "last_status_code",
+        "next_attempt_at",
+        "created_at",
+    )
+    list_display_links = ("id",)
+    list_filter = (
+        filters.StatusFilter,
+        filters.StatusCodeFilter,
+        filters.ClientFilter,
+        filters.ConnectorFilter,
+        filters.DirectionFilter,
+        filters.DestinationFilter,
+        filters.EventTypeFilter,
+        filters.PeriodFilter,
+        filters.TimeRangeFilter,
+    )
+    list_select_related = ("connector__client", "event")
+    search_fields = ("idempotency_key",)
+    search_help_text = (
+        "An exact identity value, Segment messageId, AIR event id or wallet transaction reference."
+    )
+    ordering = ("-created_at",)
+    actions = ("retry_now", "cancel", "replay")
+    change_list_template = "admin/events/delivery/change_list.html"
+    readonly_fields = ("status_badge", "event_link", "attempt_log_table")
+    fieldsets = (
+        (None, {"fields": ("status_badge", "event_link", "connector", "destination", "method", "url")}),
+        (
+            "Progress",
+            {"fields": ("attempts", "last_status_code", "last_error", "next_attempt_at", "delivered_at")},
+        ),
+        ("Request", {"fields": ("idempotency_key", "body", "result", "notes", "replay_of", "created_at")}),
+        ("Attempts", {"fields": ("attempt_log_table",)}),
+    )
+
+    def get_queryset(self, request):
+        # The list never shows the bodies: leave the large columns in the database.
+        return super().get_queryset(request).defer("body", "result", "event__payload", "event__context")
+
+    def get_search_results(self, request, queryset, search_term):
+        return deliveries_search(queryset=queryset, term=search_term), False
+
+    @admin.display(description="status", ordering="status")
+    def status_badge(self, obj):
+        return status_badge(obj.status, obj.get_status_display())
+
+    @admin.display(description="event")
+    def event_link(self, obj):
+        url = reverse("admin:events_event_change", args=[obj.event_id])
+        return format_html('<a href="{}">{}</a>', url, obj.event.event_type)
+
+    @admin.display(description="identity")
+    def identity(self, obj):
+        return obj.event.identity
+
+    @admin.display(description="attempts")
+    def attempt_log_table(self, obj):
+        from django.template.loader import render_to_string
+
+        return render_to_string("admin/events/attempts.html", {"attempts": obj.attempt_log.all()})
+
+    @admin.action(description="Retry now", permissions=["retry"])
+    def retry_now(self, request, queryset):
+        deliveries = list(queryset)
+        queued = deliveries_retry_now(delivery_ids=[d.pk for d in deliveries], user=request.user)
+        self.log_support_action(request, deliveries, "Retry now requested")
+        self.message_user(request, f"{queued} of {len(deliveries)} deliveries queued to retry now.")
+
+    @admin.action(description="Cancel pending or retrying deliveries", permissions=["retry"])
+    def cancel(self, request, queryset):
+        deliveries = list(queryset)
+        cancelled = deliveries_cancel(delivery_ids=[d.pk for d in deliveries], user=request.user)
+        self.log_support_action(request, deliveries, "Cancelled")
+        self.message_user(request, f"{cancelled} of {len(deliveries)} deliveries cancelled.")
+
+    @admin.action(description="Replay their events with the current mapping rules", permissions=["retry"])
+    def replay(self, request, queryset):
+        events = list(Event.objects.filter(pk__in=queryset.values("event_id")).select_related("connector"))
+        created = sum(len(event_replay(event=event, user=request.user)) for event in events)
+        self.log_support_action(request, events, "Replayed with the current mapping rules")
+        self.message_user(request, f"{len(events)} events replayed: {created} new deliveries.")
+
+    def get_urls(self):
+        return [
+            path(
+                "bulk-retry/",
+                self.admin_site.admin_view(self.bulk_retry_view),
+                name="events_delivery_bulk_retry",
+            ),
+            *super().get_urls(),
+        ]
+
+    def bulk_retry_view(self, request):
+        """Show how many failed deliveries the list's filter matches; on confirm, start the job."""
+        if not self.has_retry_permission(request):
+            raise PermissionDenied
+        source = request.POST if request.method == "POST" else request.GET
+        params = {name: source[name] for name in BULK_FILTER_PARAMS if source.get(name)}
+        description = ", ".join(f"{name}={value}" for name, value in params.items()) or "all failed"
+        if request.method == "POST":
+            job = bulk_retry_job_create(filters=params, description=description, user=request.user)
+            self.log_addition(request, job, f"Bulk retry of {job.total} failed deliveries ({description})")
+            self.message_user(
+                request, f"Bulk retry started for {job.total} failed deliveries.", messages.SUCCESS
+            )
+            return redirect("admin:events_bulkretryjob_change", job.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "Retry all failed deliveries matching this filter",
+            "count": bulk_retry_count(filters=params),
+            "params": params,
+            "description": description,
+        }
+        return TemplateResponse(request, "admin/events/delivery/bulk_retry.html", context)

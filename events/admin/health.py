@@ -1,0 +1,142 @@
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Q
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path
+from django.utils import timezone
+
+from connectors.models import Client, Connector
+from events.admin.base import RETRY_PERMISSION, status_badge
+from events.admin.chart import chart_svg
+from events.models import ConnectorHealth, Delivery
+from events.services.actions import connector_pause, connector_resume
+from events.services.console_dashboard import WINDOWS, dashboard_figures
+
+
+@admin.register(ConnectorHealth)
+class ConnectorHealthAdmin(admin.ModelAdmin):
+    """Connectors as support sees them: no settings, no secrets; state, trouble, pause/resume."""
+
+    list_display = ("__str__", "kind", "state_badge", "failed_last_day", "retrying", "held")
+    list_filter = ("state", "client")
+    list_select_related = ("client",)
+    actions = ("pause", "resume")
+    fields = ("client", "name", "kind", "environment", "state_badge")
+    readonly_fields = ("state_badge",)
+    change_list_template = "admin/events/connectorhealth/change_list.html"
+    change_form_template = "admin/events/connectorhealth/change_form.html"
+
+    def get_queryset(self, request):
+        since = timezone.now() - WINDOWS["day"]
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                failed_count=Count(
+                    "deliveries",
+                    filter=Q(deliveries__status=Delivery.Status.FAILED, deliveries__updated_at__gte=since),
+                ),
+                retrying_count=Count("deliveries", filter=Q(deliveries__status=Delivery.Status.RETRYING)),
+                held_count=Count("deliveries", filter=Q(deliveries__status=Delivery.Status.HELD)),
+            )
+        )
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("connectors.view_connector")
+
+    def has_module_permission(self, request):
+        return self.has_view_permission(request)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_retry_permission(self, request) -> bool:
+        return request.user.has_perm(RETRY_PERMISSION)
+
+    @admin.display(description="state", ordering="state")
+    def state_badge(self, obj):
+        return status_badge(obj.state, obj.get_state_display())
+
+    @admin.display(description="failed (24 h)", ordering="failed_count")
+    def failed_last_day(self, obj):
+        return obj.failed_count
+
+    @admin.display(description="retrying", ordering="retrying_count")
+    def retrying(self, obj):
+        return obj.retrying_count
+
+    @admin.display(description="held", ordering="held_count")
+    def held(self, obj):
+        return obj.held_count
+
+    @admin.action(description="Pause: accept events, hold their deliveries", permissions=["retry"])
+    def pause(self, request, queryset):
+        for connector in queryset:
+            held = connector_pause(connector=connector, user=request.user)
+            self.log_change(request, connector, f"Paused; {held} due deliveries held")
+        self.message_user(request, f"{queryset.count()} connectors paused.")
+
+    @admin.action(description="Resume and release held deliveries gradually", permissions=["retry"])
+    def resume(self, request, queryset):
+        for connector in queryset:
+            released = connector_resume(connector=connector, user=request.user)
+            self.log_change(request, connector, f"Resumed; {released} held deliveries released")
+        self.message_user(request, f"{queryset.count()} connectors resumed.")
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("dashboard/", view(self.dashboard_view), name="events_connectorhealth_dashboard"),
+            path(
+                "<int:pk>/pause/", view(self.state_view), {"pause": True}, name="events_connectorhealth_pause"
+            ),
+            path(
+                "<int:pk>/resume/",
+                view(self.state_view),
+                {"pause": False},
+                name="events_connectorhealth_resume",
+            ),
+            *super().get_urls(),
+        ]
+
+    def state_view(self, request, pk, pause: bool):
+        if request.method != "POST" or not self.has_retry_permission(request):
+            raise PermissionDenied
+        connector = get_object_or_404(ConnectorHealth, pk=pk)
+        queryset = ConnectorHealth.objects.filter(pk=connector.pk)
+        (self.pause if pause else self.resume)(request, queryset)
+        return redirect("admin:events_connectorhealth_change", connector.pk)
+
+    def dashboard_view(self, request):
+        if not request.user.has_perm("events.view_delivery"):
+            raise PermissionDenied
+        window = request.GET.get("window", "day")
+        client_id = _int(request.GET.get("client"))
+        connector_id = _int(request.GET.get("connector"))
+        dashboard = dashboard_figures(window=window, client_id=client_id, connector_id=connector_id)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "Delivery dashboard",
+            "dashboard": dashboard,
+            "chart": chart_svg(dashboard.series),
+            "windows": list(WINDOWS),
+            "clients": Client.objects.order_by("name"),
+            "connectors": Connector.objects.select_related("client"),
+            "client_id": client_id,
+            "connector_id": connector_id,
+        }
+        if window not in WINDOWS:
+            messages.warning(request, "Unknown window; showing the last day.")
+        return TemplateResponse(request, "admin/events/connectorhealth/dashboard.html", context)
+
+
+def _int(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() else None

@@ -1,0 +1,80 @@
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import path
+
+from events.admin.base import RETRY_PERMISSION, status_badge
+from events.models import BulkRetryJob
+from events.services.console import bulk_retry_job_cancel
+
+
+@admin.register(BulkRetryJob)
+class BulkRetryJobAdmin(admin.ModelAdmin):
+    """Progress of bulk retries; whoever may retry may watch and cancel them."""
+
+    list_display = (
+        "id",
+        "status_badge",
+        "description",
+        "total",
+        "processed",
+        "queued",
+        "created_by",
+        "created_at",
+    )
+    list_select_related = ("created_by", "cancelled_by")
+    change_form_template = "admin/events/bulkretryjob/change_form.html"
+    readonly_fields = ("status_badge", "progress")
+    fields = (
+        "status_badge",
+        "progress",
+        "description",
+        "filters",
+        "total",
+        "processed",
+        "queued",
+        "created_by",
+        "created_at",
+        "started_at",
+        "finished_at",
+        "cancelled_by",
+    )
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm(RETRY_PERMISSION) or super().has_view_permission(request, obj)
+
+    def has_module_permission(self, request):
+        return self.has_view_permission(request)
+
+    def has_add_permission(self, request):
+        return False  # started from a filtered delivery list
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="status")
+    def status_badge(self, obj):
+        return status_badge(obj.status, obj.get_status_display())
+
+    @admin.display(description="progress")
+    def progress(self, obj):
+        share = round(100 * obj.processed / obj.total) if obj.total else 100
+        return f"{obj.processed} of {obj.total} processed ({share}%), {obj.queued} queued to retry"
+
+    def get_urls(self):
+        cancel = self.admin_site.admin_view(self.cancel_view)
+        return [path("<int:job_id>/cancel/", cancel, name="events_bulkretryjob_cancel"), *super().get_urls()]
+
+    def cancel_view(self, request, job_id):
+        if request.method != "POST" or not request.user.has_perm(RETRY_PERMISSION):
+            raise PermissionDenied
+        job = get_object_or_404(BulkRetryJob, pk=job_id)
+        if bulk_retry_job_cancel(job=job, user=request.user):
+            self.log_change(request, job, "Cancelled")
+            self.message_user(request, "Bulk retry cancelled; deliveries already queued still go out.")
+        else:
+            self.message_user(request, "This bulk retry had already finished.", messages.WARNING)
+        return redirect("admin:events_bulkretryjob_change", job.pk)

@@ -2,6 +2,7 @@
 one service; every refusal says what was wrong and stores nothing."""
 
 import json
+import logging
 import time
 import uuid
 
@@ -20,6 +21,8 @@ from connectors.tokens import token_verify
 from events.services.receive import events_receive
 
 TRACE_HEADER = "X-EES-Connector-Trace-Id"
+logger = logging.getLogger(__name__)
+UNAVAILABLE = "The platform cannot store events right now; retry later"
 
 
 def _error(status: int, message: str, errors=None, headers=None) -> Response:
@@ -70,13 +73,8 @@ class WebhookView(APIView):
     direction: str = ""
 
     def _read_body(self, request) -> bytes | None:
+        """At most the limit plus one byte is read, whatever the sender declared."""
         limit = settings.WEBHOOK_MAX_BODY_BYTES
-        try:
-            declared = int(request.META.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            declared = 0
-        if declared > limit:
-            return None
         body = request._request.read(limit + 1)
         return None if len(body) > limit else body
 
@@ -106,7 +104,8 @@ class WebhookView(APIView):
         try:
             connector = Connector.objects.filter(public_id=connector_id).first()
         except DatabaseError:
-            return _error(503, "The platform cannot store events right now; retry later", headers={"Retry-After": "5"})
+            logger.exception("Database unavailable while looking up connector %s", connector_id)
+            return _error(503, UNAVAILABLE, headers={"Retry-After": "5"})
         raw_body = self._read_body(request)
         if raw_body is None:
             return _error(413, f"The body is over the {settings.WEBHOOK_MAX_BODY_BYTES} byte limit")
@@ -128,7 +127,8 @@ class WebhookView(APIView):
             errors = [{"path": error.path, "message": error.message} for error in exc.errors]
             return _error(400, exc.message, errors)
         except DatabaseError:
-            return _error(503, "The platform cannot store events right now; retry later", headers={"Retry-After": "5"})
+            logger.exception("Database unavailable while storing an event for connector %s", connector_id)
+            return _error(503, UNAVAILABLE, headers={"Retry-After": "5"})
         return self._accepted(received)
 
     def _accepted(self, received) -> Response:

@@ -1,7 +1,9 @@
 """Throughput of AIR → Segment translation on one core: parse + default mapping + build.
 
 Run: ``.venv/bin/python -m bench.translation [events]``. The events are real-sized SETTLE
-notifications (the kind's sample grown to many products and coupons, tens of KB each).
+notifications: the kind's sample grown to 24 products and 6 redeemed coupons, each basket line
+carrying the per-line results AIR adds (contribution, adjudication, qualification), and the request
+body repeated as a string, as AIR does, so each is tens of KB like the published samples.
 """
 
 import copy
@@ -12,7 +14,7 @@ import time
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
@@ -23,19 +25,58 @@ from events.mapping import messages_render  # noqa: E402
 TARGET_PER_SECOND = 5_000
 CONFIG = ConnectorConfig(
     connector_id="bench",
-    settings={"currency": "GBP", "identity_type": "CUSTOMER_ID", "segment_region": "US", "send_identify": True},
+    settings={
+        "currency": "GBP",
+        "identity_type": "CUSTOMER_ID",
+        "segment_region": "US",
+        "send_identify": True,
+    },
     secrets={},
 )
 
 
-def settle_make(*, number: int, products: int = 60, coupons: int = 6) -> dict:
+def _line_results(index: int) -> dict:
+    return {
+        "contributionResults": [{"instanceId": f"10064{n:04d}-1", "value": index + n} for n in range(4)],
+        "adjudicationResults": [
+            {
+                "resourceType": "CAMPAIGN",
+                "resourceId": f"10064{index:04d}",
+                "instanceId": f"10064{index:04d}-1",
+                "success": True,
+                "type": kind,
+                "value": 100,
+                "balances": None,
+                "isRefundable": True,
+                "isUnredeemable": False,
+                "relatedAccountIds": [f"40938{index:05d}"],
+                "targetedAccountId": f"40938{index:05d}",
+                "targetedWalletId": "900000001",
+                "totalMatchingUnits": 1,
+                "playOrderPosition": 3,
+            }
+            for kind in ("redeem", "credit")
+        ],
+        "qualifiesResults": [
+            {"instanceId": f"10064{index:04d}-1", "totalMatchingUnits": 1, "totalMatchingSpend": 1}
+        ],
+    }
+
+
+def settle_make(*, number: int, products: int = 24, coupons: int = 6) -> dict:
     payload = copy.deepcopy(KIND.samples[Direction.OUT]["POSCONNECT.WALLET.SETTLE"])
     payload["headers"]["eesEventId"] = f"bench-{number:08d}"
     operations = payload["atomicOperations"]
     transaction = operations[-1]["objectValue"]
     item = transaction["basket"]["contents"][0]
     transaction["basket"]["contents"] = [
-        {**item, "upc": f"{index:06d}", "description": f"Product {index}", "itemUnitCost": 100 + index}
+        {
+            **item,
+            "upc": f"{index:06d}",
+            "description": f"Product {index}",
+            "itemUnitCost": 100 + index,
+            **_line_results(index),
+        }
         for index in range(products)
     ]
     coupon = operations[1]
@@ -59,7 +100,10 @@ def main(count: int) -> None:
     elapsed = time.perf_counter() - started
     per_second = count / elapsed
     print(f"{count} SETTLE notifications of {size / 1024:.1f} KB")
-    print(f"{per_second:,.0f} events/second, {elapsed / count * 1e6:,.0f} µs per event (target {TARGET_PER_SECOND:,}/s)")
+    print(
+        f"{per_second:,.0f} events/second, {elapsed / count * 1e6:,.0f} µs per event "
+        f"(target {TARGET_PER_SECOND:,}/s)"
+    )
 
 
 if __name__ == "__main__":

@@ -1,7 +1,10 @@
 """Applying mapping rules to an event context (the rule form is documented in the package).
 
-A rule is compiled once into plain functions (cached by its canonical JSON, so an edited rule is a
-new rule) and then applied to each context; nothing is parsed again per event.
+A rule is compiled once into plain functions and then applied to each context; nothing is parsed
+again per event. Compiled rules are cached by their canonical JSON (an edited rule is a new rule),
+and in front of that by the rule object itself, so the shipped defaults, passed as the same dicts
+every time, cost no serialisation at all. Rules are values: replace a rule to change it, never
+edit a dict in place after it has been rendered.
 """
 
 import json
@@ -210,6 +213,22 @@ def _rule_compile(canonical: str) -> _CompiledRule:
     )
 
 
+_BY_OBJECT: dict[int, tuple[dict, _CompiledRule]] = {}
+_BY_OBJECT_MAX = 512
+
+
+def _compiled(rule: dict) -> _CompiledRule:
+    entry = _BY_OBJECT.get(id(rule))
+    if entry is not None and entry[0] is rule:
+        return entry[1]
+    compiled = _rule_compile(json.dumps(rule, sort_keys=True))
+    if len(_BY_OBJECT) >= _BY_OBJECT_MAX:
+        _BY_OBJECT.clear()
+    # The entry holds the rule, so its id cannot be reused by another dict while it is cached.
+    _BY_OBJECT[id(rule)] = (rule, compiled)
+    return compiled
+
+
 def _matches(rule: dict, event_type: str) -> bool:
     pattern = rule.get("event_type")
     return (
@@ -225,10 +244,9 @@ def messages_render(rules: Sequence[dict], *, event_type: str, context: dict) ->
     Raises MappingError when a rule cannot be applied to this context.
     """
     messages: list[dict] = []
-    for rule in sorted(rules, key=lambda rule: rule.get("order") or 0):
-        if not _matches(rule, event_type):
-            continue
-        compiled = _rule_compile(json.dumps(rule, sort_keys=True))
+    matching = [rule for rule in rules if _matches(rule, event_type)]
+    for rule in sorted(matching, key=lambda rule: rule.get("order") or 0):
+        compiled = _compiled(rule)
         if compiled.condition is None or is_truthy(compiled.condition(context)):
             messages.extend(compiled.messages(context))
     return messages

@@ -69,6 +69,7 @@ def _glob_pattern(pattern: str) -> re.Pattern:
     return re.compile(translate(pattern))
 
 
+@lru_cache(maxsize=8192)
 def event_type_matches(pattern: str, event_type: str) -> bool:
     if _GLOB_CHARACTERS.isdisjoint(pattern):
         return pattern == event_type

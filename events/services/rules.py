@@ -1,8 +1,18 @@
-"""Which mapping rules apply to a connector: its own, or its kind's shipped defaults."""
+"""Which mapping rules apply to a connector: its own, or its kind's shipped defaults.
+
+On the webhook's path: one query on the (connector, direction) unique index, no cache, so a
+change saved in the admin applies to the very next event in every web and worker process.
+"""
 
 from connectors.kinds.base import Direction, Kind
 from connectors.models import Connector
+from events.rule_models import MappingRuleSet
 
 
 def rules_for(*, connector: Connector, direction: str, kind: Kind) -> list[dict]:
-    return list(kind.default_rules.get(Direction(direction), []))
+    """The connector's enabled rules when it has its own, else the kind's defaults."""
+    found = MappingRuleSet.objects.filter(connector=connector, direction=direction).order_by()
+    own = next(iter(found.values_list("rules", flat=True)[:1]), None)
+    if own is None:
+        return list(kind.default_rules.get(Direction(direction), []))
+    return [rule for rule in own if rule.get("enabled", True) is not False]

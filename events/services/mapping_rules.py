@@ -1,0 +1,424 @@
+"""Editing a connector's mapping rules: validate, save as a new version, copy the kind's defaults,
+reset to them, restore a version, and preview what an event would send before saving.
+
+Only CDP-bound directions have rules: a kind takes part when its ``default_rules`` has an entry for
+the direction. Every change appends a :class:`MappingRuleSetVersion`, so the history says who
+changed what and when, and any version can be restored in one step (which is itself a version).
+"""
+
+import json
+from dataclasses import dataclass, field
+
+from django.db import transaction
+
+from connectors.kinds.base import ConnectorConfig, Direction, IncomingEvent, Kind, PayloadInvalid
+from connectors.kinds.registry import kind_get, kinds
+from connectors.kinds.segment import MAX_MESSAGE_BYTES
+from connectors.models import Connector
+from connectors.services import connector_config
+from events.mapping import MappingError, messages_render, rule_validate
+from events.models import Event
+from events.rule_models import MappingRuleSet, MappingRuleSetVersion
+
+# What a kind adds to a rendered message before sending it (messageId, timestamp, context.library).
+SEND_ALLOWANCE_BYTES = 512
+PREVIEW_EVENTS = 50
+
+
+@dataclass(frozen=True)
+class RuleProblem:
+    """One problem with a rule set. ``index`` is the rule's position (from 1 as staff count), or
+    ``None`` for the set as a whole; ``field`` is the path within the rule."""
+
+    index: int | None
+    rule: str
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        if self.index is None:
+            return f"{self.field}: {self.message}" if self.field else self.message
+        name = f" “{self.rule}”" if self.rule else ""
+        return f"Rule {self.index}{name}, {self.field or 'rule'}: {self.message}"
+
+
+class MappingRulesInvalid(Exception):
+    def __init__(self, problems: list[RuleProblem]):
+        super().__init__("; ".join(str(problem) for problem in problems))
+        self.problems = problems
+
+
+class MappingRulesConflict(Exception):
+    """Someone saved the rules since the editor was opened; saving would lose their change."""
+
+
+@dataclass(frozen=True)
+class PreviewSide:
+    requests: list[dict] = field(default_factory=list)  # the bodies that would be sent
+    outcome: str = ""  # why nothing would be sent, or the error
+
+
+@dataclass(frozen=True)
+class Preview:
+    source: str
+    event_type: str
+    context: dict
+    current: PreviewSide
+    edited: PreviewSide | None
+    problems: list[RuleProblem]
+
+
+def mapping_kinds() -> list[str]:
+    """Keys of the kinds whose messages are mapped by rules (those shipping default rules)."""
+    return [key for key, kind in kinds().items() if kind.default_rules]
+
+
+def _mapped_kind(*, connector: Connector, direction: str) -> Kind:
+    kind = kind_get(connector.kind)
+    if Direction(direction) not in kind.default_rules:
+        raise MappingRulesInvalid(
+            [
+                RuleProblem(
+                    None, "", "connector", f"{kind.label} has no mapping rules for direction {direction!r}."
+                )
+            ]
+        )
+    return kind
+
+
+def mapping_rules_defaults(*, connector: Connector, direction: str) -> list[dict]:
+    return list(_mapped_kind(connector=connector, direction=direction).default_rules[Direction(direction)])
+
+
+def mapping_rule_set_get(*, connector: Connector, direction: str) -> MappingRuleSet:
+    """The connector's rule set, created empty (the defaults apply) the first time it is opened."""
+    _mapped_kind(connector=connector, direction=direction)
+    rule_set, _ = MappingRuleSet.objects.get_or_create(connector=connector, direction=direction)
+    return rule_set
+
+
+def mapping_rules_applying(*, rule_set: MappingRuleSet) -> list[dict]:
+    """The rules in force, disabled ones included: the connector's own, or its kind's defaults."""
+    if rule_set.rules is not None:
+        return rule_set.rules
+    return mapping_rules_defaults(connector=rule_set.connector, direction=rule_set.direction)
+
+
+def mapping_rules_parse(*, text: str) -> list[dict]:
+    """The rule set typed into the editor; raises MappingRulesInvalid saying where the JSON breaks."""
+    try:
+        rules = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise MappingRulesInvalid(
+            [
+                RuleProblem(
+                    None,
+                    "",
+                    "rules",
+                    f"Not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}.",
+                )
+            ]
+        ) from None
+    if not isinstance(rules, list):
+        raise MappingRulesInvalid(
+            [RuleProblem(None, "", "rules", "Must be a list of rules: [ {...}, {...} ].")]
+        )
+    return rules
+
+
+def _samples(*, kind: Kind, direction: str, config: ConnectorConfig) -> list[tuple[str, IncomingEvent]]:
+    parsed = []
+    for name, sample in kind.samples.get(Direction(direction), {}).items():
+        try:
+            events = kind.parse(Direction(direction), sample, config)
+        except PayloadInvalid:
+            continue  # a sample this connector's settings cannot read says nothing about the rules
+        parsed.extend((name, incoming) for incoming in events)
+    return parsed
+
+
+def _size(message: dict) -> int:
+    return len(json.dumps(message, separators=(",", ":")).encode()) + SEND_ALLOWANCE_BYTES
+
+
+def _sample_problems(
+    *, index: int, rule: dict, samples: list[tuple[str, IncomingEvent]]
+) -> list[RuleProblem]:
+    name = str(rule.get("name", ""))
+    problems = []
+    for position, template in enumerate(rule["messages"]):
+        single = {**rule, "enabled": True, "messages": [template]}
+        for sample_name, incoming in samples:
+            try:
+                messages = messages_render([single], event_type=incoming.event_type, context=incoming.context)
+            except MappingError as error:
+                problems.append(
+                    RuleProblem(index, name, error.field, f"On the sample {sample_name}: {error.message}")
+                )
+                break
+            sizes = [_size(message) for message in messages]
+            if any(size > MAX_MESSAGE_BYTES for size in sizes):
+                problems.append(
+                    RuleProblem(
+                        index,
+                        name,
+                        f"messages[{position}]",
+                        f"On the sample {sample_name} a message is {max(sizes)} bytes once sent, over "
+                        f"Segment's limit of {MAX_MESSAGE_BYTES} bytes (32 KB).",
+                    )
+                )
+                break
+    return problems
+
+
+def mapping_rules_validate(*, connector: Connector, direction: str, rules: list) -> list[RuleProblem]:
+    """Every problem with a rule set: each rule's form, then its output on the kind's samples."""
+    kind = _mapped_kind(connector=connector, direction=direction)
+    if not isinstance(rules, list):
+        return [RuleProblem(None, "", "rules", "Must be a list of rules.")]
+    problems = []
+    for index, rule in enumerate(rules, start=1):
+        name = str(rule.get("name", "")) if isinstance(rule, dict) else ""
+        problems.extend(RuleProblem(index, name, where, message) for where, message in rule_validate(rule))
+    if problems:
+        return problems
+    samples = _samples(kind=kind, direction=direction, config=connector_config(connector))
+    for index, rule in enumerate(rules, start=1):
+        if rule.get("enabled", True):
+            problems.extend(_sample_problems(index=index, rule=rule, samples=samples))
+    return problems
+
+
+def _summary(before: list[dict], after: list[dict]) -> str:
+    old = {rule.get("name"): rule for rule in before}
+    new = {rule.get("name"): rule for rule in after}
+    parts = [
+        (label, [name for name in names if name is not None])
+        for label, names in (
+            ("Added", [name for name in new if name not in old]),
+            ("Changed", [name for name in new if name in old and new[name] != old[name]]),
+            ("Removed", [name for name in old if name not in new]),
+        )
+    ]
+    text = " ".join(f"{label}: {', '.join(map(str, names))}." for label, names in parts if names)
+    if not text and [r.get("name") for r in before] != [r.get("name") for r in after]:
+        return "Rules reordered."
+    return text or "No rule changed."
+
+
+@transaction.atomic
+def _version_append(
+    *,
+    connector: Connector,
+    direction: str,
+    rules: list[dict] | None,
+    action: str,
+    user,
+    comment: str,
+    expected_version: int | None = None,
+    summary: str | None = None,
+) -> MappingRuleSetVersion:
+    rule_set = mapping_rule_set_get(connector=connector, direction=direction)
+    rule_set = MappingRuleSet.objects.select_for_update().get(pk=rule_set.pk)
+    if expected_version is not None and rule_set.version != expected_version:
+        latest = rule_set.versions.order_by("-number").first()
+        who = latest.created_by.get_username() if latest and latest.created_by else "someone"
+        raise MappingRulesConflict(
+            f"Version {rule_set.version} was saved by {who} since you opened these rules. "
+            "Reload the page to see it, then make your change again."
+        )
+    if summary is None:
+        after = (
+            rules if rules is not None else mapping_rules_defaults(connector=connector, direction=direction)
+        )
+        summary = _summary(mapping_rules_applying(rule_set=rule_set), after)
+    rule_set.rules = rules
+    rule_set.version += 1
+    rule_set.updated_by = user
+    rule_set.save(update_fields=["rules", "version", "updated_by", "updated_at"])
+    return MappingRuleSetVersion.objects.create(
+        rule_set=rule_set,
+        number=rule_set.version,
+        rules=rules,
+        action=action,
+        summary=summary,
+        comment=comment[:500],
+        created_by=user,
+    )
+
+
+def mapping_rules_save(
+    *,
+    connector: Connector,
+    direction: str,
+    rules: list,
+    user,
+    comment: str = "",
+    expected_version: int | None = None,
+) -> MappingRuleSetVersion:
+    """Validate and save the connector's own rules as a new version.
+
+    Raises MappingRulesInvalid (nothing saved) or MappingRulesConflict (someone saved meanwhile).
+    """
+    problems = mapping_rules_validate(connector=connector, direction=direction, rules=rules)
+    if problems:
+        raise MappingRulesInvalid(problems)
+    return _version_append(
+        connector=connector,
+        direction=direction,
+        rules=rules,
+        action=MappingRuleSetVersion.Action.SAVE,
+        user=user,
+        comment=comment,
+        expected_version=expected_version,
+    )
+
+
+def mapping_rules_copy_defaults(
+    *, connector: Connector, direction: str, user, comment: str = ""
+) -> MappingRuleSetVersion:
+    """Give the connector its own copy of the kind's defaults, to edit from."""
+    return _version_append(
+        connector=connector,
+        direction=direction,
+        rules=mapping_rules_defaults(connector=connector, direction=direction),
+        action=MappingRuleSetVersion.Action.COPY_DEFAULTS,
+        user=user,
+        comment=comment,
+        summary="Own copy of the kind's default rules.",
+    )
+
+
+def mapping_rules_reset(
+    *, connector: Connector, direction: str, user, comment: str = ""
+) -> MappingRuleSetVersion:
+    """Drop the connector's own rules: its kind's defaults apply again. The history stays."""
+    return _version_append(
+        connector=connector,
+        direction=direction,
+        rules=None,
+        action=MappingRuleSetVersion.Action.RESET,
+        user=user,
+        comment=comment,
+        summary="Back to the kind's default rules.",
+    )
+
+
+def mapping_rules_restore(
+    *, version: MappingRuleSetVersion, user, comment: str = ""
+) -> MappingRuleSetVersion:
+    """Make an earlier version current again, as a new version. Raises MappingRulesInvalid when
+    the old rules no longer pass validation (nothing is changed then)."""
+    rule_set = version.rule_set
+    if version.rules is not None:
+        problems = mapping_rules_validate(
+            connector=rule_set.connector, direction=rule_set.direction, rules=version.rules
+        )
+        if problems:
+            raise MappingRulesInvalid(problems)
+    return _version_append(
+        connector=rule_set.connector,
+        direction=rule_set.direction,
+        rules=version.rules,
+        action=MappingRuleSetVersion.Action.RESTORE,
+        user=user,
+        comment=comment or f"Restored version {version.number}.",
+    )
+
+
+def mapping_preview_sources(*, connector: Connector, direction: str) -> tuple[list[Event], list[str]]:
+    """What a preview can run on: the connector's latest stored events and its kind's samples."""
+    kind = _mapped_kind(connector=connector, direction=direction)
+    events = list(
+        Event.objects.filter(connector=connector, direction=direction)
+        .order_by("-received_at")
+        .only("id", "public_id", "event_type", "source_event_id", "identity", "received_at")[:PREVIEW_EVENTS]
+    )
+    return events, list(kind.samples.get(Direction(direction), {}))
+
+
+def _preview_side(
+    *, kind: Kind, direction: str, rules: list[dict], incoming: IncomingEvent, config: ConnectorConfig
+) -> PreviewSide:
+    try:
+        messages = messages_render(rules, event_type=incoming.event_type, context=incoming.context)
+    except MappingError as error:
+        return PreviewSide(outcome=str(error))
+    translation = kind.build(Direction(direction), incoming, messages, config)
+    if translation.failed or translation.ignored:
+        return PreviewSide(outcome=translation.failed or translation.ignored)
+    return PreviewSide(requests=[request.body for request in translation.requests])
+
+
+def _preview_incoming(
+    *, kind: Kind, connector: Connector, direction: str, event: Event | None, sample: str | None, config
+) -> tuple[str, IncomingEvent]:
+    if event is not None:
+        if event.connector_id != connector.pk or event.direction != direction:
+            raise MappingRulesInvalid(
+                [RuleProblem(None, "", "event", "That event is not one of this connector's.")]
+            )
+        incoming = IncomingEvent(
+            event_type=event.event_type,
+            source_event_id=event.source_event_id,
+            identity=event.identity,
+            occurred_at=event.occurred_at,
+            context=event.context,
+        )
+        return f"Stored event {event.event_type} {event.source_event_id}", incoming
+    samples = kind.samples.get(Direction(direction), {})
+    if sample not in samples:
+        raise MappingRulesInvalid([RuleProblem(None, "", "sample", f"No sample named {sample!r}.")])
+    try:
+        [incoming, *_] = kind.parse(Direction(direction), samples[sample], config)
+    except PayloadInvalid as error:
+        details = "; ".join(f"{e.path}: {e.message}" for e in error.errors)
+        raise MappingRulesInvalid(
+            [RuleProblem(None, "", "sample", f"This connector's settings cannot read it: {details}")]
+        ) from None
+    return f"Sample {sample}", incoming
+
+
+def mapping_rules_preview(
+    *,
+    connector: Connector,
+    direction: str,
+    edited_rules: list | None,
+    event: Event | None = None,
+    sample: str | None = None,
+) -> Preview:
+    """What one event sends with the rules in force and with the edited rules, side by side.
+
+    ``edited`` is ``None`` when no edited rules were given or they do not validate (``problems``
+    then says why). Raises MappingRulesInvalid when the event or sample cannot be used.
+    """
+    kind = _mapped_kind(connector=connector, direction=direction)
+    config = connector_config(connector)
+    source, incoming = _preview_incoming(
+        kind=kind, connector=connector, direction=direction, event=event, sample=sample, config=config
+    )
+    rule_set = MappingRuleSet.objects.filter(connector=connector, direction=direction).first()
+    current_rules = (
+        mapping_rules_applying(rule_set=rule_set)
+        if rule_set
+        else mapping_rules_defaults(connector=connector, direction=direction)
+    )
+    current = _preview_side(
+        kind=kind, direction=direction, rules=current_rules, incoming=incoming, config=config
+    )
+    problems: list[RuleProblem] = []
+    edited = None
+    if edited_rules is not None:
+        problems = mapping_rules_validate(connector=connector, direction=direction, rules=edited_rules)
+        if not problems:
+            edited = _preview_side(
+                kind=kind, direction=direction, rules=edited_rules, incoming=incoming, config=config
+            )
+    return Preview(
+        source=source,
+        event_type=incoming.event_type,
+        context=incoming.context,
+        current=current,
+        edited=edited,
+        problems=problems,
+    )

@@ -35,18 +35,52 @@ def _names_getter(names: tuple[str, ...]) -> Searcher:
     return get
 
 
+def _projection_getter(tree: dict) -> Searcher | None:
+    """``name[].{key: field, ...}`` (picking fields of each element of a list) without the interpreter."""
+    if tree["type"] != "projection":
+        return None
+    source, selection = tree["children"]
+    if source["type"] != "flatten" or source["children"][0]["type"] != "field":
+        return None
+    if selection["type"] != "multi_select_dict":
+        return None
+    if any(pair["children"][0]["type"] != "field" for pair in selection["children"]):
+        return None
+    name = source["children"][0]["value"]
+    pairs = tuple((pair["value"], pair["children"][0]["value"]) for pair in selection["children"])
+
+    def project(data: Any) -> Any:
+        base = data.get(name) if isinstance(data, dict) else None
+        if not isinstance(base, list):
+            return None
+        flat: list = []
+        for element in base:
+            if isinstance(element, list):
+                flat.extend(element)
+            else:
+                flat.append(element)
+        return [
+            {key: element.get(field) if isinstance(element, dict) else None for key, field in pairs}
+            for element in flat
+            if element is not None
+        ]
+
+    return project
+
+
 @lru_cache(maxsize=4096)
 def searcher_compile(expression: str) -> Searcher:
     """A function evaluating the expression on some data, as JMESPath would.
 
-    Plain dotted names (``transaction.store_location``), most paths in practice, are read with
-    dictionary lookups; anything else goes through the JMESPath interpreter.
+    Plain dotted names (``transaction.store_location``) and field picks over a list
+    (``coupons[].{id: account_id}``), most paths in practice, are read with dictionary lookups;
+    anything else goes through the JMESPath interpreter.
     """
     parsed = expression_compile(expression)
     if _DOTTED_NAMES.fullmatch(expression):
         return _names_getter(tuple(expression.split(".")))
     tree = parsed.parsed
-    return lambda data: _INTERPRETER.visit(tree, data)
+    return _projection_getter(tree) or (lambda data: _INTERPRETER.visit(tree, data))
 
 
 @lru_cache(maxsize=1024)

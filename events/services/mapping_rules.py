@@ -152,8 +152,10 @@ def _sample_problems(
             try:
                 messages = messages_render([single], event_type=incoming.event_type, context=incoming.context)
             except MappingError as error:
+                # The rule was rendered with this one message: put its own position back.
+                where = error.field.replace("messages[0]", f"messages[{position}]", 1)
                 problems.append(
-                    RuleProblem(index, name, error.field, f"On the sample {sample_name}: {error.message}")
+                    RuleProblem(index, name, where, f"On the sample {sample_name}: {error.message}")
                 )
                 break
             sizes = [_size(message) for message in messages]

@@ -2,8 +2,23 @@ import pytest
 
 
 @pytest.fixture(autouse=True)
-def _sandbox_and_keys(settings):
+def _sandbox_enabled(settings):
     settings.SANDBOX_ENABLED = True
+
+
+@pytest.fixture(autouse=True)
+def hints(monkeypatch):
+    """Task hints the code under test sends, recorded instead of reaching a broker.
+
+    End-to-end tests run their own broker and workers; the test process itself never needs one.
+    """
+    sent: list[tuple[str, list]] = []
+
+    def send_task(name, args=None, **kwargs):
+        sent.append((name, list(args or [])))
+
+    monkeypatch.setattr("events.queue.current_app.send_task", send_task)
+    return sent
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)

@@ -51,6 +51,8 @@ class Response:
 def _send(prepared) -> Response:
     try:
         response = http_send(prepared)
+    except requests.TooManyRedirects as exc:  # redirects are never followed: the 3xx is the answer
+        response = exc.response
     except requests.Timeout as exc:
         return Response(None, {}, b"", type(exc).__name__, f"No answer in time: {exc}", timed_out=True)
     except requests.RequestException as exc:

@@ -4,3 +4,6 @@ from django.apps import AppConfig
 class EventsConfig(AppConfig):
     name = "events"
     verbose_name = "Delivery log"
+
+    def ready(self):
+        from events import admin_mapping  # noqa: F401 - registers the "Mapping rules" admin

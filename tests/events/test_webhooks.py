@@ -1,0 +1,243 @@
+"""Receiving webhooks through the view: every answer of ARCHITECTURE.md §2, and what is stored."""
+
+import copy
+import json
+import uuid
+
+import pytest
+from django.db import OperationalError
+
+from connectors.kinds.base import Direction
+from connectors.kinds.registry import kind_get
+from connectors.models import Connector
+from connectors.tokens import token_issue, token_revoke
+from events.models import Delivery, Event
+from tests.connectors.factories import ConnectorFactory
+
+pytestmark = pytest.mark.django_db
+SAMPLES = kind_get("air_segment").samples
+
+
+def notification(name="SERVICE.WALLET.ACCOUNTS.CREATE", **header_changes):
+    body = copy.deepcopy(SAMPLES[Direction.OUT][name])
+    body["headers"]["eesEventId"] = str(uuid.uuid4())
+    body["headers"].update(header_changes)
+    return body
+
+
+@pytest.fixture
+def connector():
+    return ConnectorFactory()
+
+
+@pytest.fixture
+def out_token(connector):
+    return token_issue(connector=connector, direction="out").plaintext
+
+
+def post(client, connector, body, token, direction="out", content_type="application/json"):
+    data = body if isinstance(body, (bytes, str)) else json.dumps(body)
+    return client.post(
+        f"/{direction}/segment/{connector.public_id}", data=data, content_type=content_type, HTTP_X_AUTH_TOKEN=token
+    )
+
+
+def test_an_accepted_event_is_stored_translated_and_hinted_after_commit(
+    client, connector, out_token, hints, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post(client, connector, notification(), out_token)
+
+    assert response.status_code == 200
+    event = Event.objects.get()
+    assert response.json() == {"status": "OK", "event_id": str(event.public_id)}
+    assert response["X-EES-Connector-Trace-Id"] == str(event.public_id)
+    assert event.status == Event.Status.TRANSLATED
+    assert event.identity == "CUST-1001"
+    delivery = Delivery.objects.get()
+    assert delivery.status == Delivery.Status.PENDING
+    assert delivery.destination == "segment"
+    assert hints == [("events.delivery_attempt", [delivery.pk])]
+
+
+def test_a_repeat_is_answered_ok_counted_and_creates_nothing(
+    client, connector, out_token, hints, django_capture_on_commit_callbacks
+):
+    body = notification()
+    with django_capture_on_commit_callbacks(execute=True):
+        first = post(client, connector, body, out_token)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        second = post(client, connector, body, out_token)
+
+    assert second.status_code == 200
+    assert second.json() == {"status": "OK", "event_id": first.json()["event_id"], "duplicate": True}
+    assert Event.objects.get().duplicate_count == 1
+    assert Delivery.objects.count() == 1
+    assert len(hints) == 1
+
+
+def test_an_unmapped_event_type_is_accepted_and_stored_as_ignored(
+    client, connector, out_token, hints, django_capture_on_commit_callbacks
+):
+    body = notification()
+    body["headers"]["eventName"] = "WALLET.CONSUMER.UPDATE"
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post(client, connector, body, out_token)
+
+    assert response.status_code == 200
+    event = Event.objects.get()
+    assert event.status == Event.Status.IGNORED
+    assert "WALLET.CONSUMER.UPDATE" in event.error
+    assert not Delivery.objects.exists()
+    assert hints == []
+
+
+def test_an_event_without_the_identity_type_is_stored_failed_and_nothing_is_sent(client, out_token, connector):
+    connector.settings = {**connector.settings, "identity_type": "LOYALTY_NUMBER"}
+    connector.save()
+
+    response = post(client, connector, notification(), out_token)
+
+    assert response.status_code == 200
+    event = Event.objects.get()
+    assert event.status == Event.Status.FAILED
+    assert "LOYALTY_NUMBER" in event.error
+    assert not Delivery.objects.exists()
+
+
+def test_a_paused_connector_accepts_and_holds(
+    client, connector, out_token, hints, django_capture_on_commit_callbacks
+):
+    Connector.objects.filter(pk=connector.pk).update(state=Connector.State.PAUSED)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post(client, connector, notification(), out_token)
+
+    assert response.status_code == 200
+    assert Delivery.objects.get().status == Delivery.Status.HELD
+    assert hints == []
+
+
+def test_a_disabled_connector_refuses_with_403(client, connector, out_token):
+    Connector.objects.filter(pk=connector.pk).update(state=Connector.State.DISABLED)
+
+    response = post(client, connector, notification(), out_token)
+
+    assert response.status_code == 403
+    assert response.json() == {"message": "This connector is disabled"}
+    assert not Event.objects.exists()
+
+
+@pytest.mark.parametrize("token_kind", ["in", "other-connector", "revoked", "garbage"])
+def test_tokens_of_another_direction_connector_or_revoked_are_refused(client, connector, token_kind):
+    if token_kind == "in":
+        token = token_issue(connector=connector, direction="in").plaintext
+    elif token_kind == "other-connector":
+        token = token_issue(connector=ConnectorFactory(), direction="out").plaintext
+    elif token_kind == "revoked":
+        issued = token_issue(connector=connector, direction="out")
+        token_revoke(prefix_or_id=str(issued.token.pk))
+        token = issued.plaintext
+    else:
+        token = "eec_out_not-a-token"
+
+    response = post(client, connector, notification(), token)
+
+    assert response.status_code == 403
+    assert not Event.objects.exists()
+
+
+def test_a_missing_token_is_401(client, connector):
+    response = post(client, connector, notification(), "")
+
+    assert response.status_code == 401
+    assert response.json() == {"message": "Missing X-Auth-Token header"}
+
+
+def test_an_unknown_connector_is_403(client, out_token):
+    response = client.post(
+        f"/out/segment/{uuid.uuid4()}", data="{}", content_type="application/json", HTTP_X_AUTH_TOKEN=out_token
+    )
+
+    assert response.status_code == 403
+
+
+def test_invalid_json_is_400_with_the_reason(client, connector, out_token):
+    response = post(client, connector, b"{nope", out_token)
+
+    assert response.status_code == 400
+    assert response.json()["message"] == "The body is not valid JSON"
+    assert response.json()["errors"][0]["path"] == ""
+    assert not Event.objects.exists()
+
+
+def test_an_envelope_without_an_event_id_is_400_naming_the_field(client, connector, out_token):
+    body = notification()
+    del body["headers"]["eesEventId"]
+
+    response = post(client, connector, body, out_token)
+
+    assert response.status_code == 400
+    assert "headers.eesEventId" in [error["path"] for error in response.json()["errors"]]
+    assert not Event.objects.exists()
+
+
+def test_a_body_that_is_not_json_is_415(client, connector, out_token):
+    response = post(client, connector, "a=b", out_token, content_type="application/x-www-form-urlencoded")
+
+    assert response.status_code == 415
+    assert not Event.objects.exists()
+
+
+def test_a_body_over_the_limit_is_413_before_parsing(client, connector, out_token, settings):
+    settings.WEBHOOK_MAX_BODY_BYTES = 1000
+
+    response = post(client, connector, {"padding": "x" * 2000}, out_token)
+
+    assert response.status_code == 413
+    assert not Event.objects.exists()
+
+
+def test_over_the_connector_rate_is_429_with_retry_after(client, connector, out_token):
+    Connector.objects.filter(pk=connector.pk).update(rate_limit_per_second=1)
+
+    answers = [post(client, connector, notification(), out_token) for _ in range(3)]
+
+    statuses = [answer.status_code for answer in answers]
+    assert 429 in statuses
+    refused = answers[statuses.index(429)]
+    assert refused["Retry-After"] == "1"
+    assert Event.objects.count() == statuses.count(200)
+
+
+def test_the_database_refusing_the_event_is_503(client, connector, out_token, monkeypatch):
+    def refuse(**kwargs):
+        raise OperationalError("the database is restarting")
+
+    monkeypatch.setattr("events.views.events_receive", refuse)
+
+    response = post(client, connector, notification(), out_token)
+
+    assert response.status_code == 503
+    assert response["Retry-After"] == "5"
+
+
+def test_status_endpoints_answer_without_auth(client):
+    for path in ("/status", "/in/segment/status", "/out/segment/status"):
+        response = client.get(path)
+        assert response.status_code == 200
+        assert response.json()["api"] == "ee-connect"
+
+
+def test_readyz_names_what_is_down(client, monkeypatch):
+    def broken(*args, **kwargs):
+        raise ConnectionRefusedError("broker down")
+
+    monkeypatch.setattr("events.views.current_app.connection_for_write", broken)
+
+    response = client.get("/readyz")
+
+    assert response.status_code == 503
+    assert response.json() == {"status": "unavailable", "down": {"broker": "broker down"}}

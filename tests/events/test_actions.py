@@ -1,0 +1,100 @@
+"""Support actions as services: retry now, cancel, pause and resume, replay."""
+
+import copy
+import uuid
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from connectors.kinds.base import Direction
+from connectors.kinds.registry import kind_get
+from connectors.models import Connector
+from events.models import Delivery, Event
+from events.services.actions import (
+    connector_pause,
+    connector_resume,
+    deliveries_cancel,
+    deliveries_retry_now,
+    event_replay,
+)
+from events.services.receive import events_receive
+from tests.connectors.factories import ConnectorFactory
+from tests.events.factories import DeliveryFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def support_user():
+    return get_user_model().objects.create_user("sam", password="x")
+
+
+def test_retry_now_makes_failed_deliveries_due_and_records_who(support_user, hints, django_capture_on_commit_callbacks):
+    failed = DeliveryFactory(status=Delivery.Status.FAILED, next_attempt_at=None, attempts=3)
+    succeeded = DeliveryFactory(status=Delivery.Status.SUCCEEDED)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        count = deliveries_retry_now(delivery_ids=[failed.pk, succeeded.pk], user=support_user)
+
+    failed.refresh_from_db()
+    assert count == 1
+    assert failed.status == Delivery.Status.PENDING
+    assert failed.next_trigger == "manual"
+    assert failed.next_triggered_by == support_user
+    assert hints == [("events.delivery_attempt", [failed.pk])]
+    assert Delivery.objects.get(pk=succeeded.pk).status == Delivery.Status.SUCCEEDED
+
+
+def test_cancel_stops_pending_and_retrying_only(support_user):
+    retrying = DeliveryFactory(status=Delivery.Status.RETRYING)
+    delivered = DeliveryFactory(status=Delivery.Status.SUCCEEDED)
+
+    count = deliveries_cancel(delivery_ids=[retrying.pk, delivered.pk], user=support_user)
+
+    retrying.refresh_from_db()
+    assert count == 1
+    assert retrying.status == Delivery.Status.CANCELLED
+    assert retrying.next_attempt_at is None
+    assert "Cancelled by sam" in retrying.last_error
+    assert Delivery.objects.get(pk=delivered.pk).status == Delivery.Status.SUCCEEDED
+
+
+def test_pause_holds_due_deliveries_and_resume_releases_them_at_a_controlled_rate(support_user):
+    connector = ConnectorFactory()
+    due = [DeliveryFactory(event__connector=connector) for _ in range(3)]
+
+    held = connector_pause(connector=connector, user=support_user)
+    connector.refresh_from_db()
+    assert held == 3
+    assert connector.state == Connector.State.PAUSED
+    assert set(Delivery.objects.values_list("status", flat=True)) == {Delivery.Status.HELD}
+
+    released = connector_resume(connector=connector, user=support_user, per_second=2)
+
+    connector.refresh_from_db()
+    rows = list(Delivery.objects.filter(pk__in=[d.pk for d in due]).order_by("created_at", "pk"))
+    assert released == 3
+    assert connector.state == Connector.State.ACTIVE
+    assert {row.status for row in rows} == {Delivery.Status.PENDING}
+    assert {row.next_trigger for row in rows} == {"resume"}
+    spread = (max(r.next_attempt_at for r in rows) - min(r.next_attempt_at for r in rows)).total_seconds()
+    assert spread == 1
+
+
+def test_replay_makes_new_deliveries_with_fresh_message_ids_and_keeps_the_old_ones(support_user):
+    connector = ConnectorFactory()
+    sample = copy.deepcopy(kind_get("air_segment").samples[Direction.OUT]["POSCONNECT.WALLET.SETTLE"])
+    sample["headers"]["eesEventId"] = str(uuid.uuid4())
+    [received] = events_receive(connector=connector, direction="out", payload=sample)
+    original = received.event.deliveries.get()
+
+    [replayed] = event_replay(event=received.event, user=support_user)
+
+    assert Delivery.objects.filter(event=received.event).count() == 2
+    assert replayed.replay_of == original
+    assert "Replayed by sam" in replayed.notes
+    old_ids = {m["messageId"] for m in original.body["batch"]}
+    new_ids = {m["messageId"] for m in replayed.body["batch"]}
+    assert old_ids.isdisjoint(new_ids)
+    assert [m.get("event") for m in replayed.body["batch"]] == [m.get("event") for m in original.body["batch"]]
+    assert Event.objects.get(pk=received.event.pk).replayed_at is not None

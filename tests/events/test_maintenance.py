@@ -1,0 +1,89 @@
+"""Beat's work: the sweeper re-sends hints for due rows and reclaims rows of dead workers; pruning."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from events.models import Delivery, DeliveryAttempt, Event
+from events.services.maintenance import HINT_STALE_SECONDS, deliveries_sweep, log_prune
+from tests.events.factories import DeliveryAttemptFactory, DeliveryFactory, EventFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_sweeper_hints_due_rows_that_have_no_live_hint(hints):
+    now = timezone.now()
+    due = DeliveryFactory(status=Delivery.Status.RETRYING, next_attempt_at=now - timedelta(seconds=1))
+    hinted_recently = DeliveryFactory(next_attempt_at=now, enqueued_at=now - timedelta(seconds=5))
+    hint_lost = DeliveryFactory(next_attempt_at=now, enqueued_at=now - timedelta(seconds=HINT_STALE_SECONDS + 1))
+    DeliveryFactory(status=Delivery.Status.RETRYING, next_attempt_at=now + timedelta(minutes=5))
+    DeliveryFactory(status=Delivery.Status.SUCCEEDED, next_attempt_at=None)
+
+    result = deliveries_sweep(now=now)
+
+    assert result.enqueued == 2
+    assert sorted(args[0] for _, args in hints) == sorted([due.pk, hint_lost.pk])
+    hinted_recently.refresh_from_db()
+    assert hinted_recently.enqueued_at < now
+
+
+def test_the_sweeper_reclaims_a_delivery_whose_worker_died(hints):
+    now = timezone.now()
+    stuck = DeliveryFactory(status=Delivery.Status.DELIVERING, attempts=1, claim_expires_at=now - timedelta(seconds=1))
+    working = DeliveryFactory(status=Delivery.Status.DELIVERING, attempts=1, claim_expires_at=now + timedelta(minutes=1))
+
+    result = deliveries_sweep(now=now)
+
+    stuck.refresh_from_db()
+    working.refresh_from_db()
+    assert result.reclaimed == 1
+    assert stuck.status == Delivery.Status.RETRYING
+    assert stuck.attempts == 1
+    assert "worker stopped" in stuck.last_error
+    assert working.status == Delivery.Status.DELIVERING
+    assert [args[0] for _, args in hints] == [stuck.pk]
+
+
+def test_a_hint_that_cannot_be_sent_is_left_for_the_next_sweep(monkeypatch):
+    def broker_down(*args, **kwargs):
+        raise ConnectionError("broker down")
+
+    monkeypatch.setattr("events.queue.current_app.send_task", broker_down)
+    delivery = DeliveryFactory()
+
+    result = deliveries_sweep()
+
+    delivery.refresh_from_db()
+    assert result.enqueued == 0
+    assert delivery.enqueued_at is None
+    assert delivery.status == Delivery.Status.PENDING
+
+
+def test_pruning_keeps_failures_longer_than_successes(settings):
+    settings.RETENTION_SUCCEEDED_DAYS = 7
+    settings.RETENTION_FAILED_DAYS = 30
+    now = timezone.now()
+    old = now - timedelta(days=10)
+    old_success = DeliveryAttemptFactory(
+        delivery=DeliveryFactory(status=Delivery.Status.SUCCEEDED, created_at=old, event=EventFactory(received_at=old))
+    ).delivery
+    old_failure = DeliveryAttemptFactory(
+        delivery=DeliveryFactory(status=Delivery.Status.FAILED, created_at=old, event=EventFactory(received_at=old))
+    ).delivery
+    recent_success = DeliveryAttemptFactory(delivery=DeliveryFactory(status=Delivery.Status.SUCCEEDED)).delivery
+    ancient_failure = DeliveryFactory(
+        status=Delivery.Status.FAILED,
+        created_at=now - timedelta(days=40),
+        event=EventFactory(received_at=now - timedelta(days=40)),
+    )
+    pending_old = DeliveryFactory(status=Delivery.Status.RETRYING, created_at=old, event=EventFactory(received_at=old))
+
+    result = log_prune(now=now, batch_size=1)
+
+    remaining = set(Delivery.objects.values_list("pk", flat=True))
+    assert remaining == {old_failure.pk, recent_success.pk, pending_old.pk}
+    assert result.deliveries == 2
+    assert result.attempts == 1
+    assert not Event.objects.filter(pk__in=[old_success.event_id, ancient_failure.event_id]).exists()
+    assert DeliveryAttempt.objects.filter(delivery=old_failure).exists()

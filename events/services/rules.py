@@ -10,9 +10,15 @@ from events.rule_models import MappingRuleSet
 
 
 def rules_for(*, connector: Connector, direction: str, kind: Kind) -> list[dict]:
-    """The connector's enabled rules when it has its own, else the kind's defaults."""
+    """The connector's enabled rules when it has its own, else the kind's defaults.
+
+    A direction its kind ships no rules for (CDP → engine) has none, and costs no query.
+    """
+    defaults = kind.default_rules.get(Direction(direction))
+    if defaults is None:
+        return []
     found = MappingRuleSet.objects.filter(connector=connector, direction=direction).order_by()
     own = next(iter(found.values_list("rules", flat=True)[:1]), None)
     if own is None:
-        return list(kind.default_rules.get(Direction(direction), []))
+        return list(defaults)
     return [rule for rule in own if rule.get("enabled", True) is not False]

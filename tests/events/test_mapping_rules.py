@@ -67,6 +67,15 @@ def test_a_connector_without_rules_of_its_own_gets_the_kinds_defaults(django_ass
     assert rules == DEFAULTS
 
 
+def test_a_direction_without_default_rules_has_no_rules_and_costs_no_query(django_assert_num_queries):
+    connector = ConnectorFactory()
+
+    with django_assert_num_queries(0):
+        rules = rules_for(connector=connector, direction="in", kind=KIND)
+
+    assert rules == []
+
+
 def test_saving_rules_versions_them_and_they_apply_to_that_connector_only(django_assert_num_queries):
     connector, other = ConnectorFactory(), ConnectorFactory()
     user = UserFactory()

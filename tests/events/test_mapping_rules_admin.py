@@ -88,6 +88,21 @@ def test_staff_pick_a_connector_of_a_kind_with_rules_and_its_editor_opens_on_the
     assert "This connector uses the kind's default rules." in page.content.decode()
 
 
+def test_the_list_says_which_connectors_have_rules_of_their_own(staff):
+    own, defaults = ConnectorFactory(name="Own names"), ConnectorFactory(name="Standard names")
+    mapping_rules_save(connector=own, direction="out", rules=renamed_purchase(), user=None)
+    mapping_rule_set_get(connector=defaults, direction="out")
+
+    response = staff.get(reverse("admin:events_mappingruleset_changelist"))
+
+    rows = {row.connector.name: row for row in response.context["cl"].result_list}
+    admin = response.context["cl"].model_admin
+    assert response.status_code == 200
+    assert admin.applying(rows["Own names"]) == f"Its own ({len(DEFAULTS)} rules)"
+    assert admin.applying(rows["Standard names"]) == "The kind's defaults"
+    assert "Eagle Eye AIR ⇄ Segment" in response.content.decode()
+
+
 def test_preview_shows_the_context_and_both_sides_before_anything_is_saved(staff):
     connector = ConnectorFactory()
     event = settle_event(connector)

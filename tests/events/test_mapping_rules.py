@@ -326,3 +326,35 @@ def test_preview_refuses_another_connectors_event():
         mapping_rules_preview(connector=connector, direction="out", edited_rules=None, event=event)
 
     assert [str(p) for p in refused.value.problems] == ["event: That event is not one of this connector's."]
+
+
+def test_a_voucherify_connector_renames_its_calls_the_same_way():
+    connector = ConnectorFactory(
+        kind="voucherify_segment",
+        settings={
+            "segment_region": "EU",
+            "voucherify_api_url": "https://api.voucherify.io",
+            "voucherify_app_id": "a",
+        },
+        secrets={
+            "voucherify_webhook_secret": "whsec",
+            "segment_write_key": "wk",
+            "voucherify_app_token": "t",
+        },
+    )
+    voucherify = kind_get("voucherify_segment")
+    rules = copy.deepcopy(voucherify.default_rules[Direction.OUT])
+    renamed = [m for rule in rules for m in rule["messages"] if m["type"] == "track"]
+    for message in renamed:
+        message["event"] = "Retailer Voucher Event"
+
+    mapping_rules_save(connector=connector, direction="out", rules=rules, user=None)
+    preview = mapping_rules_preview(
+        connector=connector, direction="out", edited_rules=None, sample="redemption.succeeded"
+    )
+
+    tracks = [m for body in preview.current.requests for m in body["batch"] if m["type"] == "track"]
+    assert renamed
+    assert tracks
+    assert {m["event"] for m in tracks} == {"Retailer Voucher Event"}
+    assert preview.edited is None

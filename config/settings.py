@@ -6,8 +6,8 @@ Redis. Every variable is listed, with its default, in ``.env.example`` and the R
 """
 
 import base64
-import os
 import hashlib
+import os
 from pathlib import Path
 
 import environ
@@ -161,7 +161,7 @@ DELIVERY_MAX_ATTEMPTS = env.int("DELIVERY_MAX_ATTEMPTS", default=12)
 DELIVERY_CLAIM_SECONDS = env.int("DELIVERY_CLAIM_SECONDS", default=180)
 DELIVERY_SWEEP_SECONDS = env.float("DELIVERY_SWEEP_SECONDS", default=5.0)
 RETRY_AFTER_MAX_SECONDS = env.int("RETRY_AFTER_MAX_SECONDS", default=3600)
-# Exponential backoff with ±20 % jitter: base × 2^(attempt-1), capped. The defaults spread 12
+# Exponential backoff with ±20 % jitter: base * 2^(attempt-1), capped. The defaults spread 12
 # attempts over about a day.
 DELIVERY_BACKOFF_BASE_SECONDS = env.float("DELIVERY_BACKOFF_BASE_SECONDS", default=60.0)
 DELIVERY_BACKOFF_MAX_SECONDS = env.float("DELIVERY_BACKOFF_MAX_SECONDS", default=8 * 3600.0)

@@ -11,7 +11,7 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 
 
-class SecretsUnreadable(Exception):  # noqa: N818
+class SecretsUnreadable(Exception):
     pass
 
 

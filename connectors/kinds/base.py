@@ -35,7 +35,7 @@ class Direction(enum.StrEnum):
 
 class FieldType(enum.StrEnum):
     STRING = "string"
-    SECRET = "secret"
+    SECRET = "secret"  # noqa: S105 - a field type name, not a password
     URL = "url"
     BOOLEAN = "boolean"
     CHOICE = "choice"
@@ -75,7 +75,7 @@ class FieldError:
     message: str
 
 
-class PayloadInvalid(Exception):  # noqa: N818 - reads as a sentence at the raise site
+class PayloadInvalid(Exception):
     """The body cannot be used. Answered 400 with every error and stored nowhere."""
 
     def __init__(self, errors: Sequence[FieldError], message: str = "Validation error"):
@@ -84,7 +84,7 @@ class PayloadInvalid(Exception):  # noqa: N818 - reads as a sentence at the rais
         self.errors = list(errors)
 
 
-class Unauthenticated(Exception):  # noqa: N818
+class Unauthenticated(Exception):
     """A kind-specific authentication (e.g. a webhook signature) failed. Answered 401/403."""
 
     def __init__(self, message: str, status: int = 401):

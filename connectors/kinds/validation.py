@@ -15,7 +15,7 @@ from connectors.kinds.base import FieldType, Kind, SettingField
 ISO_4217 = frozenset(code for code in list_currencies() if len(code) == 3 and code.isalpha() and code.isupper())
 
 
-class SettingsInvalid(Exception):  # noqa: N818
+class SettingsInvalid(Exception):
     def __init__(self, errors: dict[str, str]):
         super().__init__("; ".join(f"{key}: {message}" for key, message in errors.items()))
         self.errors = errors
@@ -36,9 +36,8 @@ def url_error(value: str, *, sandbox_enabled: bool) -> str:
         return "Enter a full URL, such as https://wallet.sandbox.uk.eagleeye.com."
     if parts.username or parts.password:
         return "Credentials do not belong in the URL; use the secret fields."
-    if parts.scheme == "http":
-        if not (sandbox_enabled and _is_loopback(parts.hostname or "")):
-            return "Must use https:// (http:// is allowed only for 127.0.0.1 while the sandbox is enabled)."
+    if parts.scheme == "http" and not (sandbox_enabled and _is_loopback(parts.hostname or "")):
+        return "Must use https:// (http:// is allowed only for 127.0.0.1 while the sandbox is enabled)."
     return ""
 
 

@@ -30,8 +30,9 @@ def test_the_sweeper_hints_due_rows_that_have_no_live_hint(hints):
 
 def test_the_sweeper_reclaims_a_delivery_whose_worker_died(hints):
     now = timezone.now()
-    stuck = DeliveryFactory(status=Delivery.Status.DELIVERING, attempts=1, claim_expires_at=now - timedelta(seconds=1))
-    working = DeliveryFactory(status=Delivery.Status.DELIVERING, attempts=1, claim_expires_at=now + timedelta(minutes=1))
+    delivering = {"status": Delivery.Status.DELIVERING, "attempts": 1}
+    stuck = DeliveryFactory(**delivering, claim_expires_at=now - timedelta(seconds=1))
+    working = DeliveryFactory(**delivering, claim_expires_at=now + timedelta(minutes=1))
 
     result = deliveries_sweep(now=now)
 

@@ -41,10 +41,10 @@ GROUPS: dict[str, tuple[Grant, ...]] = {
     SUPPORT: (
         Grant("connectors", "view_client"),
         Grant("connectors", "view_connector"),
-        Grant("events", "view_event"),
-        Grant("events", "view_delivery"),
-        Grant("events", "view_deliveryattempt"),
+        # The whole delivery log, its dashboards and mapping rules (read-only), and the ledger.
+        Grant("events", "view_*"),
         Grant("events", EVENTS_RETRY_PERMISSION),
+        Grant("rewards", "view_*"),
     ),
 }
 

@@ -59,6 +59,10 @@ key is always present (``null``, ``[]`` when the notification does not carry it)
 ``awarded_points``
     for a behavioural action: ``{"points", "account_id", "campaign_id"}`` of the redeemed action
     account, or ``null``.
+``wallet_transaction_reference``
+    the reference of the wallet transaction: for SERVICE.TRIGGER the ``walletTransaction.reference``
+    the caller sent (so a reward EE Connect requested links back to its ledger entry), else the
+    transaction's own reference or the one in AIR's response; ``null`` when there is none.
 ``fulfilment_stage``
     for ``POSCONNECT.WALLET.FULFIL``: ``initial`` when the request has no basket (AIR only moves the
     order to FULFILLING), ``final`` when the request says ``finalise: true``, ``middle`` otherwise;
@@ -227,6 +231,17 @@ def _fulfilment_stage(event_name: str, request_body: Any) -> str | None:
     return "final" if body.get("finalise") else "middle"
 
 
+def _reference_of(request_body: Any, transaction: dict | None, payload: dict) -> str | None:
+    """The wallet transaction reference: what the caller sent, else the transaction's, else AIR's reply."""
+    sent = (request_body or {}).get("walletTransaction") if isinstance(request_body, dict) else None
+    if isinstance(sent, dict) and sent.get("reference"):
+        return sent["reference"]
+    if transaction and transaction.get("reference"):
+        return transaction["reference"]
+    reply = (payload.get("response") or {}).get("body")
+    return reply.get("reference") if isinstance(reply, dict) else None
+
+
 def _wallet_id(found: str | None, payload: dict) -> str | None:
     if found:
         return str(found)
@@ -309,7 +324,7 @@ def notification_parse(payload: Any, config: ConnectorConfig) -> IncomingEvent:
                     "campaign_id": account.get("campaignId"),
                 }
 
-    needs_request = event_name == "POSCONNECT.WALLET.FULFIL" or event_name.startswith(
+    needs_request = event_name in ("POSCONNECT.WALLET.FULFIL", "SERVICE.TRIGGER") or event_name.startswith(
         "POSCONNECT.WALLET.SPEND"
     )
     request_body = _json_loads((payload.get("request") or {}).get("body")) if needs_request else None
@@ -361,6 +376,7 @@ def notification_parse(payload: Any, config: ConnectorConfig) -> IncomingEvent:
         "subscription": subscription,
         "entitlements": entitlements,
         "awarded_points": awarded_points,
+        "wallet_transaction_reference": _reference_of(request_body, transaction, payload),
         "fulfilment_stage": _fulfilment_stage(event_name, request_body),
     }
     return IncomingEvent(

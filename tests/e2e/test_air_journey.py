@@ -50,7 +50,10 @@ def test_join_reward_and_reward_notification_are_one_chain(live, connector):
     assert set(track["context"]["traits"]) >= {"points_balance", "tier_id", "tier_balances_points"}
 
     # 2. Segment's Eagle Eye destination triggers the welcome reward (no wallet transaction reference).
-    trigger = {"type": "services/trigger", "body": {"identityValue": "CUST-1001", "triggers": [{"reference": "WELCOME1"}]}}
+    trigger = {
+        "type": "services/trigger",
+        "body": {"identityValue": "CUST-1001", "triggers": [{"reference": "WELCOME1"}]},
+    }
     response = live.post(in_url, trigger, token=connector.tokens_plain["in"])
     assert response.status_code == 200, response.text
     reward_delivery = delivered(response.json()["event_id"])

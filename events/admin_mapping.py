@@ -19,16 +19,15 @@ from django.urls import path
 from connectors.kinds.registry import kind_get
 from connectors.models import Connector
 from events.models import Event, MappingRuleSet, MappingRuleSetVersion
+from events.services.mapping_preview import mapping_preview_sources, mapping_rules_preview
 from events.services.mapping_rules import (
     MappingRulesConflict,
     MappingRulesInvalid,
     mapping_kinds,
-    mapping_preview_sources,
     mapping_rule_set_get,
     mapping_rules_applying,
     mapping_rules_copy_defaults,
     mapping_rules_parse,
-    mapping_rules_preview,
     mapping_rules_reset,
     mapping_rules_restore,
     mapping_rules_save,

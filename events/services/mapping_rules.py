@@ -1,5 +1,5 @@
 """Editing a connector's mapping rules: validate, save as a new version, copy the kind's defaults,
-reset to them, restore a version, and preview what an event would send before saving.
+reset to them, and restore a version (previews: ``events.services.mapping_preview``).
 
 Only CDP-bound directions have rules: a kind takes part when its ``default_rules`` has an entry for
 the direction. Every change appends a :class:`MappingRuleSetVersion`, so the history says who
@@ -7,7 +7,7 @@ changed what and when, and any version can be restored in one step (which is its
 """
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.db import transaction
 
@@ -17,12 +17,10 @@ from connectors.kinds.segment import MAX_MESSAGE_BYTES
 from connectors.models import Connector
 from connectors.services import connector_config
 from events.mapping import MappingError, messages_render, rule_validate
-from events.models import Event
 from events.rule_models import MappingRuleSet, MappingRuleSetVersion
 
 # What a kind adds to a rendered message before sending it (messageId, timestamp, context.library).
 SEND_ALLOWANCE_BYTES = 512
-PREVIEW_EVENTS = 50
 
 
 @dataclass(frozen=True)
@@ -52,28 +50,12 @@ class MappingRulesConflict(Exception):
     """Someone saved the rules since the editor was opened; saving would lose their change."""
 
 
-@dataclass(frozen=True)
-class PreviewSide:
-    requests: list[dict] = field(default_factory=list)  # the bodies that would be sent
-    outcome: str = ""  # why nothing would be sent, or the error
-
-
-@dataclass(frozen=True)
-class Preview:
-    source: str
-    event_type: str
-    context: dict
-    current: PreviewSide
-    edited: PreviewSide | None
-    problems: list[RuleProblem]
-
-
 def mapping_kinds() -> list[str]:
     """Keys of the kinds whose messages are mapped by rules (those shipping default rules)."""
     return [key for key, kind in kinds().items() if kind.default_rules]
 
 
-def _mapped_kind(*, connector: Connector, direction: str) -> Kind:
+def mapping_kind_get(*, connector: Connector, direction: str) -> Kind:
     kind = kind_get(connector.kind)
     if Direction(direction) not in kind.default_rules:
         raise MappingRulesInvalid(
@@ -87,12 +69,12 @@ def _mapped_kind(*, connector: Connector, direction: str) -> Kind:
 
 
 def mapping_rules_defaults(*, connector: Connector, direction: str) -> list[dict]:
-    return list(_mapped_kind(connector=connector, direction=direction).default_rules[Direction(direction)])
+    return list(mapping_kind_get(connector=connector, direction=direction).default_rules[Direction(direction)])
 
 
 def mapping_rule_set_get(*, connector: Connector, direction: str) -> MappingRuleSet:
     """The connector's rule set, created empty (the defaults apply) the first time it is opened."""
-    _mapped_kind(connector=connector, direction=direction)
+    mapping_kind_get(connector=connector, direction=direction)
     rule_set, _ = MappingRuleSet.objects.get_or_create(connector=connector, direction=direction)
     return rule_set
 
@@ -175,7 +157,7 @@ def _sample_problems(
 
 def mapping_rules_validate(*, connector: Connector, direction: str, rules: list) -> list[RuleProblem]:
     """Every problem with a rule set: each rule's form, then its output on the kind's samples."""
-    kind = _mapped_kind(connector=connector, direction=direction)
+    kind = mapping_kind_get(connector=connector, direction=direction)
     if not isinstance(rules, list):
         return [RuleProblem(None, "", "rules", "Must be a list of rules.")]
     problems = []
@@ -325,102 +307,4 @@ def mapping_rules_restore(
         action=MappingRuleSetVersion.Action.RESTORE,
         user=user,
         comment=comment or f"Restored version {version.number}.",
-    )
-
-
-def mapping_preview_sources(*, connector: Connector, direction: str) -> tuple[list[Event], list[str]]:
-    """What a preview can run on: the connector's latest stored events and its kind's samples."""
-    kind = _mapped_kind(connector=connector, direction=direction)
-    events = list(
-        Event.objects.filter(connector=connector, direction=direction)
-        .order_by("-received_at")
-        .only("id", "public_id", "event_type", "source_event_id", "identity", "received_at")[:PREVIEW_EVENTS]
-    )
-    return events, list(kind.samples.get(Direction(direction), {}))
-
-
-def _preview_side(
-    *, kind: Kind, direction: str, rules: list[dict], incoming: IncomingEvent, config: ConnectorConfig
-) -> PreviewSide:
-    try:
-        messages = messages_render(rules, event_type=incoming.event_type, context=incoming.context)
-    except MappingError as error:
-        return PreviewSide(outcome=str(error))
-    translation = kind.build(Direction(direction), incoming, messages, config)
-    if translation.failed or translation.ignored:
-        return PreviewSide(outcome=translation.failed or translation.ignored)
-    return PreviewSide(requests=[request.body for request in translation.requests])
-
-
-def _preview_incoming(
-    *, kind: Kind, connector: Connector, direction: str, event: Event | None, sample: str | None, config
-) -> tuple[str, IncomingEvent]:
-    if event is not None:
-        if event.connector_id != connector.pk or event.direction != direction:
-            raise MappingRulesInvalid(
-                [RuleProblem(None, "", "event", "That event is not one of this connector's.")]
-            )
-        incoming = IncomingEvent(
-            event_type=event.event_type,
-            source_event_id=event.source_event_id,
-            identity=event.identity,
-            occurred_at=event.occurred_at,
-            context=event.context,
-        )
-        return f"Stored event {event.event_type} {event.source_event_id}", incoming
-    samples = kind.samples.get(Direction(direction), {})
-    if sample not in samples:
-        raise MappingRulesInvalid([RuleProblem(None, "", "sample", f"No sample named {sample!r}.")])
-    try:
-        [incoming, *_] = kind.parse(Direction(direction), samples[sample], config)
-    except PayloadInvalid as error:
-        details = "; ".join(f"{e.path}: {e.message}" for e in error.errors)
-        raise MappingRulesInvalid(
-            [RuleProblem(None, "", "sample", f"This connector's settings cannot read it: {details}")]
-        ) from None
-    return f"Sample {sample}", incoming
-
-
-def mapping_rules_preview(
-    *,
-    connector: Connector,
-    direction: str,
-    edited_rules: list | None,
-    event: Event | None = None,
-    sample: str | None = None,
-) -> Preview:
-    """What one event sends with the rules in force and with the edited rules, side by side.
-
-    ``edited`` is ``None`` when no edited rules were given or they do not validate (``problems``
-    then says why). Raises MappingRulesInvalid when the event or sample cannot be used.
-    """
-    kind = _mapped_kind(connector=connector, direction=direction)
-    config = connector_config(connector)
-    source, incoming = _preview_incoming(
-        kind=kind, connector=connector, direction=direction, event=event, sample=sample, config=config
-    )
-    rule_set = MappingRuleSet.objects.filter(connector=connector, direction=direction).first()
-    current_rules = (
-        mapping_rules_applying(rule_set=rule_set)
-        if rule_set
-        else mapping_rules_defaults(connector=connector, direction=direction)
-    )
-    current = _preview_side(
-        kind=kind, direction=direction, rules=current_rules, incoming=incoming, config=config
-    )
-    problems: list[RuleProblem] = []
-    edited = None
-    if edited_rules is not None:
-        problems = mapping_rules_validate(connector=connector, direction=direction, rules=edited_rules)
-        if not problems:
-            edited = _preview_side(
-                kind=kind, direction=direction, rules=edited_rules, incoming=incoming, config=config
-            )
-    return Preview(
-        source=source,
-        event_type=incoming.event_type,
-        context=incoming.context,
-        current=current,
-        edited=edited,
-        problems=problems,
     )

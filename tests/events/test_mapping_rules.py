@@ -8,6 +8,7 @@ import pytest
 from connectors.kinds.base import Direction
 from connectors.kinds.registry import kind_get
 from events.models import MappingRuleSet, MappingRuleSetVersion
+from events.services.mapping_preview import mapping_rules_preview
 from events.services.mapping_rules import (
     MappingRulesConflict,
     MappingRulesInvalid,
@@ -15,7 +16,6 @@ from events.services.mapping_rules import (
     mapping_kinds,
     mapping_rules_copy_defaults,
     mapping_rules_parse,
-    mapping_rules_preview,
     mapping_rules_reset,
     mapping_rules_restore,
     mapping_rules_save,

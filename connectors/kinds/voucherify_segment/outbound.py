@@ -6,7 +6,8 @@ Voucherify's own Segment source names them ("Customer Redemption Succeeded", …
 ``userId`` = the customer's ``source_id`` and the flattened objects of the webhook as properties.
 
 Each message gets ``messageId`` = the webhook's envelope id (``-<n>`` appended when a rule emits
-several), ``timestamp`` = the event's ``created_at`` and ``context.library``. Voucherify sends only events
+several), ``timestamp`` = the event's ``created_at`` and ``context.library`` (this product's name and
+``settings.VERSION``). Voucherify sends only events
 tied to a customer, and so does this connector.
 """
 
@@ -15,11 +16,18 @@ import json
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
+
 from connectors.kinds.base import ConnectorConfig, IncomingEvent, Translation
 from connectors.kinds.segment import MAX_MESSAGE_ID_CHARS, MessageTooLarge, segment_batches
 
-LIBRARY = {"name": "ee-connect", "version": "1.0"}
+LIBRARY_NAME = "ee-connect"
 DEFAULT_RULES: list[dict] = json.loads((Path(__file__).parent / "default_rules.json").read_text())
+
+
+def voucherify_library() -> dict[str, str]:
+    """``context.library`` of every message sent to Segment: this product and its release."""
+    return {"name": LIBRARY_NAME, "version": settings.VERSION}
 
 
 def _message_id(base: str, index: int, count: int) -> str:
@@ -36,7 +44,7 @@ def _complete(message: dict, *, context: dict, message_id: str) -> dict[str, Any
     completed["messageId"] = message_id
     if context["created_at"]:
         completed["timestamp"] = context["created_at"]
-    completed["context"] = {**(completed.get("context") or {}), "library": LIBRARY}
+    completed["context"] = {**(completed.get("context") or {}), "library": voucherify_library()}
     return completed
 
 

@@ -25,7 +25,6 @@ SECRETS = {
 }
 CONFIG = ConnectorConfig(connector_id="x", settings=SETTINGS, secrets=SECRETS, sandbox_enabled=True)
 RULES = KIND.default_rules[Direction.OUT]
-LIBRARY = {"library": {"name": "ee-connect", "version": "1.0"}}
 
 
 def _signed(payload, secret=SECRET):
@@ -95,7 +94,9 @@ def test_connector_without_a_webhook_secret_refuses_every_webhook():
     assert refused.value.message.startswith("This connector has no Voucherify webhook secret")
 
 
-def test_redemption_becomes_a_segment_track_call_for_the_customer():
+def test_redemption_becomes_a_segment_track_call_for_the_customer(settings):
+    settings.VERSION = "7.3.1"
+
     event, translation = _translate(REDEMPTION_SUCCEEDED)
 
     assert (event.event_type, event.source_event_id, event.identity) == (
@@ -113,7 +114,7 @@ def test_redemption_becomes_a_segment_track_call_for_the_customer():
     assert message["userId"] == "user-3001"
     assert message["messageId"] == "whs_Sample0Redemption01"
     assert message["timestamp"] == "2024-03-01T12:00:00.000Z"
-    assert message["context"] == LIBRARY
+    assert message["context"] == {"library": {"name": "ee-connect", "version": "7.3.1"}}
     properties = message["properties"]
     assert sorted(properties) == [
         "campaign",

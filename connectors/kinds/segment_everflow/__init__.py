@@ -113,7 +113,8 @@ def everflow_interpret(
             "Everflow rejected the conversion (HTTP 204, empty answer): the transaction id, the offer's "
             "event or its lookback window did not match a click.",
         )
-    if not 400 <= status < 500:
+    # Everflow answers some refusals with 200 and an error code in the body (a duplicate: code 8).
+    if not (200 <= status < 300 or 400 <= status < 500) or status in (408, 425, 429):
         return None
     try:
         answer = json.loads(body or b"null")

@@ -242,7 +242,29 @@ def test_interpret_explains_everflow_error_codes(code, words):
     assert outcome.reason.endswith("(Refused).")
 
 
-@pytest.mark.parametrize(("status", "body"), [(200, b""), (500, b"{}"), (400, b"not json"), (429, b"")])
+def test_interpret_a_duplicate_answered_200_is_refused_in_words():
+    [request] = _translate(WEB_ORDER_COMPLETED).requests
+    body = json.dumps({"code": 8, "error": "Duplicate conversion", "conversion_id": "c0ffee"}).encode()
+
+    outcome = KIND.interpret(request, 200, {}, body)
+
+    assert outcome.kind is OutcomeKind.TERMINAL
+    assert outcome.reason == (
+        "Everflow refused the conversion, error 8: duplicate: this click already has this conversion (turn on "
+        '"Allow Duplicate Conversions" on the offer if repeats are expected) (Duplicate conversion).'
+    )
+
+
+@pytest.mark.parametrize(
+    ("status", "body"),
+    [
+        (200, b""),
+        (200, b'{"result":"success","conversion_id":"c0ffee"}'),
+        (500, b"{}"),
+        (400, b"not json"),
+        (429, b'{"code":429,"error":"Too many requests"}'),
+    ],
+)
 def test_interpret_leaves_other_answers_to_the_generic_rules(status, body):
     [request] = _translate(WEB_ORDER_COMPLETED).requests
 

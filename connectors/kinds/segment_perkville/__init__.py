@@ -13,6 +13,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from django.conf import settings
+
 from connectors.kinds.base import (
     ConnectorConfig,
     Direction,
@@ -35,7 +37,7 @@ from connectors.kinds.segment_perkville.transaction import (
 )
 from connectors.kinds.segment_spec import segment_events_parse, segment_message_key
 
-USER_AGENT = "EE-Connect/1.0"
+PRODUCT = "EE-Connect"
 NO_EMAIL = (
     "No email on the event (looked at the event root, properties and context.traits): Perkville awards "
     "points to an email address."
@@ -71,7 +73,12 @@ def _audience_translation(event: IncomingEvent, config: ConnectorConfig) -> Tran
     recorded = ", ".join(f"{key}={'true' if member else 'false'}" for key, member in audiences.items())
     entered = [key for key, member in audiences.items() if member and key in perk_map]
     if not entered:
-        return Translation(ignored=f"Audience recorded ({recorded}); no audience perk is mapped for it.")
+        why = (
+            "no audience perk is mapped for it"
+            if any(member and key not in perk_map for key, member in audiences.items())
+            else "only an entry into a mapped audience earns a perk"
+        )
+        return Translation(ignored=f"Audience recorded ({recorded}); {why}.")
     email = event.context["email"]
     if not email:
         return Translation(failed=NO_EMAIL)
@@ -140,7 +147,7 @@ def perkville_prepare(request: OutboundRequest, config: ConnectorConfig) -> Prep
             "Accept": "application/json",
             "Authorization": f"Bearer {config.secrets['api_token']}",
             # Perkville sits behind Cloudflare, which refuses requests without a User-Agent.
-            "User-Agent": USER_AGENT,
+            "User-Agent": f"{PRODUCT}/{settings.VERSION}",
         },
         body=json.dumps(request.body, separators=(",", ":")).encode(),
     )

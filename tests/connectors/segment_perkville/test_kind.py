@@ -199,7 +199,7 @@ def test_mapped_audience_exit_is_recorded_only():
     translation = _translate(message, config)
 
     assert translation.ignored == (
-        "Audience recorded (order_completed_last_30days=false); no audience perk is mapped for it."
+        "Audience recorded (order_completed_last_30days=false); only an entry into a mapped audience earns a perk."
     )
     assert translation.requests == []
 
@@ -227,7 +227,8 @@ def test_identify_without_personas_reads_snake_cased_boolean_traits():
     assert event.context["audiences"] == {"vip_members": True}
 
 
-def test_prepare_adds_the_bearer_token_and_user_agent():
+def test_prepare_adds_the_bearer_token_and_user_agent(settings):
+    settings.VERSION = "7.3.1"
     [request] = _translate(ORDER_COMPLETED).requests
 
     prepared = KIND.prepare(request, CONFIG)
@@ -236,7 +237,7 @@ def test_prepare_adds_the_bearer_token_and_user_agent():
         "Content-Type": "application/json",
         "Accept": "application/json",
         "Authorization": "Bearer sandbox-perkville-token",
-        "User-Agent": "EE-Connect/1.0",
+        "User-Agent": "EE-Connect/7.3.1",
     }
     assert json.loads(prepared.body) == request.body
     assert "sandbox-perkville-token" not in json.dumps(request.body)

@@ -1,6 +1,8 @@
 """Segment Spec messages as they reach an inbound (CDP → partner) connector.
 
 The body is one message or ``{"batch": [...]}``; each message becomes one :class:`IncomingEvent`.
+A batch's top-level ``context`` and ``integrations`` apply to every message in it, as in Segment's
+HTTP API: each message gets their keys, its own keys winning (spec/segment-air.md §2.3).
 
 ``event_type``
     ``track:<event>`` for track calls (the event name as sent, cut to 120 characters), otherwise the
@@ -48,6 +50,7 @@ MESSAGE_TYPES = ("track", "identify", "page", "screen", "group", "alias")
 MAX_EVENT_TYPE_CHARS = 120
 _SNAKE_CASE = re.compile(r"^[a-z0-9]+(?:_[a-z0-9]+)*$")
 _AUDIENCE_CLASSES = ("audience", "journey_step")
+_BATCH_SHARED_KEYS = ("context", "integrations")
 
 
 def _text(value: Any) -> str:
@@ -137,16 +140,44 @@ def _message_errors(message: Any, prefix: str) -> list[FieldError]:
     return errors
 
 
+def _batch_shared(payload: dict) -> tuple[dict[str, dict], list[FieldError]]:
+    shared, errors = {}, []
+    for key in _BATCH_SHARED_KEYS:
+        value = payload.get(key)
+        if isinstance(value, dict):
+            shared[key] = value
+        elif value is not None:
+            errors.append(FieldError(key, "Must be a JSON object (it applies to every message of the batch)."))
+    return shared, errors
+
+
+def _with_shared(message: Any, shared: dict[str, dict]) -> Any:
+    """The message with the batch's shared objects under its own keys; a non-object is left to validation."""
+    if not shared or not isinstance(message, dict):
+        return message
+    merged = dict(message)
+    for key, value in shared.items():
+        own = message.get(key)
+        if own is None:
+            merged[key] = value
+        elif isinstance(own, dict):
+            merged[key] = {**value, **own}
+    return merged
+
+
 def segment_messages_parse(payload: Any) -> list[dict]:
     """The messages of a body (one message or a batch); PayloadInvalid names every bad field."""
+    errors: list[FieldError] = []
     if isinstance(payload, dict) and "batch" in payload:
         batch = payload["batch"]
         if not isinstance(batch, list) or not batch:
             raise PayloadInvalid([FieldError("batch", "Must be a non-empty list of Segment messages.")])
-        messages, prefixes = batch, [f"batch[{index}]" for index in range(len(batch))]
+        shared, errors = _batch_shared(payload)
+        messages = [_with_shared(message, shared) for message in batch]
+        prefixes = [f"batch[{index}]" for index in range(len(batch))]
     else:
         messages, prefixes = [payload], [""]
-    errors = [
+    errors += [
         error
         for message, prefix in zip(messages, prefixes, strict=True)
         for error in _message_errors(message, prefix)

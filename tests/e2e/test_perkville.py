@@ -212,3 +212,26 @@ def test_a_batch_makes_one_event_per_message(live, connector):
         [delivery] = settled(str(event.public_id))
         assert delivery.status == Delivery.Status.SUCCEEDED
     assert sorted(r["body"]["perk"] for r in live.received("perkville")) == [ORDER_PERK, AUDIENCE_PERK]
+
+
+def test_a_batch_shares_its_top_level_context_with_every_message(live, connector):
+    first, second = order_completed(), order_completed("Checked In")
+    for message in (first, second):
+        del message["properties"]["email"]
+        message["context"] = {"page": {"path": "/checkout/thanks"}}
+    second["properties"] = {"class": "Morning Yoga"}
+    batch = {"batch": [first, second], "context": {"traits": {"email": "pat@example.com"}}, "integrations": {}}
+
+    response = post(live, connector, batch)
+
+    assert response.status_code == 200, response.text
+    events = [Event.objects.get(public_id=event_id) for event_id in response.json()["event_ids"]]
+    assert [(e.status, e.identity) for e in events] == [(Event.Status.TRANSLATED, "pat@example.com")] * 2
+    assert events[0].payload["context"] == {
+        "page": {"path": "/checkout/thanks"},
+        "traits": {"email": "pat@example.com"},
+    }
+    for event in events:
+        [delivery] = settled(str(event.public_id))
+        assert delivery.status == Delivery.Status.SUCCEEDED
+    assert [r["body"]["email"] for r in live.received("perkville")] == ["pat@example.com"] * 2

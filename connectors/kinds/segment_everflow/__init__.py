@@ -27,6 +27,16 @@ from connectors.kinds.segment_everflow.fields import FIELDS
 from connectors.kinds.segment_everflow.samples import SAMPLES
 from connectors.kinds.segment_spec import segment_events_parse, segment_message_key
 
+# The longest URL the delivery log keeps (a delivery's and an attempt's URL), the verification
+# token included: a longer postback is cut down to fit, optional parameters first, and said so.
+MAX_URL_CHARS = 500
+_TOKEN_ROOM = 40  # "&verification_token=[redacted]" as the attempt log stores it, with room to spare
+# Optional parameters left out, in this order, when the postback would be too long.
+_SHEDDABLE = (
+    ("order line items", lambda name: name.startswith("order_line_items[")),
+    ("http_user_agent", lambda name: name == "http_user_agent"),
+)
+
 # Everflow's conversion error codes (help center, "Conversions error code reference guide").
 ERROR_CODES = {
     2: "the request did not come from an IP on the advertiser's allow-list",
@@ -83,17 +93,48 @@ def everflow_build(
     else:
         key = f"everflow:{segment_message_key(event)}"
     base = str(config.settings["tracking_domain"]).rstrip("/")
+    token = config.secrets.get("verification_token") or ""
+    try:
+        url, notes = everflow_postback_url(
+            base, params, reserve=max(_TOKEN_ROOM, len(urlencode({"verification_token": token})) + 1)
+        )
+    except ConversionRefused as refused:
+        return Translation(failed=str(refused))
     return Translation(
         requests=[
             OutboundRequest(
-                destination="everflow",
-                method="GET",
-                url=f"{base}/?{urlencode(params)}",
-                body=None,
-                idempotency_key=key,
+                destination="everflow", method="GET", url=url, body=None, idempotency_key=key, notes=notes
             )
         ]
     )
+
+
+def everflow_postback_url(base: str, params: dict[str, str], *, reserve: int) -> tuple[str, str]:
+    """``{base}/?{params}`` within MAX_URL_CHARS less ``reserve``, and a note naming what was left out.
+
+    Raises ConversionRefused when even the required and remaining parameters are too long.
+    """
+    limit = MAX_URL_CHARS - reserve
+    kept = dict(params)
+    left_out: list[str] = []
+    url = f"{base}/?{urlencode(kept)}"
+    for label, sheds in _SHEDDABLE:
+        if len(url) <= limit:
+            break
+        names = [name for name in kept if sheds(name)]
+        if names:
+            kept = {name: value for name, value in kept.items() if name not in names}
+            left_out.append(label)
+            url = f"{base}/?{urlencode(kept)}"
+    if len(url) > limit:
+        raise ConversionRefused(
+            f"The postback would be {len(url) + reserve} characters, over the {MAX_URL_CHARS} the delivery log "
+            "keeps, even without its optional parameters: shorten the long properties (email, coupon, adv1 to "
+            "adv5) or the tracking domain."
+        )
+    if not left_out:
+        return url, ""
+    return url, f"Not sent, to keep the postback within {MAX_URL_CHARS} characters: {', '.join(left_out)}."
 
 
 def everflow_prepare(request: OutboundRequest, config: ConnectorConfig) -> PreparedRequest:

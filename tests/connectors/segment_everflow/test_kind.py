@@ -34,7 +34,10 @@ def _bare(**properties):
 
 
 def test_web_order_sends_every_all_sources_parameter():
-    translation = _translate(WEB_ORDER_COMPLETED)
+    message = copy.deepcopy(WEB_ORDER_COMPLETED)
+    del message["properties"]["products"][1]
+
+    translation = _translate(message)
 
     [request] = translation.requests
     assert request.method == "GET"
@@ -44,11 +47,61 @@ def test_web_order_sends_every_all_sources_parameter():
         "&http_user_agent=Mozilla%2F5.0+%28Macintosh%3B+Intel+Mac+OS+X+10_15_7%29&email=pat%40example.com"
         "&adv1=newsletter&adv3=2&coupon_code=SPRING10&order_id=50314&amount=27.5"
         "&order_line_items%5B0%5D.quantity=1&order_line_items%5B0%5D.name=Monopoly%3A+3rd+Edition"
-        "&order_line_items%5B0%5D.sku=SKU-45790-32&order_line_items%5B1%5D.quantity=2"
-        "&order_line_items%5B1%5D.name=Uno+Card+Game&order_line_items%5B1%5D.sku=SKU-46493-32"
+        "&order_line_items%5B0%5D.sku=SKU-45790-32"
     )
+    assert request.notes == ""
     assert request.idempotency_key == "everflow:9d4c2b0f1e7a4c3b8a6d5e4f3a2b1c0d:0:order:50314"
     assert (translation.ignored, translation.failed) == ("", "")
+
+
+def test_a_postback_over_the_url_limit_leaves_out_the_line_items_and_says_so():
+    translation = _translate(WEB_ORDER_COMPLETED)
+
+    [request] = translation.requests
+    assert request.url == BASE + (
+        "nid=1&transaction_id=9d4c2b0f1e7a4c3b8a6d5e4f3a2b1c0d&conversion_user_ip=203.0.113.7"
+        "&http_user_agent=Mozilla%2F5.0+%28Macintosh%3B+Intel+Mac+OS+X+10_15_7%29&email=pat%40example.com"
+        "&adv1=newsletter&adv3=2&coupon_code=SPRING10&order_id=50314&amount=27.5"
+    )
+    assert request.notes == "Not sent, to keep the postback within 500 characters: order line items."
+
+
+def test_a_long_user_agent_is_left_out_after_the_line_items():
+    message = copy.deepcopy(WEB_ORDER_COMPLETED)
+    message["context"]["userAgent"] = "Mozilla/5.0 " + "x" * 300
+
+    [request] = _translate(message).requests
+
+    assert "http_user_agent" not in request.url
+    assert "order_line_items" not in request.url
+    assert len(request.url) == 219
+    assert request.notes == (
+        "Not sent, to keep the postback within 500 characters: order line items, http_user_agent."
+    )
+
+
+def test_a_postback_too_long_without_its_optional_parameters_fails_in_words():
+    message = copy.deepcopy(WEB_ORDER_COMPLETED)
+    message["properties"]["adv1"] = "n" * 400
+
+    translation = _translate(message)
+
+    assert translation.requests == []
+    assert translation.failed.startswith(
+        "The postback would be 649 characters, over the 500 the delivery log keeps, even without its optional "
+        "parameters"
+    )
+
+
+def test_the_verification_token_is_counted_in_the_url_limit():
+    message = copy.deepcopy(WEB_ORDER_COMPLETED)
+    del message["properties"]["products"][1]
+    config = ConnectorConfig(connector_id="x", settings=SETTINGS, secrets={"verification_token": "t" * 120})
+
+    [request] = _translate(message, config).requests
+
+    assert "order_line_items" not in request.url
+    assert request.notes == "Not sent, to keep the postback within 500 characters: order line items."
 
 
 def test_mobile_source_adds_the_mobile_table_and_advertising_id():

@@ -1,12 +1,7 @@
 """Shared steps of the partner connectors' end-to-end tests (Voucherify, Everflow, Perkville)."""
 
-import copy
-import uuid
-
 import requests
 
-from connectors.kinds.base import Direction
-from connectors.kinds.registry import kind_get
 from connectors.tokens import token_issue
 from events.models import Delivery, Event
 from tests.connectors.factories import ConnectorFactory
@@ -33,14 +28,6 @@ def in_path(connector) -> str:
 
 def out_path(connector) -> str:
     return f"/out/segment/{connector.public_id}"
-
-
-def sample_message(kind: str, name: str, **changes) -> dict:
-    """A copy of one of the kind's Segment samples with a fresh messageId, then ``changes`` applied."""
-    message = copy.deepcopy(kind_get(kind).samples[Direction.IN][name])
-    message["messageId"] = f"ajs-next-{uuid.uuid4()}"
-    message.update(changes)
-    return message
 
 
 def settled(event_id: str, timeout: float = 30.0) -> list[Delivery]:

@@ -77,7 +77,7 @@ class Delivery(models.Model):
     connector = models.ForeignKey("connectors.Connector", on_delete=models.PROTECT, related_name="deliveries")
     destination = models.CharField(max_length=20)
     method = models.CharField(max_length=8, default="POST")
-    url = models.URLField(max_length=500)
+    url = models.TextField()  # a postback URL carries its parameters: no length limit
     body = models.JSONField(null=True, blank=True)
     idempotency_key = models.CharField(max_length=200)
     notes = models.TextField(blank=True)
@@ -149,7 +149,7 @@ class DeliveryAttempt(models.Model):
     started_at = models.DateTimeField()
     duration_ms = models.PositiveIntegerField(default=0)
     method = models.CharField(max_length=8)
-    url = models.URLField(max_length=500)
+    url = models.TextField()  # a postback URL carries its parameters: no length limit
     request_headers = models.JSONField(default=dict)
     request_body = models.TextField(blank=True)
     response_status = models.PositiveSmallIntegerField(null=True, blank=True)

@@ -185,7 +185,7 @@ def _record(*, delivery, prepared, response: Response, outcome: Outcome, started
             response_headers=headers_redact(response.headers),
             response_body=response.body[:RESPONSE_BODY_LIMIT].decode("utf-8", "replace"),
             error_class=response.error_class,
-            error_message=response.error_message or changes["last_error"],
+            error_message=response.error_message or changes["last_error"] or outcome.reason,
             outcome=_ATTEMPT_OUTCOME[changes["status"]],
             task_id=task_id,
         )

@@ -29,7 +29,7 @@ def platform(django_db_setup, django_db_blocker):
 @pytest.fixture
 def live(platform, transactional_db, request):
     """The running platform, with a clean sandbox; prints the processes' logs when a test fails."""
-    for upstream in ("segment", "air"):
+    for upstream in ("segment", "air", "voucherify", "everflow", "perkville"):
         platform.behave(upstream)
         requests.delete(f"{platform.sandbox(upstream)}/received", timeout=5)
     yield platform

@@ -125,7 +125,7 @@ def test_a_mapped_web_purchase_posts_the_conversion_with_the_all_sources_table(l
     assert received["response"]["result"] == "success"
 
 
-def test_a_postback_too_long_for_the_delivery_log_is_sent_without_its_line_items(live, connector):
+def test_a_postback_with_line_items_is_sent_and_logged_in_full(live, connector):
     products = [
         {"sku": "SKU-45790-32", "name": "Monopoly: 3rd Edition", "quantity": 1},
         {"sku": "SKU-46493-32", "name": "Uno Card Game", "quantity": 2},
@@ -134,10 +134,10 @@ def test_a_postback_too_long_for_the_delivery_log_is_sent_without_its_line_items
     [delivery] = settled(str(accepted_event(post(live, connector, web_purchase(products=products))).public_id))
 
     assert delivery.status == Delivery.Status.SUCCEEDED
-    assert delivery.notes == "Not sent, to keep the postback within 500 characters: order line items."
-    assert len(delivery.attempt_log.get().url) <= 500
+    assert delivery.notes == ""
+    assert "order_line_items%5B1%5D.sku=SKU-46493-32" in delivery.attempt_log.get().url
     [received] = live.received("everflow")
-    assert not [name for name in received["query"] if name.startswith("order_line_items")]
+    assert received["query"]["order_line_items[1].name"] == "Uno Card Game"
     assert (received["query"]["order_id"], received["query"]["amount"]) == ("50314", "27.5")
 
 

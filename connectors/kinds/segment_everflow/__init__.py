@@ -27,9 +27,9 @@ from connectors.kinds.segment_everflow.fields import FIELDS
 from connectors.kinds.segment_everflow.samples import SAMPLES
 from connectors.kinds.segment_spec import segment_events_parse, segment_message_key
 
-# The longest URL the delivery log keeps (a delivery's and an attempt's URL), the verification
+# The longest postback sent (what web servers accept in a request line), the verification
 # token included: a longer postback is cut down to fit, optional parameters first, and said so.
-MAX_URL_CHARS = 500
+MAX_URL_CHARS = 8000
 _TOKEN_ROOM = 40  # "&verification_token=[redacted]" as the attempt log stores it, with room to spare
 # Optional parameters left out, in this order, when the postback would be too long.
 _SHEDDABLE = (

@@ -16,6 +16,13 @@ CONFIG = ConnectorConfig(connector_id="x", settings=SETTINGS, secrets={}, sandbo
 BASE = "http://127.0.0.1:8000/sandbox/everflow/?"
 
 
+
+@pytest.fixture
+def small_url_limit(monkeypatch):
+    """A tracking domain that accepts only 500-character request lines."""
+    monkeypatch.setattr("connectors.kinds.segment_everflow.MAX_URL_CHARS", 500)
+
+
 def _translate(message, config=CONFIG):
     [event] = KIND.parse(Direction.IN, message, config)
     return KIND.build(Direction.IN, event, [], config)
@@ -54,7 +61,7 @@ def test_web_order_sends_every_all_sources_parameter():
     assert (translation.ignored, translation.failed) == ("", "")
 
 
-def test_a_postback_over_the_url_limit_leaves_out_the_line_items_and_says_so():
+def test_a_postback_over_the_url_limit_leaves_out_the_line_items_and_says_so(small_url_limit):
     translation = _translate(WEB_ORDER_COMPLETED)
 
     [request] = translation.requests
@@ -66,7 +73,7 @@ def test_a_postback_over_the_url_limit_leaves_out_the_line_items_and_says_so():
     assert request.notes == "Not sent, to keep the postback within 500 characters: order line items."
 
 
-def test_a_long_user_agent_is_left_out_after_the_line_items():
+def test_a_long_user_agent_is_left_out_after_the_line_items(small_url_limit):
     message = copy.deepcopy(WEB_ORDER_COMPLETED)
     message["context"]["userAgent"] = "Mozilla/5.0 " + "x" * 300
 
@@ -80,7 +87,7 @@ def test_a_long_user_agent_is_left_out_after_the_line_items():
     )
 
 
-def test_a_postback_too_long_without_its_optional_parameters_fails_in_words():
+def test_a_postback_too_long_without_its_optional_parameters_fails_in_words(small_url_limit):
     message = copy.deepcopy(WEB_ORDER_COMPLETED)
     message["properties"]["adv1"] = "n" * 400
 
@@ -93,7 +100,7 @@ def test_a_postback_too_long_without_its_optional_parameters_fails_in_words():
     )
 
 
-def test_the_verification_token_is_counted_in_the_url_limit():
+def test_the_verification_token_is_counted_in_the_url_limit(small_url_limit):
     message = copy.deepcopy(WEB_ORDER_COMPLETED)
     del message["properties"]["products"][1]
     config = ConnectorConfig(connector_id="x", settings=SETTINGS, secrets={"verification_token": "t" * 120})

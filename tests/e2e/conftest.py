@@ -1,29 +1,14 @@
-import shutil
-import tempfile
-from pathlib import Path
-
 import pytest
 import requests
 
-from tests.e2e.harness import Platform
+from tests.e2e.harness import platform_running
 
 
 @pytest.fixture(scope="session")
 def platform(django_db_setup, django_db_blocker):
     """Web server, worker and beat against the test database, for the whole session."""
-    var_dir = Path(tempfile.mkdtemp(prefix="ee-connect-e2e-"))
-    running = Platform(var_dir)
-    try:
-        running.start_web()
-        running.start_worker()
-        running.start_beat()
+    with platform_running(prefix="ee-connect-e2e-") as running:
         yield running
-    except Exception:
-        print(running.logs())
-        raise
-    finally:
-        running.stop()
-        shutil.rmtree(var_dir, ignore_errors=True)
 
 
 @pytest.fixture

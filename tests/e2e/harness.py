@@ -3,11 +3,14 @@ sharing the test database, talking over real HTTP on 127.0.0.1."""
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import requests
@@ -133,3 +136,22 @@ class Platform:
             headers={"Content-Type": content_type, "X-Auth-Token": token},
             timeout=10,
         )
+
+
+@contextmanager
+def platform_running(*, prefix: str, **env: str):
+    """Web server, worker and beat with ``env`` on top of the harness's own; logs printed on failure."""
+    var_dir = Path(tempfile.mkdtemp(prefix=prefix))
+    running = Platform(var_dir)
+    running.env.update(env)
+    try:
+        running.start_web()
+        running.start_worker()
+        running.start_beat()
+        yield running
+    except Exception:
+        print(running.logs())
+        raise
+    finally:
+        running.stop()
+        shutil.rmtree(var_dir, ignore_errors=True)

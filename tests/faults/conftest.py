@@ -1,9 +1,6 @@
 """The fault suite's platform: gunicorn, a Celery worker and beat (tests/e2e/harness.py) on a
 PostgreSQL cluster and a Redis server of its own, so scenarios may stop and restart both."""
 
-import shutil
-import tempfile
-from pathlib import Path
 
 import pytest
 import requests
@@ -12,7 +9,7 @@ from django.db import connections
 
 from connectors.tokens import token_issue
 from tests.connectors.factories import AIR_SETTINGS, ConnectorFactory
-from tests.e2e.harness import Platform
+from tests.e2e.harness import platform_running
 from tests.faults.servers import PG_SUPERUSER, OwnPostgres, OwnRedis
 
 
@@ -55,21 +52,10 @@ def django_db_modify_db_settings(own_postgres):
 
 @pytest.fixture(scope="session")
 def platform(django_db_setup, django_db_blocker, own_redis):
-    var_dir = Path(tempfile.mkdtemp(prefix="ee-connect-faults-"))
-    running = Platform(var_dir)
-    running.env["CELERY_BROKER_URL"] = own_redis.url
-    running.env["CACHE_URL"] = "locmemcache://"
-    try:
-        running.start_web()
-        running.start_worker()
-        running.start_beat()
+    with platform_running(
+        prefix="ee-connect-faults-", CELERY_BROKER_URL=own_redis.url, CACHE_URL="locmemcache://"
+    ) as running:
         yield running
-    except Exception:
-        print(running.logs())
-        raise
-    finally:
-        running.stop()
-        shutil.rmtree(var_dir, ignore_errors=True)
 
 
 @pytest.fixture

@@ -3,13 +3,9 @@ delivered once the broker is back (the Delivery row is the outbox; beat re-sends
 
 import copy
 import shutil
-import subprocess
-import tempfile
 import uuid
-from pathlib import Path
 
 import pytest
-import redis
 import requests
 
 from connectors.kinds.base import Direction
@@ -17,7 +13,8 @@ from connectors.kinds.registry import kind_get
 from connectors.tokens import token_issue
 from events.models import Delivery
 from tests.connectors.factories import AIR_SETTINGS, ConnectorFactory
-from tests.e2e.harness import Platform, free_port, wait_until
+from tests.e2e.harness import platform_running, wait_until
+from tests.faults.servers import OwnRedis
 
 pytestmark = [
     pytest.mark.e2e,
@@ -25,48 +22,15 @@ pytestmark = [
 ]
 
 
-class OwnRedis:
-    """A Redis of the test's own, on a free port, that the test may stop and start at will."""
-
-    def __init__(self):
-        self.port = free_port()
-        self.process = None
-
-    def start(self):
-        self.process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-            stdout=subprocess.DEVNULL,
-        )
-        wait_until(self._answers, timeout=10, message="redis to answer")
-
-    def stop(self):
-        self.process.terminate()
-        self.process.wait(timeout=10)
-
-    def _answers(self) -> bool:
-        try:
-            return redis.Redis(port=self.port, socket_connect_timeout=0.2).ping()
-        except redis.RedisError:
-            return False
-
-
 @pytest.fixture
 def outage_platform(django_db_setup, transactional_db):
     broker = OwnRedis()
     broker.start()
-    var_dir = Path(tempfile.mkdtemp(prefix="ee-connect-outage-"))
-    running = Platform(var_dir)
-    running.env["CELERY_BROKER_URL"] = f"redis://127.0.0.1:{broker.port}/0"
     try:
-        running.start_web()
-        running.start_worker()
-        running.start_beat()
-        yield running, broker
+        with platform_running(prefix="ee-connect-outage-", CELERY_BROKER_URL=broker.url) as running:
+            yield running, broker
     finally:
-        running.stop()
-        if broker.process.poll() is None:
-            broker.stop()
-        shutil.rmtree(var_dir, ignore_errors=True)
+        broker.destroy()
 
 
 def test_a_webhook_arriving_while_the_broker_is_down_is_accepted_and_delivered_later(outage_platform):

@@ -72,8 +72,22 @@ def _address(traits: dict) -> dict[str, str]:
     return result
 
 
-def _api_url(config: ConnectorConfig, path: str) -> str:
-    return f"{str(config.settings['voucherify_api_url']).rstrip('/')}{path}"
+def _api_post(
+    config: ConnectorConfig, path: str, body: dict, *, event: IncomingEvent, what: str, notes: str = ""
+) -> Translation:
+    """One POST to the Voucherify API, keyed by the Segment message so a retry is the same request."""
+    return Translation(
+        requests=[
+            OutboundRequest(
+                destination="voucherify",
+                method="POST",
+                url=f"{str(config.settings['voucherify_api_url']).rstrip('/')}{path}",
+                body=body,
+                idempotency_key=f"voucherify:{what}:{segment_message_key(event)}",
+                notes=notes,
+            )
+        ]
+    )
 
 
 def _no_source_id(kind: str) -> Translation:
@@ -123,18 +137,7 @@ def voucherify_customer_translation(event: IncomingEvent, config: ConnectorConfi
             body["metadata"] = kept
     elif metadata is not None and not isinstance(metadata, dict):
         dropped = ["traits.metadata (not an object)"]
-    return Translation(
-        requests=[
-            OutboundRequest(
-                destination="voucherify",
-                method="POST",
-                url=_api_url(config, "/v1/customers"),
-                body=body,
-                idempotency_key=f"voucherify:customer:{segment_message_key(event)}",
-                notes=_notes(dropped),
-            )
-        ]
-    )
+    return _api_post(config, "/v1/customers", body, event=event, what="customer", notes=_notes(dropped))
 
 
 def _event_name(context: dict) -> str:
@@ -169,17 +172,7 @@ def voucherify_custom_event_translation(event: IncomingEvent, config: ConnectorC
         body["loyalty"] = loyalty
     if isinstance(properties.get("metadata"), dict) and properties["metadata"]:
         body["metadata"] = properties["metadata"]
-    return Translation(
-        requests=[
-            OutboundRequest(
-                destination="voucherify",
-                method="POST",
-                url=_api_url(config, "/v1/events"),
-                body=body,
-                idempotency_key=f"voucherify:event:{segment_message_key(event)}",
-            )
-        ]
-    )
+    return _api_post(config, "/v1/events", body, event=event, what="event")
 
 
 def voucherify_group_translation(event: IncomingEvent, config: ConnectorConfig) -> Translation:
@@ -194,18 +187,8 @@ def voucherify_group_translation(event: IncomingEvent, config: ConnectorConfig) 
             ignored=f"None of the group's keys ({', '.join(candidate)}) are defined in this connector's "
             "customer metadata schema, so there is nothing Voucherify would store."
         )
-    return Translation(
-        requests=[
-            OutboundRequest(
-                destination="voucherify",
-                method="POST",
-                url=_api_url(config, "/v1/customers"),
-                body={"source_id": context["user_id"], "metadata": kept},
-                idempotency_key=f"voucherify:group:{segment_message_key(event)}",
-                notes=_notes(dropped),
-            )
-        ]
-    )
+    body = {"source_id": context["user_id"], "metadata": kept}
+    return _api_post(config, "/v1/customers", body, event=event, what="group", notes=_notes(dropped))
 
 
 def voucherify_inbound_build(event: IncomingEvent, config: ConnectorConfig) -> Translation:

@@ -98,18 +98,23 @@ class WebhookView(APIView):
         return None
 
     def post(self, request, connector_id):
+        """Every database error on the way (connector, token, storing) is a 503: the sender retries."""
+        try:
+            return self._receive(request, connector_id)
+        except DatabaseError:
+            logger.exception("Database unavailable while receiving for connector %s", connector_id)
+            return _error(503, UNAVAILABLE, headers={"Retry-After": "5"})
+
+    def _receive(self, request, connector_id) -> Response:
+        too_large = f"The body is over the {settings.WEBHOOK_MAX_BODY_BYTES} byte limit"
         declared = request.META.get("CONTENT_LENGTH")
         if declared and declared.isdigit() and int(declared) > settings.WEBHOOK_MAX_BODY_BYTES:
-            return _error(413, f"The body is over the {settings.WEBHOOK_MAX_BODY_BYTES} byte limit")
-        try:
-            # Not first(): the model's ordering would join the client for nothing on the hot path.
-            connector = Connector.objects.filter(public_id=connector_id).order_by().first()
-        except DatabaseError:
-            logger.exception("Database unavailable while looking up connector %s", connector_id)
-            return _error(503, UNAVAILABLE, headers={"Retry-After": "5"})
+            return _error(413, too_large)
+        # Not first(): the model's ordering would join the client for nothing on the hot path.
+        connector = Connector.objects.filter(public_id=connector_id).order_by().first()
         raw_body = self._read_body(request)
         if raw_body is None:
-            return _error(413, f"The body is over the {settings.WEBHOOK_MAX_BODY_BYTES} byte limit")
+            return _error(413, too_large)
         refusal = self._authenticate(request, connector, raw_body)
         if refusal is not None:
             return refusal
@@ -127,9 +132,6 @@ class WebhookView(APIView):
         except PayloadInvalid as exc:
             errors = [{"path": error.path, "message": error.message} for error in exc.errors]
             return _error(400, exc.message, errors)
-        except DatabaseError:
-            logger.exception("Database unavailable while storing an event for connector %s", connector_id)
-            return _error(503, UNAVAILABLE, headers={"Retry-After": "5"})
         return self._accepted(received)
 
     def _accepted(self, received) -> Response:

@@ -241,3 +241,15 @@ def test_readyz_names_what_is_down(client, monkeypatch):
 
     assert response.status_code == 503
     assert response.json() == {"status": "unavailable", "down": {"broker": "broker down"}}
+
+
+def test_the_database_failing_during_the_token_check_is_503_too(client, connector, out_token, monkeypatch):
+    def refuse(**kwargs):
+        raise OperationalError("the database is restarting")
+
+    monkeypatch.setattr("events.views.token_verify", refuse)
+
+    response = post(client, connector, notification(), out_token)
+
+    assert response.status_code == 503
+    assert not Event.objects.exists()

@@ -2,13 +2,18 @@
 
 from celery import shared_task
 
-from events.services.deliver import delivery_attempt
+from events.services.deliver import deliveries_attempt, delivery_attempt
 from events.services.maintenance import deliveries_sweep, log_prune
 
 
 @shared_task(name="events.delivery_attempt", bind=True, acks_late=True, reject_on_worker_lost=True)
 def delivery_attempt_task(self, delivery_id: int) -> str | None:
     return delivery_attempt(delivery_id=delivery_id, task_id=self.request.id or "")
+
+
+@shared_task(name="events.deliveries_attempt", bind=True, acks_late=True, reject_on_worker_lost=True)
+def deliveries_attempt_task(self, delivery_ids: list[int]) -> dict[int, str]:
+    return deliveries_attempt(delivery_ids=delivery_ids, task_id=self.request.id or "")
 
 
 @shared_task(name="events.deliveries_sweep", ignore_result=True)

@@ -135,6 +135,16 @@ def delivery_attempt(*, delivery_id: int, task_id: str = "") -> str | None:
                    started_at=started_at, duration=time.monotonic() - clock, task_id=task_id)
 
 
+def deliveries_attempt(*, delivery_ids: list[int], task_id: str = "") -> dict[int, str]:
+    """Attempt several due deliveries; returns the new status of each one claimed."""
+    done = {}
+    for delivery_id in delivery_ids:
+        status = delivery_attempt(delivery_id=delivery_id, task_id=task_id)
+        if status is not None:
+            done[delivery_id] = status
+    return done
+
+
 def _next_state(*, delivery: Delivery, response: Response, outcome: Outcome, now) -> dict:
     max_attempts = delivery.connector.max_attempts or settings.DELIVERY_MAX_ATTEMPTS
     if outcome.kind is OutcomeKind.SUCCEEDED:

@@ -153,6 +153,25 @@ def connector_config(connector: Connector) -> ConnectorConfig:
     )
 
 
+# (id, updated_at, encrypted secrets, sandbox switch) → config. Any save of a connector changes
+# updated_at, so an edit is a new key; bounded because a process serves a few hundred connectors.
+_CONFIG_CACHE: dict[tuple, ConnectorConfig] = {}
+_CONFIG_CACHE_LIMIT = 1024
+
+
+def connector_config_cached(connector: Connector) -> ConnectorConfig:
+    """``connector_config`` for a connector just read from the database, without decrypting its
+    secrets again on every request. Kinds must treat the config as read-only."""
+    key = (connector.pk, connector.updated_at, connector.secrets_encrypted, django_settings.SANDBOX_ENABLED)
+    config = _CONFIG_CACHE.get(key)
+    if config is None:
+        config = connector_config(connector)
+        if len(_CONFIG_CACHE) >= _CONFIG_CACHE_LIMIT:
+            _CONFIG_CACHE.clear()
+        _CONFIG_CACHE[key] = config
+    return config
+
+
 def connector_urls(connector: Connector) -> dict[str, str]:
     """The webhook URLs handed to the client: ``in`` for the CDP, ``out`` for the loyalty engine."""
     base = django_settings.PUBLIC_BASE_URL.rstrip("/")

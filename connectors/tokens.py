@@ -33,8 +33,19 @@ class IssuedToken:
     plaintext: str  # shown once, never stored
 
 
-def _hash(plaintext: str) -> str:
+# A token's last use is written at most this often, so a busy webhook does not write its row per request.
+LAST_USED_RESOLUTION_SECONDS = 60
+
+
+def token_hash(plaintext: str) -> str:
     return hashlib.sha256(plaintext.encode()).hexdigest()
+
+
+def token_touch(token: AuthToken, *, now) -> None:
+    """Record that ``token`` was used, at most once per ``LAST_USED_RESOLUTION_SECONDS``."""
+    last = token.last_used_at
+    if last is None or (now - last).total_seconds() > LAST_USED_RESOLUTION_SECONDS:
+        AuthToken.objects.filter(pk=token.pk).update(last_used_at=now)
 
 
 def token_issue(
@@ -48,7 +59,7 @@ def token_issue(
         direction=direction,
         label=label,
         prefix=plaintext[:PREFIX_LENGTH],
-        token_hash=_hash(plaintext),
+        token_hash=token_hash(plaintext),
         created_by=user,
         expires_at=expires_at,
     )
@@ -64,7 +75,7 @@ def token_verify(*, connector: Connector, direction: str, presented: str) -> Aut
     if not presented:
         return None
     now = timezone.now()
-    presented_hash = _hash(presented)
+    presented_hash = token_hash(presented)
     match = None
     candidates = AuthToken.objects.filter(connector=connector, direction=direction, revoked_at__isnull=True)
     for candidate in candidates.only("id", "token_hash", "expires_at", "last_used_at"):
@@ -72,9 +83,8 @@ def token_verify(*, connector: Connector, direction: str, presented: str) -> Aut
             candidate.expires_at is None or candidate.expires_at > now
         ):
             match = candidate
-    if match is not None and (match.last_used_at is None or (now - match.last_used_at).total_seconds() > 60):
-        # Throttled so a busy webhook does not write the token row on every request.
-        AuthToken.objects.filter(pk=match.pk).update(last_used_at=now)
+    if match is not None:
+        token_touch(match, now=now)
     return match
 
 

@@ -10,15 +10,18 @@ from celery import current_app
 from django.conf import settings
 from django.core.cache import cache
 from django.db import DatabaseError, connection
+from django.utils import timezone
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from connectors.kinds.base import Direction, PayloadInvalid, Unauthenticated
 from connectors.kinds.registry import kind_get
 from connectors.models import Connector
-from connectors.services import connector_config
-from connectors.tokens import token_verify
+from connectors.services import connector_config_cached
+from connectors.tokens import token_touch
+from events.services.intake import Caller, caller_find
 from events.services.receive import events_receive
+from events.services.rules import rules_for_revision
 
 TRACE_HEADER = "X-EES-Connector-Trace-Id"
 logger = logging.getLogger(__name__)
@@ -78,21 +81,23 @@ class WebhookView(APIView):
         body = request._request.read(limit + 1)
         return None if len(body) > limit else body
 
-    def _authenticate(self, request, connector: Connector | None, raw_body: bytes) -> Response | None:
-        presented = request.META.get("HTTP_X_AUTH_TOKEN", "")
+    def _authenticate(self, request, caller: Caller, raw_body: bytes) -> Response | None:
+        connector = caller.connector
         kind_auth = kind_get(connector.kind).authenticate.get(Direction(self.direction)) if connector else None
-        if kind_auth is None and not presented:
+        if kind_auth is None and not request.META.get("HTTP_X_AUTH_TOKEN"):
             return _error(401, "Missing X-Auth-Token header")
         if connector is None:
             return _error(403, "Unknown connector or wrong token")
         if kind_auth is not None:
             try:
                 headers = {key.lower(): value for key, value in request.headers.items()}
-                kind_auth(raw_body, headers, connector_config(connector))
+                kind_auth(raw_body, headers, connector_config_cached(connector))
             except Unauthenticated as exc:
                 return _error(exc.status, exc.message)
-        elif token_verify(connector=connector, direction=self.direction, presented=presented) is None:
+        elif caller.token is None:
             return _error(403, "Unknown connector or wrong token")
+        else:
+            token_touch(caller.token, now=timezone.now())
         if connector.state == Connector.State.DISABLED:
             return _error(403, "This connector is disabled")
         return None
@@ -110,14 +115,16 @@ class WebhookView(APIView):
         declared = request.META.get("CONTENT_LENGTH")
         if declared and declared.isdigit() and int(declared) > settings.WEBHOOK_MAX_BODY_BYTES:
             return _error(413, too_large)
-        # Not first(): the model's ordering would join the client for nothing on the hot path.
-        connector = Connector.objects.filter(public_id=connector_id).order_by().first()
+        caller = caller_find(
+            public_id=connector_id, direction=self.direction, presented_token=request.META.get("HTTP_X_AUTH_TOKEN", "")
+        )
         raw_body = self._read_body(request)
         if raw_body is None:
             return _error(413, too_large)
-        refusal = self._authenticate(request, connector, raw_body)
+        refusal = self._authenticate(request, caller, raw_body)
         if refusal is not None:
             return refusal
+        connector = caller.connector
         content_type = request.META.get("CONTENT_TYPE", "").split(";")[0].strip().lower()
         if content_type != "application/json":
             return _error(415, "Content-Type must be application/json")
@@ -128,7 +135,16 @@ class WebhookView(APIView):
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             return _error(400, "The body is not valid JSON", [{"path": "", "message": str(exc)}])
         try:
-            received = events_receive(connector=connector, direction=self.direction, payload=payload)
+            received = events_receive(
+                connector=connector,
+                direction=self.direction,
+                payload=payload,
+                config=connector_config_cached(connector),
+                rules=rules_for_revision(
+                    kind=kind_get(connector.kind), direction=self.direction,
+                    rule_set_id=caller.rule_set_id, updated_at=caller.rules_updated_at,
+                ),
+            )
         except PayloadInvalid as exc:
             errors = [{"path": error.path, "message": error.message} for error in exc.errors]
             return _error(400, exc.message, errors)

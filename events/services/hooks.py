@@ -31,6 +31,11 @@ def validate(*, connector: Connector, incoming: IncomingEvent) -> list[FieldErro
     ]
 
 
+def on_event_stored_wanted(*, direction: str, event_type: str) -> bool:
+    """Whether ``on_event_stored`` has anything to record for such an event."""
+    return (direction, event_type) in ((Direction.IN, REWARD_REQUEST), (Direction.OUT, REWARD_NOTIFICATION))
+
+
 def on_event_stored(*, event: Event, deliveries: list[Delivery]) -> None:
     if event.direction == Direction.IN and event.event_type == REWARD_REQUEST:
         for delivery in deliveries:

@@ -6,7 +6,7 @@ import json
 import logging
 from dataclasses import dataclass, replace
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -26,6 +26,7 @@ from events.mapping import MappingError, messages_render
 from events.models import Delivery, Event
 from events.queue import deliveries_enqueue_on_commit
 from events.services import hooks
+from events.services.event_insert import event_insert
 from events.services.rules import rules_for
 
 logger = logging.getLogger(__name__)
@@ -44,10 +45,18 @@ def body_fingerprint(value) -> str:
 
 
 def event_translate(
-    *, kind: Kind, connector: Connector, config: ConnectorConfig, direction: str, incoming: IncomingEvent
+    *,
+    kind: Kind,
+    connector: Connector,
+    config: ConnectorConfig,
+    direction: str,
+    incoming: IncomingEvent,
+    rules: list[dict] | None = None,
 ) -> Translation:
-    """Parser context → mapping rules → the kind's requests. Pure apart from reading the rules."""
-    rules = rules_for(connector=connector, direction=direction, kind=kind)
+    """Parser context → mapping rules → the kind's requests. Pure apart from reading the rules
+    (``rules``: the connector's current rules when the caller has them already)."""
+    if rules is None:
+        rules = rules_for(connector=connector, direction=direction, kind=kind)
     try:
         messages = (
             messages_render(rules, event_type=incoming.event_type, context=incoming.context) if rules else []
@@ -106,46 +115,71 @@ def event_store(
     incoming: IncomingEvent,
     payload,
     kind: Kind,
+    rules: list[dict] | None = None,
 ) -> Received:
+    """Translate and store one event with its deliveries, both or neither; the hints follow the commit.
+
+    On PostgreSQL an event without reward bookkeeping is one statement (``event_insert``);
+    otherwise, and on SQLite, one transaction of ORM writes.
+    """
     now = timezone.now()
     translation = event_translate(
-        kind=kind, connector=connector, config=config, direction=direction, incoming=incoming
+        kind=kind, connector=connector, config=config, direction=direction, incoming=incoming, rules=rules
     )
     status, error = event_status(translation)
-    try:
-        with transaction.atomic():
-            event = Event.objects.create(
-                connector=connector,
-                direction=direction,
-                event_type=incoming.event_type[:120],
-                source_event_id=incoming.source_event_id,
-                identity=(incoming.identity or "")[:200],
-                occurred_at=incoming.occurred_at,
-                received_at=now,
-                payload=payload,
-                context=incoming.context,
-                status=status,
-                error=error,
-            )
-            deliveries = Delivery.objects.bulk_create(
-                deliveries_build(event=event, connector=connector, translation=translation, now=now)
-            )
-            hooks.on_event_stored(event=event, deliveries=deliveries)
-            deliveries_enqueue_on_commit([d.pk for d in deliveries if d.status == Delivery.Status.PENDING])
-    except IntegrityError:
-        existing = _duplicate_count(
-            connector=connector, direction=direction, source_event_id=incoming.source_event_id, now=now
-        )
-        if existing is None:
-            raise
-        return Received(event=existing, duplicate=True)
-    return Received(event=event, duplicate=False)
+    event = Event(
+        connector=connector,
+        direction=direction,
+        event_type=incoming.event_type[:120],
+        source_event_id=incoming.source_event_id,
+        identity=(incoming.identity or "")[:200],
+        occurred_at=incoming.occurred_at,
+        received_at=now,
+        payload=payload,
+        context=incoming.context,
+        status=status,
+        error=error,
+    )
+    deliveries = deliveries_build(event=event, connector=connector, translation=translation, now=now)
+    one_statement = connection.vendor == "postgresql" and not hooks.on_event_stored_wanted(
+        direction=direction, event_type=event.event_type
+    )
+    if one_statement:
+        stored = event_insert(event, deliveries)  # a repeat inserts nothing: no IntegrityError
+    else:
+        try:
+            with transaction.atomic():
+                event.save(force_insert=True)
+                deliveries = Delivery.objects.bulk_create(deliveries)
+                hooks.on_event_stored(event=event, deliveries=deliveries)
+            stored = True
+        except IntegrityError:
+            stored = False
+    if stored:
+        deliveries_enqueue_on_commit([d.pk for d in deliveries if d.status == Delivery.Status.PENDING])
+        return Received(event=event, duplicate=False)
+    existing = _duplicate_count(
+        connector=connector, direction=direction, source_event_id=incoming.source_event_id, now=now
+    )
+    if existing is None:
+        raise IntegrityError(f"Event {incoming.source_event_id!r} was neither stored nor found")
+    return Received(event=existing, duplicate=True)
 
 
-def events_receive(*, connector: Connector, direction: str, payload) -> list[Received]:
-    """Parse, validate, store and translate what a sender posted. Raises PayloadInvalid (→ 400)."""
+def events_receive(
+    *,
+    connector: Connector,
+    direction: str,
+    payload,
+    config: ConnectorConfig | None = None,
+    rules: list[dict] | None = None,
+) -> list[Received]:
+    """Parse, validate, store and translate what a sender posted. Raises PayloadInvalid (→ 400).
+
+    ``config`` and ``rules``: the connector's, when the caller has them already (the webhook view).
+    """
     kind = kind_get(connector.kind)
-    config = connector_config(connector)
+    config = config or connector_config(connector)
     incoming_events = kind.parse(Direction(direction), payload, config)
     if not incoming_events:
         raise PayloadInvalid([FieldError("", "The body holds no event")])
@@ -159,7 +193,13 @@ def events_receive(*, connector: Connector, direction: str, payload) -> list[Rec
             incoming = replace(incoming, source_event_id=body_fingerprint(raw))
         received.append(
             event_store(
-                connector=connector, config=config, direction=direction, incoming=incoming, payload=raw, kind=kind
+                connector=connector,
+                config=config,
+                direction=direction,
+                incoming=incoming,
+                payload=raw,
+                kind=kind,
+                rules=rules,
             )
         )
     return received

@@ -1,12 +1,27 @@
 """Which mapping rules apply to a connector: its own, or its kind's shipped defaults.
 
-On the webhook's path: one query on the (connector, direction) unique index, no cache, so a
-change saved in the admin applies to the very next event in every web and worker process.
+A change saved in the admin applies to the very next event in every web and worker process:
+``rules_for`` reads the rule set on each call, and the webhook's hot path, which learns the rule
+set's id and ``updated_at`` from the query that finds the connector (``events.services.intake``),
+keeps the parsed rules per process keyed by both, so a saved change is a new key.
 """
+
+from datetime import datetime
 
 from connectors.kinds.base import Direction, Kind
 from connectors.models import Connector
 from events.rule_models import MappingRuleSet
+
+# (rule set id, updated_at) → the enabled rules. Bounded: a process serves a few hundred connectors.
+_CACHE: dict[tuple[int, datetime], list[dict] | None] = {}
+_CACHE_LIMIT = 1024
+_MISSING = object()
+
+
+def _enabled(rules: list[dict] | None, defaults: list[dict]) -> list[dict]:
+    if rules is None:
+        return list(defaults)
+    return [rule for rule in rules if rule.get("enabled", True) is not False]
 
 
 def rules_for(*, connector: Connector, direction: str, kind: Kind) -> list[dict]:
@@ -18,7 +33,23 @@ def rules_for(*, connector: Connector, direction: str, kind: Kind) -> list[dict]
     if defaults is None:
         return []
     found = MappingRuleSet.objects.filter(connector=connector, direction=direction).order_by()
-    own = next(iter(found.values_list("rules", flat=True)[:1]), None)
-    if own is None:
+    return _enabled(next(iter(found.values_list("rules", flat=True)[:1]), None), defaults)
+
+
+def rules_for_revision(
+    *, kind: Kind, direction: str, rule_set_id: int | None, updated_at: datetime | None
+) -> list[dict]:
+    """``rules_for`` when the caller already knows which revision of the rule set is current."""
+    defaults = kind.default_rules.get(Direction(direction))
+    if defaults is None:
+        return []
+    if rule_set_id is None:
         return list(defaults)
-    return [rule for rule in own if rule.get("enabled", True) is not False]
+    key = (rule_set_id, updated_at)
+    rules = _CACHE.get(key, _MISSING)
+    if rules is _MISSING:
+        rules = MappingRuleSet.objects.filter(pk=rule_set_id).values_list("rules", flat=True).first()
+        if len(_CACHE) >= _CACHE_LIMIT:
+            _CACHE.clear()
+        _CACHE[key] = rules
+    return _enabled(rules, defaults)

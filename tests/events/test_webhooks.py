@@ -243,11 +243,11 @@ def test_readyz_names_what_is_down(client, monkeypatch):
     assert response.json() == {"status": "unavailable", "down": {"broker": "broker down"}}
 
 
-def test_the_database_failing_during_the_token_check_is_503_too(client, connector, out_token, monkeypatch):
-    def refuse(**kwargs):
+def test_the_database_failing_while_recording_the_tokens_use_is_503_too(client, connector, out_token, monkeypatch):
+    def refuse(*args, **kwargs):
         raise OperationalError("the database is restarting")
 
-    monkeypatch.setattr("events.views.token_verify", refuse)
+    monkeypatch.setattr("events.views.token_touch", refuse)
 
     response = post(client, connector, notification(), out_token)
 

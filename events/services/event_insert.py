@@ -1,0 +1,65 @@
+"""Storing an event and its deliveries in one PostgreSQL statement.
+
+A data-modifying ``WITH`` inserts the event and, from the id it returns, the deliveries. One
+statement is atomic on its own, so in autocommit it is one round trip and one commit instead of
+BEGIN, two INSERTs and COMMIT, with the same guarantee: both rows or neither. A repeat of an event
+already stored (the unique constraint on connector, direction and sender's id) inserts nothing.
+"""
+
+from django.db import connection
+from django.db.models import Model
+
+from events.models import Delivery, Event
+
+_EVENT_KEY = ("connector_id", "direction", "source_event_id")
+
+
+def _fields(model: type[Model], *, skip: tuple[str, ...] = ()) -> list:
+    return [field for field in model._meta.concrete_fields if not field.primary_key and field.column not in skip]
+
+
+def _values(instance: Model, fields: list) -> list:
+    return [field.get_db_prep_save(field.pre_save(instance, add=True), connection) for field in fields]
+
+
+def _row(fields: list, *, ordinal: int | None = None) -> str:
+    casts = [f"%s::{field.db_type(connection)}" for field in fields]
+    return "(" + ", ".join(([str(ordinal)] if ordinal is not None else []) + casts) + ")"
+
+
+def event_insert(event: Event, deliveries: list[Delivery]) -> bool:
+    """Insert ``event`` and ``deliveries`` (whose ``event`` is ``event``) atomically, setting their
+    primary keys. Returns False, inserting nothing, when the event is a repeat."""
+    event_fields = _fields(Event)
+    columns = ", ".join(field.column for field in event_fields)
+    sql = (
+        f"WITH event AS (INSERT INTO {Event._meta.db_table} ({columns}) VALUES {_row(event_fields)} "  # noqa: S608
+        f"ON CONFLICT ({', '.join(_EVENT_KEY)}) DO NOTHING RETURNING id)"
+    )
+    params = _values(event, event_fields)
+    if deliveries:
+        delivery_fields = _fields(Delivery, skip=("event_id",))
+        names = [field.column for field in delivery_fields]
+        rows = ", ".join(_row(delivery_fields, ordinal=number) for number in range(len(deliveries)))
+        sql += (
+            f", delivery AS (INSERT INTO {Delivery._meta.db_table} (event_id, {', '.join(names)}) "  # noqa: S608
+            f"SELECT event.id, {', '.join(f'v.{name}' for name in names)} "
+            f"FROM event, (VALUES {rows}) AS v(ordinal, {', '.join(names)}) ORDER BY v.ordinal RETURNING id) "
+            "SELECT (SELECT id FROM event), ARRAY(SELECT id FROM delivery ORDER BY id)"
+        )
+        for delivery in deliveries:
+            params += _values(delivery, delivery_fields)
+    else:
+        sql += " SELECT (SELECT id FROM event), ARRAY[]::bigint[]"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        event_id, delivery_ids = cursor.fetchone()
+    if event_id is None:
+        return False
+    event.pk = event_id
+    event._state.adding = False
+    for delivery, delivery_id in zip(deliveries, delivery_ids, strict=True):
+        delivery.pk = delivery_id
+        delivery.event_id = event_id
+        delivery._state.adding = False
+    return True

@@ -161,6 +161,11 @@ HTTP_READ_TIMEOUT = env.float("HTTP_READ_TIMEOUT", default=20.0)
 DELIVERY_MAX_ATTEMPTS = env.int("DELIVERY_MAX_ATTEMPTS", default=12)
 DELIVERY_CLAIM_SECONDS = env.int("DELIVERY_CLAIM_SECONDS", default=180)
 DELIVERY_SWEEP_SECONDS = env.float("DELIVERY_SWEEP_SECONDS", default=5.0)
+# Hints (events/queue.py): ids per Celery message; gathered by one thread per web process; a row
+# hinted longer ago than the stale age and still due is hinted again by the sweeper.
+DELIVERY_HINT_BATCH = env.int("DELIVERY_HINT_BATCH", default=100)
+DELIVERY_HINTS_IN_BACKGROUND = env.bool("DELIVERY_HINTS_IN_BACKGROUND", default=True)
+DELIVERY_HINT_STALE_SECONDS = env.int("DELIVERY_HINT_STALE_SECONDS", default=60)
 RETRY_AFTER_MAX_SECONDS = env.int("RETRY_AFTER_MAX_SECONDS", default=3600)
 # Exponential backoff with ±20 % jitter: base * 2^(attempt-1), capped. The defaults spread 12
 # attempts over about a day.

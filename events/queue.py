@@ -1,41 +1,121 @@
-"""Hints to the workers that a delivery is due. The Delivery row stays the source of truth.
+"""Hints to the workers that deliveries are due. The Delivery row stays the source of truth.
 
-Tasks are sent by name so that services never import the task module (layering), and a broker
-that is down never fails the caller: the sweeper re-sends hints for rows whose hint is stale.
+A hint names up to ``DELIVERY_HINT_BATCH`` delivery ids, so a worker can claim, send and record
+them together. Tasks are sent by name so that services never import the task module (layering),
+and a broker that is down never fails the caller: the sweeper re-sends hints for rows whose hint
+is stale (``DELIVERY_HINT_STALE_SECONDS``).
+
+In a web process the hints of concurrent requests are gathered by one background thread per
+process (``DELIVERY_HINTS_IN_BACKGROUND``): while it sends one hint, the ids committed meanwhile
+wait for the next, so a busy process sends one message for many events and a request never
+waits for the broker. Ids not yet sent when a process dies are in rows already committed with
+``enqueued_at`` set: the sweeper hints them once that mark is stale.
 """
 
+import atexit
 import logging
+import os
+import threading
 from collections.abc import Iterable
 
 from celery import current_app
-from django.db import transaction
+from django.conf import settings
+from django.db import connections, transaction
 
 logger = logging.getLogger(__name__)
 
-DELIVERY_TASK = "events.delivery_attempt"
+DELIVERY_TASK = "events.deliveries_attempt"
+FLUSH_AT_EXIT_SECONDS = 5.0
+
+
+def _batches(ids: list[int], size: int) -> Iterable[list[int]]:
+    for start in range(0, len(ids), size):
+        yield ids[start:start + size]
 
 
 def deliveries_enqueue(delivery_ids: Iterable[int]) -> list[int]:
-    """Send a hint per id; return the ids whose hint could not be sent."""
+    """Send the hints for ``delivery_ids`` now; return the ids whose hint could not be sent."""
     unsent = []
-    for delivery_id in delivery_ids:
+    for batch in _batches(list(delivery_ids), settings.DELIVERY_HINT_BATCH):
         try:
-            current_app.send_task(DELIVERY_TASK, args=[delivery_id])
-        except Exception:  # any broker failure: the row is safe, the sweeper retries the hint
-            logger.warning("Broker unavailable; delivery %s will be picked up by the sweeper", delivery_id)
-            unsent.append(delivery_id)
+            current_app.send_task(DELIVERY_TASK, args=[batch])
+        except Exception:  # any broker failure: the rows are safe, the sweeper retries the hint
+            logger.warning("Broker unavailable; %s deliveries will be picked up by the sweeper", len(batch))
+            unsent += batch
     return unsent
 
 
+def _unsent_mark(delivery_ids: list[int]) -> None:
+    """Clear the hint mark of rows whose hint was not sent, so the next sweep sends it."""
+    from events.models import Delivery
+
+    Delivery.objects.filter(pk__in=delivery_ids).update(enqueued_at=None)
+
+
+class HintSender:
+    """Gathers delivery ids from the threads of one process and sends them from one thread."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._ids: list[int] = []
+        self._pending = threading.Condition(self._lock)
+        self._idle = threading.Condition(self._lock)
+        self._sending = False
+        self._thread: threading.Thread | None = None
+        self._pid: int | None = None
+
+    def put(self, delivery_ids: list[int]) -> None:
+        with self._lock:
+            if self._pid != os.getpid():  # first use, or a forked child: the parent's thread is not here
+                self._ids = []
+                self._sending = False
+                self._pid = os.getpid()
+                self._thread = threading.Thread(target=self._run, name="delivery-hints", daemon=True)
+                self._thread.start()
+            self._ids.extend(delivery_ids)
+            self._pending.notify()
+
+    def flush(self, timeout: float | None = None) -> bool:
+        """Wait until every id put so far has been sent (or marked unsent). False on timeout."""
+        with self._lock:
+            if self._pid != os.getpid():
+                return True
+            return self._idle.wait_for(lambda: not self._ids and not self._sending, timeout)
+
+    def _run(self) -> None:
+        while True:
+            with self._lock:
+                self._pending.wait_for(lambda: self._ids)
+                ids, self._ids = self._ids, []
+                self._sending = True
+            try:
+                unsent = deliveries_enqueue(ids)
+                if unsent:
+                    _unsent_mark(unsent)
+                    connections.close_all()
+            except Exception:  # the database too is down: the marks go stale and the sweeper hints
+                logger.exception("Could not send or mark %s delivery hints", len(ids))
+            finally:
+                with self._lock:
+                    self._sending = False
+                    self._idle.notify_all()
+
+
+hint_sender = HintSender()
+atexit.register(hint_sender.flush, FLUSH_AT_EXIT_SECONDS)
+
+
 def deliveries_enqueue_on_commit(delivery_ids: list[int]) -> None:
+    """Hint ``delivery_ids`` once the current transaction commits (at once in autocommit)."""
     if not delivery_ids:
         return
 
     def _send():
-        from events.models import Delivery
-
+        if settings.DELIVERY_HINTS_IN_BACKGROUND:
+            hint_sender.put(delivery_ids)
+            return
         unsent = deliveries_enqueue(delivery_ids)
         if unsent:
-            Delivery.objects.filter(pk__in=unsent).update(enqueued_at=None)
+            _unsent_mark(unsent)
 
     transaction.on_commit(_send)

@@ -7,11 +7,14 @@ def _sandbox_enabled(settings):
 
 
 @pytest.fixture(autouse=True)
-def hints(monkeypatch):
-    """Task hints the code under test sends, recorded instead of reaching a broker.
+def hints(monkeypatch, settings):
+    """Task hints the code under test sends, recorded instead of reaching a broker, and sent on
+    commit by the committing thread so a test sees them at once (the web server's background
+    sender has its own tests).
 
     End-to-end tests run their own broker and workers; the test process itself never needs one.
     """
+    settings.DELIVERY_HINTS_IN_BACKGROUND = False
     sent: list[tuple[str, list]] = []
 
     def send_task(name, args=None, **kwargs):

@@ -12,9 +12,6 @@ from django.utils import timezone
 from events.models import Delivery, DeliveryAttempt, Event
 from events.queue import deliveries_enqueue
 
-# A hint older than this is presumed lost (broker restarted, message dropped) and is sent again.
-HINT_STALE_SECONDS = 60
-
 
 @dataclass(frozen=True)
 class SweepResult:
@@ -29,7 +26,9 @@ def deliveries_sweep(*, limit: int = 1000, now=None) -> SweepResult:
         status=Delivery.Status.RETRYING, claim_expires_at=None, next_attempt_at=now, enqueued_at=None,
         last_error="The worker stopped during the attempt; retrying",
     )
-    stale = now - timedelta(seconds=HINT_STALE_SECONDS)
+    # A hint older than this is presumed lost (broker restarted, message dropped, web process
+    # stopped before its hint thread sent it) and is sent again.
+    stale = now - timedelta(seconds=settings.DELIVERY_HINT_STALE_SECONDS)
     with transaction.atomic():
         due = (
             Delivery.objects.select_for_update(skip_locked=True)

@@ -41,7 +41,7 @@ def test_retry_now_makes_failed_deliveries_due_and_records_who(support_user, hin
     assert failed.status == Delivery.Status.PENDING
     assert failed.next_trigger == "manual"
     assert failed.next_triggered_by == support_user
-    assert hints == [("events.delivery_attempt", [failed.pk])]
+    assert hints == [("events.deliveries_attempt", [[failed.pk]])]
     assert Delivery.objects.get(pk=succeeded.pk).status == Delivery.Status.SUCCEEDED
 
 

@@ -6,24 +6,26 @@ import pytest
 from django.utils import timezone
 
 from events.models import Delivery, DeliveryAttempt, Event
-from events.services.maintenance import HINT_STALE_SECONDS, deliveries_sweep, log_prune
+from events.services.maintenance import deliveries_sweep, log_prune
 from tests.events.factories import DeliveryAttemptFactory, DeliveryFactory, EventFactory
 
 pytestmark = pytest.mark.django_db
 
 
-def test_the_sweeper_hints_due_rows_that_have_no_live_hint(hints):
+def test_the_sweeper_hints_due_rows_that_have_no_live_hint(hints, settings):
+    settings.DELIVERY_HINT_STALE_SECONDS = 30
     now = timezone.now()
     due = DeliveryFactory(status=Delivery.Status.RETRYING, next_attempt_at=now - timedelta(seconds=1))
     hinted_recently = DeliveryFactory(next_attempt_at=now, enqueued_at=now - timedelta(seconds=5))
-    hint_lost = DeliveryFactory(next_attempt_at=now, enqueued_at=now - timedelta(seconds=HINT_STALE_SECONDS + 1))
+    hint_lost = DeliveryFactory(next_attempt_at=now, enqueued_at=now - timedelta(seconds=31))
     DeliveryFactory(status=Delivery.Status.RETRYING, next_attempt_at=now + timedelta(minutes=5))
     DeliveryFactory(status=Delivery.Status.SUCCEEDED, next_attempt_at=None)
 
     result = deliveries_sweep(now=now)
 
     assert result.enqueued == 2
-    assert sorted(args[0] for _, args in hints) == sorted([due.pk, hint_lost.pk])
+    assert [name for name, _ in hints] == ["events.deliveries_attempt"]
+    assert sorted(hints[0][1][0]) == sorted([due.pk, hint_lost.pk])
     hinted_recently.refresh_from_db()
     assert hinted_recently.enqueued_at < now
 
@@ -43,7 +45,7 @@ def test_the_sweeper_reclaims_a_delivery_whose_worker_died(hints):
     assert stuck.attempts == 1
     assert "worker stopped" in stuck.last_error
     assert working.status == Delivery.Status.DELIVERING
-    assert [args[0] for _, args in hints] == [stuck.pk]
+    assert hints == [("events.deliveries_attempt", [[stuck.pk]])]
 
 
 def test_a_hint_that_cannot_be_sent_is_left_for_the_next_sweep(monkeypatch):

@@ -57,7 +57,7 @@ def test_an_accepted_event_is_stored_translated_and_hinted_after_commit(
     delivery = Delivery.objects.get()
     assert delivery.status == Delivery.Status.PENDING
     assert delivery.destination == "segment"
-    assert hints == [("events.delivery_attempt", [delivery.pk])]
+    assert hints == [("events.deliveries_attempt", [[delivery.pk]])]
 
 
 def test_a_repeat_is_answered_ok_counted_and_creates_nothing(

@@ -17,6 +17,9 @@ mapping engine; a kind owns everything that knows a remote system's wire format:
 ``interpret``
     an HTTP response → :class:`Outcome` where the remote API has its own meaning for a status
     (AIR's 404 "identity not found"); ``None`` leaves the generic classification.
+``merge`` (optional)
+    several requests to one target → fewer :class:`MergedRequest` carrying them, when the remote
+    API takes many items in one call (Segment's ``/v1/batch``). Without it each is sent alone.
 """
 
 from __future__ import annotations
@@ -130,6 +133,14 @@ class Translation:
 
 
 @dataclass(frozen=True)
+class MergedRequest:
+    """One request to send that carries the given requests at ``parts`` (their indices)."""
+
+    request: OutboundRequest
+    parts: tuple[int, ...]
+
+
+@dataclass(frozen=True)
 class PreparedRequest:
     method: str
     url: str
@@ -170,6 +181,10 @@ class Kind:
     )
     # Sample payloads per direction, for the admin's "send a test event" and the mapping preview.
     samples: Mapping[Direction, Mapping[str, Any]] = field(default_factory=dict)
+    # Given requests to one target (destination, method, url), in order: the requests to send
+    # instead, each naming the given ones it carries; every given index appears in exactly one.
+    # A request that cannot be merged comes back alone as (itself, (index,)).
+    merge: Callable[[Sequence[OutboundRequest]], list[MergedRequest]] | None = None
 
     @property
     def secret_fields(self) -> tuple[SettingField, ...]:

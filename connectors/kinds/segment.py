@@ -1,17 +1,21 @@
 """Segment HTTP Tracking API: the settings every Segment-bound kind shares, and the batch sender.
 
 Messages go to ``/v1/batch`` with HTTP Basic auth (write key as user name, empty password), which
-keeps the write key out of the stored request body. Limits: 32 KB per message, 500 KB per batch,
+keeps the write key out of the stored request body. Deliveries due together to one source are
+merged into one batch (``segment_merge``). Limits: 32 KB per message, 500 KB per batch,
 ``messageId`` under 100 characters (spec/segment-air.md §2.3).
 """
 
 import base64
 import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from connectors.kinds.base import (
     ConnectorConfig,
     FieldType,
+    MergedRequest,
     OutboundRequest,
     PreparedRequest,
     SettingField,
@@ -96,6 +100,63 @@ def segment_batches(messages: list[dict], *, config: ConnectorConfig, key: str) 
         )
         for index, batch in enumerate(batches)
     ]
+
+
+@dataclass
+class _Packing:
+    size: int
+    parts: list[int] = field(default_factory=list)
+
+
+def _mergeable(request: OutboundRequest) -> bool:
+    body = request.body
+    return (
+        request.destination == "segment"
+        and request.url.endswith("/v1/batch")
+        and isinstance(body, dict)
+        and isinstance(body.get("batch"), list)
+    )
+
+
+def segment_merge(requests: Sequence[OutboundRequest]) -> list[MergedRequest]:
+    """Concatenate ``/v1/batch`` bodies into as few batches as the 500 KB limit allows.
+
+    Only bodies whose other keys (a batch-level context or integrations) are equal share a batch,
+    so none of those is lost; a body is never split, and anything else is sent alone. The merged
+    request keeps the first one's idempotency key: Segment dedupes each message by its messageId.
+    """
+    done: list[MergedRequest] = []
+    packing: dict[tuple[str, str, str], _Packing] = {}
+
+    def close(key: tuple[str, str, str]) -> None:
+        parts = packing.pop(key).parts
+        if len(parts) == 1:
+            done.append(MergedRequest(requests[parts[0]], (parts[0],)))
+            return
+        first = requests[parts[0]]
+        batch = [message for index in parts for message in requests[index].body["batch"]]
+        body = {**first.body, "batch": batch}
+        done.append(MergedRequest(
+            OutboundRequest(first.destination, first.method, first.url, body, first.idempotency_key),
+            tuple(parts),
+        ))
+
+    for index, request in enumerate(requests):
+        if not _mergeable(request):
+            done.append(MergedRequest(request, (index,)))
+            continue
+        others = {name: value for name, value in request.body.items() if name != "batch"}
+        key = (request.method, request.url, json.dumps(others, sort_keys=True))
+        size = _size(request.body["batch"])
+        if key in packing and packing[key].size + size > MAX_BATCH_BYTES:
+            close(key)
+        if key not in packing:
+            packing[key] = _Packing(size=_BATCH_ENVELOPE_BYTES + _size({**others, "batch": []}))
+        packing[key].size += size
+        packing[key].parts.append(index)
+    for key in list(packing):
+        close(key)
+    return sorted(done, key=lambda merged: merged.parts[0])
 
 
 def segment_prepare(request: OutboundRequest, config: ConnectorConfig) -> PreparedRequest:

@@ -17,6 +17,7 @@ from connectors.kinds.air_segment.inbound import trigger_build, trigger_parse
 from connectors.kinds.air_segment.outbound import notification_build
 from connectors.kinds.air_segment.parser import notification_parse
 from connectors.kinds.base import ConnectorConfig, Direction, IncomingEvent, Kind, Translation
+from connectors.kinds.segment import segment_merge
 
 _HERE = Path(__file__).parent
 
@@ -70,4 +71,5 @@ KIND = Kind(
     interpret=response_interpret,
     default_rules={Direction.OUT: json.loads((_HERE / "default_rules.json").read_text())},
     samples=_samples(),
+    merge=segment_merge,
 )

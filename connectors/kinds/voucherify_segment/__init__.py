@@ -23,7 +23,7 @@ from connectors.kinds.base import (
     PreparedRequest,
     Translation,
 )
-from connectors.kinds.segment import segment_prepare
+from connectors.kinds.segment import segment_merge, segment_prepare
 from connectors.kinds.segment_spec import segment_events_parse
 from connectors.kinds.voucherify_segment.fields import FIELDS
 from connectors.kinds.voucherify_segment.inbound import voucherify_inbound_build
@@ -110,4 +110,5 @@ KIND = Kind(
     default_rules={Direction.OUT: DEFAULT_RULES},
     authenticate={Direction.OUT: voucherify_signature_verify},
     samples={Direction.IN: IN_SAMPLES, Direction.OUT: OUT_SAMPLES},
+    merge=segment_merge,
 )

@@ -26,7 +26,10 @@ class Event(models.Model):
         FAILED = "failed", "Failed"
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    connector = models.ForeignKey("connectors.Connector", on_delete=models.PROTECT, related_name="events")
+    # Indexed by the leading column of the unique constraint and of event_connector_recent.
+    connector = models.ForeignKey(
+        "connectors.Connector", on_delete=models.PROTECT, related_name="events", db_index=False
+    )
     direction = models.CharField(max_length=3, choices=Direction.choices)
     event_type = models.CharField(max_length=120)
     source_event_id = models.CharField(max_length=200)
@@ -74,7 +77,10 @@ class Delivery(models.Model):
     TERMINAL_STATUSES = (Status.SUCCEEDED, Status.FAILED, Status.CANCELLED)
 
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="deliveries")
-    connector = models.ForeignKey("connectors.Connector", on_delete=models.PROTECT, related_name="deliveries")
+    # Indexed by the leading column of delivery_connector_status and delivery_connector_recent.
+    connector = models.ForeignKey(
+        "connectors.Connector", on_delete=models.PROTECT, related_name="deliveries", db_index=False
+    )
     destination = models.CharField(max_length=20)
     method = models.CharField(max_length=8, default="POST")
     url = models.TextField()  # a postback URL carries its parameters: no length limit
@@ -90,7 +96,7 @@ class Delivery(models.Model):
     # What the next attempt is recorded as, and who asked for it (manual and bulk retries).
     next_trigger = models.CharField(max_length=8, default="auto")
     next_triggered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
     last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
     last_error = models.TextField(blank=True)
@@ -99,7 +105,7 @@ class Delivery(models.Model):
     created_at = models.DateTimeField(db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
     replay_of = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replays"
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replays", db_index=False
     )
 
     class Meta:
@@ -124,6 +130,13 @@ class Delivery(models.Model):
             models.Index(fields=["last_status_code", "-created_at"], name="delivery_code_recent"),
             models.Index(fields=["delivered_at"], name="delivery_delivered", condition=Q(status="succeeded")),
             models.Index(fields=["updated_at"], name="delivery_failed_at", condition=Q(status="failed")),
+            # Foreign keys that are almost always empty: only the rows that have one are indexed
+            # (what deleting a user or a replayed delivery needs), not every row written.
+            models.Index(
+                fields=["next_triggered_by"], name="delivery_next_triggered_by",
+                condition=Q(next_triggered_by__isnull=False),
+            ),
+            models.Index(fields=["replay_of"], name="delivery_replay_of", condition=Q(replay_of__isnull=False)),
         ]
         permissions = [("retry_delivery", "Can retry, replay and cancel deliveries and pause connectors")]
 
@@ -143,7 +156,8 @@ class DeliveryAttempt(models.Model):
         RETRY = "retry", "Will retry"
         TERMINAL = "terminal", "Failed for good"
 
-    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="attempt_log")
+    # Indexed by the leading column of attempt_unique_number.
+    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="attempt_log", db_index=False)
     number = models.PositiveSmallIntegerField()
     trigger = models.CharField(max_length=8, choices=Trigger.choices, default=Trigger.AUTO)
     started_at = models.DateTimeField()
@@ -160,7 +174,7 @@ class DeliveryAttempt(models.Model):
     outcome = models.CharField(max_length=10, choices=Outcome.choices)
     task_id = models.CharField(max_length=64, blank=True)
     triggered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
 
     class Meta:
@@ -168,7 +182,10 @@ class DeliveryAttempt(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["delivery", "number"], name="attempt_unique_number"),
         ]
-        indexes = [models.Index(fields=["-started_at"], name="attempt_recent")]
+        indexes = [
+            models.Index(fields=["-started_at"], name="attempt_recent"),
+            models.Index(fields=["triggered_by"], name="attempt_triggered_by", condition=Q(triggered_by__isnull=False)),
+        ]
 
     def __str__(self):
         return f"attempt {self.number} of {self.delivery_id}"

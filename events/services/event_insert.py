@@ -6,6 +6,8 @@ BEGIN, two INSERTs and COMMIT, with the same guarantee: both rows or neither. A 
 already stored (the unique constraint on connector, direction and sender's id) inserts nothing.
 """
 
+import functools
+
 from django.db import connection
 from django.db.models import Model
 
@@ -14,6 +16,7 @@ from events.models import Delivery, Event
 _EVENT_KEY = ("connector_id", "direction", "source_event_id")
 
 
+@functools.cache
 def _fields(model: type[Model], *, skip: tuple[str, ...] = ()) -> list:
     return [field for field in model._meta.concrete_fields if not field.primary_key and field.column not in skip]
 
@@ -27,30 +30,37 @@ def _row(fields: list, *, ordinal: int | None = None) -> str:
     return "(" + ", ".join(([str(ordinal)] if ordinal is not None else []) + casts) + ")"
 
 
-def event_insert(event: Event, deliveries: list[Delivery]) -> bool:
-    """Insert ``event`` and ``deliveries`` (whose ``event`` is ``event``) atomically, setting their
-    primary keys. Returns False, inserting nothing, when the event is a repeat."""
+@functools.cache
+def _statement(delivery_count: int) -> str:
+    """The statement for an event with ``delivery_count`` deliveries (built once per count)."""
     event_fields = _fields(Event)
     columns = ", ".join(field.column for field in event_fields)
     sql = (
         f"WITH event AS (INSERT INTO {Event._meta.db_table} ({columns}) VALUES {_row(event_fields)} "  # noqa: S608
         f"ON CONFLICT ({', '.join(_EVENT_KEY)}) DO NOTHING RETURNING id)"
     )
-    params = _values(event, event_fields)
-    if deliveries:
-        delivery_fields = _fields(Delivery, skip=("event_id",))
-        names = [field.column for field in delivery_fields]
-        rows = ", ".join(_row(delivery_fields, ordinal=number) for number in range(len(deliveries)))
-        sql += (
-            f", delivery AS (INSERT INTO {Delivery._meta.db_table} (event_id, {', '.join(names)}) "  # noqa: S608
-            f"SELECT event.id, {', '.join(f'v.{name}' for name in names)} "
-            f"FROM event, (VALUES {rows}) AS v(ordinal, {', '.join(names)}) ORDER BY v.ordinal RETURNING id) "
-            "SELECT (SELECT id FROM event), ARRAY(SELECT id FROM delivery ORDER BY id)"
-        )
-        for delivery in deliveries:
-            params += _values(delivery, delivery_fields)
-    else:
-        sql += " SELECT (SELECT id FROM event), ARRAY[]::bigint[]"
+    if not delivery_count:
+        return sql + " SELECT (SELECT id FROM event), ARRAY[]::bigint[]"  # noqa: S608 - names from the models
+    delivery_fields = _fields(Delivery, skip=("event_id",))
+    names = [field.column for field in delivery_fields]
+    rows = ", ".join(_row(delivery_fields, ordinal=number) for number in range(delivery_count))
+    deliveries_sql = (
+        f", delivery AS (INSERT INTO {Delivery._meta.db_table} (event_id, {', '.join(names)}) "  # noqa: S608
+        f"SELECT event.id, {', '.join(f'v.{name}' for name in names)} "
+        f"FROM event, (VALUES {rows}) AS v(ordinal, {', '.join(names)}) ORDER BY v.ordinal RETURNING id) "
+        "SELECT (SELECT id FROM event), ARRAY(SELECT id FROM delivery ORDER BY id)"
+    )
+    return sql + deliveries_sql
+
+
+def event_insert(event: Event, deliveries: list[Delivery]) -> bool:
+    """Insert ``event`` and ``deliveries`` (whose ``event`` is ``event``) atomically, setting their
+    primary keys. Returns False, inserting nothing, when the event is a repeat."""
+    params = _values(event, _fields(Event))
+    delivery_fields = _fields(Delivery, skip=("event_id",))
+    for delivery in deliveries:
+        params += _values(delivery, delivery_fields)
+    sql = _statement(len(deliveries))
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         event_id, delivery_ids = cursor.fetchone()

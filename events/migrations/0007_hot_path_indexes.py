@@ -6,54 +6,99 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('connectors', '0003_groups_support_reads_the_whole_log'),
-        ('events', '0006_delivery_urls_unbounded'),
+        ("connectors", "0003_groups_support_reads_the_whole_log"),
+        ("events", "0006_delivery_urls_unbounded"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='delivery',
-            name='connector',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='deliveries', to='connectors.connector'),
+            model_name="delivery",
+            name="connector",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="deliveries",
+                to="connectors.connector",
+            ),
         ),
         migrations.AlterField(
-            model_name='delivery',
-            name='next_triggered_by',
-            field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="delivery",
+            name="next_triggered_by",
+            field=models.ForeignKey(
+                blank=True,
+                db_index=False,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AlterField(
-            model_name='delivery',
-            name='replay_of',
-            field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='replays', to='events.delivery'),
+            model_name="delivery",
+            name="replay_of",
+            field=models.ForeignKey(
+                blank=True,
+                db_index=False,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="replays",
+                to="events.delivery",
+            ),
         ),
         migrations.AlterField(
-            model_name='deliveryattempt',
-            name='delivery',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='attempt_log', to='events.delivery'),
+            model_name="deliveryattempt",
+            name="delivery",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="attempt_log",
+                to="events.delivery",
+            ),
         ),
         migrations.AlterField(
-            model_name='deliveryattempt',
-            name='triggered_by',
-            field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="deliveryattempt",
+            name="triggered_by",
+            field=models.ForeignKey(
+                blank=True,
+                db_index=False,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AlterField(
-            model_name='event',
-            name='connector',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='events', to='connectors.connector'),
+            model_name="event",
+            name="connector",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="events",
+                to="connectors.connector",
+            ),
         ),
         migrations.AddIndex(
-            model_name='delivery',
-            index=models.Index(condition=models.Q(('next_triggered_by__isnull', False)), fields=['next_triggered_by'], name='delivery_next_triggered_by'),
+            model_name="delivery",
+            index=models.Index(
+                condition=models.Q(("next_triggered_by__isnull", False)),
+                fields=["next_triggered_by"],
+                name="delivery_next_triggered_by",
+            ),
         ),
         migrations.AddIndex(
-            model_name='delivery',
-            index=models.Index(condition=models.Q(('replay_of__isnull', False)), fields=['replay_of'], name='delivery_replay_of'),
+            model_name="delivery",
+            index=models.Index(
+                condition=models.Q(("replay_of__isnull", False)), fields=["replay_of"], name="delivery_replay_of"
+            ),
         ),
         migrations.AddIndex(
-            model_name='deliveryattempt',
-            index=models.Index(condition=models.Q(('triggered_by__isnull', False)), fields=['triggered_by'], name='attempt_triggered_by'),
+            model_name="deliveryattempt",
+            index=models.Index(
+                condition=models.Q(("triggered_by__isnull", False)),
+                fields=["triggered_by"],
+                name="attempt_triggered_by",
+            ),
         ),
     ]

@@ -1,18 +1,33 @@
-"""Delivering: claim a due row atomically, send once, record the attempt, decide what comes next."""
+"""Delivering: claim due rows atomically, send each once, record the attempts, decide what comes next.
 
+Rows claimed together are sent together where their kind allows it: requests to one target are
+merged (``Kind.merge``, e.g. Segment batches) and each delivery still gets its own attempt.
+"""
+
+import json
 import logging
 import re
 import time
+from collections import deque
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import requests
 from django.conf import settings
-from django.db import transaction
-from django.db.models import F
+from django.db import connection, transaction
+from django.db.models import Case, F, Value, When
+from django.db.models.functions import Cast
 from django.utils import timezone
 
-from connectors.kinds.base import OutboundRequest, Outcome, OutcomeKind
+from connectors.kinds.base import (
+    ConnectorConfig,
+    Kind,
+    MergedRequest,
+    OutboundRequest,
+    Outcome,
+    OutcomeKind,
+    PreparedRequest,
+)
 from connectors.kinds.registry import kind_get
 from connectors.models import Connector
 from connectors.services import connector_config
@@ -26,6 +41,9 @@ logger = logging.getLogger(__name__)
 RESPONSE_BODY_LIMIT = 8 * 1024
 REQUEST_BODY_LIMIT = 64 * 1024
 REDACTED = "[redacted]"
+# Time kept back from a claim for recording the last request's outcome; a request is only started
+# while a whole one (connect and read timeouts) still fits before the claims expire.
+CLAIM_MARGIN_SECONDS = 10
 _SECRET_HEADER = re.compile(r"auth|token|key|secret|signature|hash|cookie", re.IGNORECASE)
 _SECRET_QUERY = re.compile(r"([?&][^=&]*(?:token|key|secret|signature)[^=&]*=)[^&]*", re.IGNORECASE)
 
@@ -80,21 +98,38 @@ def _classify(*, request: OutboundRequest, kind, response: Response) -> Outcome:
 
 def delivery_claim(*, delivery_id: int, now=None) -> bool:
     """Atomically move a due row to *delivering*. Only one caller can win."""
-    now = now or timezone.now()
-    return bool(
-        Delivery.objects.filter(
-            pk=delivery_id, status__in=Delivery.DUE_STATUSES, next_attempt_at__lte=now
-        ).update(
-            status=Delivery.Status.DELIVERING,
-            claim_expires_at=now + timedelta(seconds=settings.DELIVERY_CLAIM_SECONDS),
-            enqueued_at=None,
-            attempts=F("attempts") + 1,
+    return bool(_deliveries_claim(delivery_ids=[delivery_id], now=now or timezone.now()))
+
+
+def _deliveries_claim(*, delivery_ids: list[int], now) -> list[Delivery]:
+    """Move the due rows among ``delivery_ids`` to *delivering*; return them with their connectors.
+
+    The rows are locked while being claimed and rows another transaction holds are skipped, so
+    exactly one worker claims each. SQLite has no row locks: its IMMEDIATE transactions take the
+    write lock at BEGIN and run claims one after the other. The returned rows keep the status they
+    had before (``_release`` puts it back) and count this attempt.
+    """
+    with transaction.atomic():
+        deliveries = list(
+            Delivery.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("connector")
+            .filter(pk__in=delivery_ids, status__in=Delivery.DUE_STATUSES, next_attempt_at__lte=now)
+            .order_by("pk")
         )
-    )
+        if deliveries:
+            Delivery.objects.filter(pk__in=[delivery.pk for delivery in deliveries]).update(
+                status=Delivery.Status.DELIVERING,
+                claim_expires_at=now + timedelta(seconds=settings.DELIVERY_CLAIM_SECONDS),
+                enqueued_at=None,
+                attempts=F("attempts") + 1,
+            )
+    for delivery in deliveries:
+        delivery.attempts += 1
+    return deliveries
 
 
-def _hold(delivery: Delivery) -> None:
-    Delivery.objects.filter(pk=delivery.pk).update(
+def _hold(deliveries: list[Delivery]) -> None:
+    Delivery.objects.filter(pk__in=[delivery.pk for delivery in deliveries]).update(
         status=Delivery.Status.HELD,
         attempts=F("attempts") - 1,
         claim_expires_at=None,
@@ -102,47 +137,140 @@ def _hold(delivery: Delivery) -> None:
     )
 
 
-def delivery_attempt(*, delivery_id: int, task_id: str = "") -> str | None:
-    """Make one attempt at a due delivery. Returns the new status, or None when not claimed."""
-    if not delivery_claim(delivery_id=delivery_id):
-        return None
-    delivery = Delivery.objects.select_related("connector").get(pk=delivery_id)
-    connector = delivery.connector
-    if connector.state != Connector.State.ACTIVE:
-        _hold(delivery)
-        return Delivery.Status.HELD
-    kind = kind_get(connector.kind)
-    request = OutboundRequest(
+def _release(deliveries: list[Delivery]) -> dict[int, str]:
+    """Give back claimed rows that were not sent: still due, this attempt uncounted, hinted again
+    by the next sweep."""
+    statuses = {delivery.pk: delivery.status for delivery in deliveries}
+    for status in set(statuses.values()):
+        Delivery.objects.filter(
+            pk__in=[pk for pk, was in statuses.items() if was == status], status=Delivery.Status.DELIVERING
+        ).update(status=status, attempts=F("attempts") - 1, claim_expires_at=None, enqueued_at=None)
+    return statuses
+
+
+@dataclass(frozen=True)
+class _Send:
+    """One request to send, and the claimed deliveries it carries."""
+
+    kind: Kind
+    connector: Connector
+    request: OutboundRequest
+    deliveries: tuple[Delivery, ...]
+    note: str = ""  # how the request travelled, said in each delivery's attempt
+
+
+def _others(count: int) -> str:
+    return f"{count} other deliver{'y' if count == 1 else 'ies'}"
+
+
+def _request_of(delivery: Delivery) -> OutboundRequest:
+    return OutboundRequest(
         destination=delivery.destination,
         method=delivery.method,
         url=delivery.url,
         body=delivery.body,
         idempotency_key=delivery.idempotency_key,
     )
+
+
+def _merged(kind: Kind, requests: list[OutboundRequest]) -> list[MergedRequest]:
+    alone = [MergedRequest(request, (index,)) for index, request in enumerate(requests)]
+    if kind.merge is None or len(requests) == 1:
+        return alone
+    merged = kind.merge(requests)
+    if sorted(index for each in merged for index in each.parts) != list(range(len(requests))):
+        logger.error("Kind %s did not merge each of %s requests once: sending each alone", kind.key, len(requests))
+        return alone
+    return merged
+
+
+def _sends_plan(deliveries: list[Delivery]) -> list[_Send]:
+    """One send per merged request: deliveries grouped by connector and target, merged by the kind."""
+    targets: dict[tuple, list[Delivery]] = {}
+    for delivery in deliveries:
+        key = (delivery.connector_id, delivery.destination, delivery.method, delivery.url)
+        targets.setdefault(key, []).append(delivery)
+    sends = []
+    for group in targets.values():
+        connector = group[0].connector
+        kind = kind_get(connector.kind)
+        for merged in _merged(kind, [_request_of(delivery) for delivery in group]):
+            carried = tuple(group[index] for index in merged.parts)
+            note = f"Sent in one request with {_others(len(carried) - 1)}." if len(carried) > 1 else ""
+            sends.append(_Send(kind, connector, merged.request, carried, note))
+    return sends
+
+
+def _sends_alone(send: _Send, outcome: Outcome) -> list[_Send]:
+    """A merged request refused for good: one bad message must not fail the others."""
+    note = f"Sent alone: the request it shared with {_others(len(send.deliveries) - 1)} was refused ({outcome.reason})."
+    return [
+        _Send(send.kind, send.connector, _request_of(delivery), (delivery,), note) for delivery in send.deliveries
+    ]
+
+
+@dataclass(frozen=True)
+class _Sent:
+    prepared: PreparedRequest | None
+    response: Response
+    outcome: Outcome
+    started_at: datetime
+    duration: float
+
+
+def _send_once(send: _Send, configs: dict[int, ConnectorConfig]) -> _Sent:
     started_at = timezone.now()
     clock = time.monotonic()
+    connector = send.connector
     try:
-        prepared = kind.prepare(request, connector_config(connector))
+        if connector.pk not in configs:
+            configs[connector.pk] = connector_config(connector)
+        prepared = send.kind.prepare(send.request, configs[connector.pk])
     except Exception as exc:  # missing or unreadable secret, bad settings: nothing was sent
-        logger.warning("Delivery %s could not be prepared: %s", delivery_id, exc)
+        logger.warning(
+            "Deliveries %s could not be prepared: %s", [delivery.pk for delivery in send.deliveries], exc
+        )
         response = Response(None, {}, b"", type(exc).__name__, f"Could not prepare the request: {exc}")
-        outcome = Outcome(OutcomeKind.TERMINAL, response.error_message)
-        return _record(delivery=delivery, prepared=None, response=response, outcome=outcome,
-                       started_at=started_at, duration=0.0, task_id=task_id)
+        return _Sent(None, response, Outcome(OutcomeKind.TERMINAL, response.error_message), started_at, 0.0)
     response = _send(prepared)
-    outcome = _classify(request=request, kind=kind, response=response)
-    return _record(delivery=delivery, prepared=prepared, response=response, outcome=outcome,
-                   started_at=started_at, duration=time.monotonic() - clock, task_id=task_id)
+    outcome = _classify(request=send.request, kind=send.kind, response=response)
+    return _Sent(prepared, response, outcome, started_at, time.monotonic() - clock)
+
+
+def delivery_attempt(*, delivery_id: int, task_id: str = "") -> str | None:
+    """Make one attempt at a due delivery. Returns the new status, or None when not claimed."""
+    return deliveries_attempt(delivery_ids=[delivery_id], task_id=task_id).get(delivery_id)
 
 
 def deliveries_attempt(*, delivery_ids: list[int], task_id: str = "") -> dict[int, str]:
-    """Attempt several due deliveries; returns the new status of each one claimed."""
-    done = {}
-    for delivery_id in delivery_ids:
-        status = delivery_attempt(delivery_id=delivery_id, task_id=task_id)
-        if status is not None:
-            done[delivery_id] = status
-    return done
+    """Make one attempt at each due delivery among ``delivery_ids``, merging requests where the
+    kind allows; returns the new status of each row claimed. Rows not due are someone else's."""
+    started = time.monotonic()
+    deliveries = _deliveries_claim(delivery_ids=delivery_ids, now=timezone.now())
+    held = [delivery for delivery in deliveries if delivery.connector.state != Connector.State.ACTIVE]
+    if held:
+        _hold(held)
+    statuses = {delivery.pk: Delivery.Status.HELD for delivery in held}
+    sends = deque(_sends_plan([delivery for delivery in deliveries if delivery.pk not in statuses]))
+    # The claims expire after DELIVERY_CLAIM_SECONDS, and the sweeper then gives the rows to
+    # another worker: a request is only started while it can end before that.
+    send_until = started + settings.DELIVERY_CLAIM_SECONDS - CLAIM_MARGIN_SECONDS - (
+        settings.HTTP_CONNECT_TIMEOUT + settings.HTTP_READ_TIMEOUT
+    )
+    configs: dict[int, ConnectorConfig] = {}
+    sent_one = False
+    while sends:
+        if sent_one and time.monotonic() > send_until:
+            statuses.update(_release([delivery for send in sends for delivery in send.deliveries]))
+            break
+        send = sends.popleft()
+        sent_one = True
+        sent = _send_once(send, configs)
+        if sent.outcome.kind is OutcomeKind.TERMINAL and len(send.deliveries) > 1:
+            sends.extendleft(reversed(_sends_alone(send, sent.outcome)))
+            continue
+        statuses.update(_record(send=send, sent=sent, task_id=task_id))
+    return statuses
 
 
 def _next_state(*, delivery: Delivery, response: Response, outcome: Outcome, now) -> dict:
@@ -175,43 +303,94 @@ _ATTEMPT_OUTCOME = {
 }
 
 
-def _record(*, delivery, prepared, response: Response, outcome: Outcome, started_at, duration, task_id) -> str:
+def _request_body(send: _Send, prepared: PreparedRequest | None, delivery: Delivery) -> str:
+    """What was sent for this delivery: its own body, not the whole merged request."""
+    if prepared is None:
+        return ""
+    sent = prepared.body
+    if len(send.deliveries) > 1:
+        sent = json.dumps(delivery.body, separators=(",", ":")).encode()
+    return sent[:REQUEST_BODY_LIMIT].decode("utf-8", "replace")
+
+
+def _deliveries_update(changes: dict[int, dict], common: dict) -> None:
+    """Apply each row's changes and the common ones, in one UPDATE per set of changed fields: a
+    value every row shares is set as is, the others by id. Only rows still *delivering* change:
+    a row someone else reclaimed is theirs."""
+    by_fields: dict[frozenset, dict[int, dict]] = {}
+    for pk, values in changes.items():
+        by_fields.setdefault(frozenset(values), {})[pk] = values
+    for names, rows in by_fields.items():
+        update = dict(common)
+        for name in names:
+            values = {pk: row[name] for pk, row in rows.items()}
+            if len(set(values.values())) == 1:
+                update[name] = next(iter(values.values()))
+                continue
+            field = Delivery._meta.get_field(name)
+            case = Case(
+                *(When(pk=pk, then=Value(value, output_field=field)) for pk, value in values.items()),
+                output_field=field,
+            )
+            if connection.features.requires_casted_case_in_updates:
+                case = Cast(case, output_field=field)
+            update[name] = case
+        Delivery.objects.filter(pk__in=list(rows), status=Delivery.Status.DELIVERING).update(**update)
+
+
+def _record(*, send: _Send, sent: _Sent, task_id: str) -> dict[int, str]:
+    """One attempt per delivery carried, and each delivery's next state, in one transaction."""
     now = timezone.now()
-    changes = _next_state(delivery=delivery, response=response, outcome=outcome, now=now)
-    request_body = prepared.body[:REQUEST_BODY_LIMIT].decode("utf-8", "replace") if prepared else ""
-    with transaction.atomic():
-        DeliveryAttempt.objects.create(
+    response, outcome, prepared = sent.response, sent.outcome, sent.prepared
+    result = dict(outcome.result) if outcome.result else None
+    changes = {
+        delivery.pk: _next_state(delivery=delivery, response=response, outcome=outcome, now=now)
+        for delivery in send.deliveries
+    }
+    attempts = [
+        DeliveryAttempt(
             delivery=delivery,
             number=delivery.attempts,
             trigger=delivery.next_trigger,
             triggered_by_id=delivery.next_triggered_by_id,
-            started_at=started_at,
-            duration_ms=int(duration * 1000),
-            method=prepared.method if prepared else delivery.method,
-            url=url_redact(prepared.url if prepared else delivery.url),
+            started_at=sent.started_at,
+            duration_ms=int(sent.duration * 1000),
+            method=prepared.method if prepared else send.request.method,
+            url=url_redact(prepared.url if prepared else send.request.url),
             request_headers=headers_redact(prepared.headers) if prepared else {},
-            request_body=request_body,
+            request_body=_request_body(send, prepared, delivery),
             response_status=response.status,
             response_headers=headers_redact(response.headers),
             response_body=response.body[:RESPONSE_BODY_LIMIT].decode("utf-8", "replace"),
             error_class=response.error_class,
-            error_message=response.error_message or changes["last_error"] or outcome.reason,
-            outcome=_ATTEMPT_OUTCOME[changes["status"]],
+            error_message=" ".join(filter(None, (
+                response.error_message or changes[delivery.pk]["last_error"] or outcome.reason, send.note
+            ))),
+            outcome=_ATTEMPT_OUTCOME[changes[delivery.pk]["status"]],
             task_id=task_id,
         )
-        Delivery.objects.filter(pk=delivery.pk, status=Delivery.Status.DELIVERING).update(
-            **changes,
-            claim_expires_at=None,
-            last_status_code=response.status,
-            result=dict(outcome.result) if outcome.result else None,
-            next_trigger=DeliveryAttempt.Trigger.AUTO,
-            next_triggered_by=None,
-        )
-        if changes["status"] in (Delivery.Status.SUCCEEDED, Delivery.Status.FAILED):
+        for delivery in send.deliveries
+    ]
+    common = {
+        "claim_expires_at": None,
+        "last_status_code": response.status,
+        "result": result,
+        "next_trigger": DeliveryAttempt.Trigger.AUTO,
+        "next_triggered_by": None,
+    }
+    with transaction.atomic():
+        DeliveryAttempt.objects.bulk_create(attempts)
+        _deliveries_update(changes, common)
+        for delivery in send.deliveries:
+            state = changes[delivery.pk]
+            if state["status"] not in (Delivery.Status.SUCCEEDED, Delivery.Status.FAILED):
+                continue
+            for name, value in {**common, **state}.items():
+                setattr(delivery, name, value)
             hooks.on_delivery_finished(
                 delivery=delivery,
-                succeeded=changes["status"] == Delivery.Status.SUCCEEDED,
-                reason=changes["last_error"],
-                result=dict(outcome.result) if outcome.result else None,
+                succeeded=state["status"] == Delivery.Status.SUCCEEDED,
+                reason=state["last_error"],
+                result=result,
             )
-    return changes["status"]
+    return {pk: state["status"] for pk, state in changes.items()}

@@ -166,6 +166,11 @@ DELIVERY_SWEEP_SECONDS = env.float("DELIVERY_SWEEP_SECONDS", default=5.0)
 DELIVERY_HINT_BATCH = env.int("DELIVERY_HINT_BATCH", default=100)
 DELIVERY_HINTS_IN_BACKGROUND = env.bool("DELIVERY_HINTS_IN_BACKGROUND", default=True)
 DELIVERY_HINT_STALE_SECONDS = env.int("DELIVERY_HINT_STALE_SECONDS", default=60)
+# How long the hint thread waits to gather more ids before it sends (bounded by DELIVERY_HINT_BATCH).
+DELIVERY_HINT_LINGER_SECONDS = env.float("DELIVERY_HINT_LINGER_SECONDS", default=0.02)
+# Rows a worker claims for one hint: the hinted ones, topped up with other due rows of the same
+# connectors when their kind merges requests (Segment: one /v1/batch for many events).
+DELIVERY_BATCH_SIZE = env.int("DELIVERY_BATCH_SIZE", default=100)
 RETRY_AFTER_MAX_SECONDS = env.int("RETRY_AFTER_MAX_SECONDS", default=3600)
 # Exponential backoff with ±20 % jitter: base * 2^(attempt-1), capped. The defaults spread 12
 # attempts over about a day.

@@ -6,16 +6,18 @@ and a broker that is down never fails the caller: the sweeper re-sends hints for
 is stale (``DELIVERY_HINT_STALE_SECONDS``).
 
 In a web process the hints of concurrent requests are gathered by one background thread per
-process (``DELIVERY_HINTS_IN_BACKGROUND``): while it sends one hint, the ids committed meanwhile
-wait for the next, so a busy process sends one message for many events and a request never
-waits for the broker. Ids not yet sent when a process dies are in rows already committed with
-``enqueued_at`` set: the sweeper hints them once that mark is stale.
+process (``DELIVERY_HINTS_IN_BACKGROUND``): it lingers ``DELIVERY_HINT_LINGER_SECONDS`` after the
+first id, and while it sends one hint the ids committed meanwhile wait for the next, so a busy
+process sends one message for many events and a request never waits for the broker. Ids not
+yet sent when a process dies are in rows already committed with ``enqueued_at`` set: the sweeper
+hints them once that mark is stale.
 """
 
 import atexit
 import logging
 import os
 import threading
+import time
 from collections.abc import Iterable
 
 from celery import current_app
@@ -86,6 +88,10 @@ class HintSender:
         while True:
             with self._lock:
                 self._pending.wait_for(lambda: self._ids)
+                # Linger a moment so the ids of requests committing meanwhile share the message.
+                linger_until = time.monotonic() + settings.DELIVERY_HINT_LINGER_SECONDS
+                while len(self._ids) < settings.DELIVERY_HINT_BATCH and time.monotonic() < linger_until:
+                    self._pending.wait(linger_until - time.monotonic())
                 ids, self._ids = self._ids, []
                 self._sending = True
             try:

@@ -13,7 +13,7 @@ def delivery_attempt_task(self, delivery_id: int) -> str | None:
 
 @shared_task(name="events.deliveries_attempt", bind=True, acks_late=True, reject_on_worker_lost=True)
 def deliveries_attempt_task(self, delivery_ids: list[int]) -> dict[int, str]:
-    return deliveries_attempt(delivery_ids=delivery_ids, task_id=self.request.id or "")
+    return deliveries_attempt(delivery_ids=delivery_ids, task_id=self.request.id or "", top_up=True)
 
 
 @shared_task(name="events.deliveries_sweep", ignore_result=True)

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 import requests
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Case, F, Value, When
+from django.db.models import Case, F, Q, Value, When
 from django.db.models.functions import Cast
 from django.utils import timezone
 
@@ -28,7 +28,7 @@ from connectors.kinds.base import (
     OutcomeKind,
     PreparedRequest,
 )
-from connectors.kinds.registry import kind_get
+from connectors.kinds.registry import kind_get, kinds
 from connectors.models import Connector
 from connectors.services import connector_config
 from events import policy
@@ -101,20 +101,36 @@ def delivery_claim(*, delivery_id: int, now=None) -> bool:
     return bool(_deliveries_claim(delivery_ids=[delivery_id], now=now or timezone.now()))
 
 
-def _deliveries_claim(*, delivery_ids: list[int], now) -> list[Delivery]:
+def _merging_kinds() -> list[str]:
+    return [key for key, kind in kinds().items() if kind.merge is not None]
+
+
+def _deliveries_claim(*, delivery_ids: list[int], now, top_up: bool = False) -> list[Delivery]:
     """Move the due rows among ``delivery_ids`` to *delivering*; return them with their connectors.
+
+    ``top_up``: also claim other due rows of the same connectors, when their kind merges requests,
+    up to ``DELIVERY_BATCH_SIZE`` rows in all. Under load a hint then carries a full batch to the
+    destination whatever the hints held; the hints of rows taken this way find nothing left to do.
 
     The rows are locked while being claimed and rows another transaction holds are skipped, so
     exactly one worker claims each. SQLite has no row locks: its IMMEDIATE transactions take the
     write lock at BEGIN and run claims one after the other. The returned rows keep the status they
     had before (``_release`` puts it back) and count this attempt.
     """
+    wanted = Q(pk__in=delivery_ids)
+    if top_up:
+        wanted |= Q(
+            connector_id__in=Delivery.objects.filter(pk__in=delivery_ids).values("connector_id"),
+            connector__kind__in=_merging_kinds(),
+        )
     with transaction.atomic():
         deliveries = list(
             Delivery.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("connector")
-            .filter(pk__in=delivery_ids, status__in=Delivery.DUE_STATUSES, next_attempt_at__lte=now)
-            .order_by("pk")
+            .filter(wanted, status__in=Delivery.DUE_STATUSES, next_attempt_at__lte=now)
+            # The hinted rows first, so the limit never leaves one of them without a hint.
+            .order_by(Case(When(pk__in=delivery_ids, then=Value(0)), default=Value(1)), "next_attempt_at", "pk")
+            [: max(len(delivery_ids), settings.DELIVERY_BATCH_SIZE if top_up else 0)]
         )
         if deliveries:
             Delivery.objects.filter(pk__in=[delivery.pk for delivery in deliveries]).update(
@@ -125,7 +141,7 @@ def _deliveries_claim(*, delivery_ids: list[int], now) -> list[Delivery]:
             )
     for delivery in deliveries:
         delivery.attempts += 1
-    return deliveries
+    return sorted(deliveries, key=lambda delivery: delivery.pk)
 
 
 def _hold(deliveries: list[Delivery]) -> None:
@@ -242,11 +258,12 @@ def delivery_attempt(*, delivery_id: int, task_id: str = "") -> str | None:
     return deliveries_attempt(delivery_ids=[delivery_id], task_id=task_id).get(delivery_id)
 
 
-def deliveries_attempt(*, delivery_ids: list[int], task_id: str = "") -> dict[int, str]:
-    """Make one attempt at each due delivery among ``delivery_ids``, merging requests where the
-    kind allows; returns the new status of each row claimed. Rows not due are someone else's."""
+def deliveries_attempt(*, delivery_ids: list[int], task_id: str = "", top_up: bool = False) -> dict[int, str]:
+    """Make one attempt at each due delivery among ``delivery_ids`` (and, with ``top_up``, at other
+    due rows of the same connectors, see ``_deliveries_claim``), merging requests where the kind
+    allows; returns the new status of each row claimed. Rows not due are someone else's."""
     started = time.monotonic()
-    deliveries = _deliveries_claim(delivery_ids=delivery_ids, now=timezone.now())
+    deliveries = _deliveries_claim(delivery_ids=delivery_ids, now=timezone.now(), top_up=top_up)
     held = [delivery for delivery in deliveries if delivery.connector.state != Connector.State.ACTIVE]
     if held:
         _hold(held)

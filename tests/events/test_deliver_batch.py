@@ -390,3 +390,35 @@ def test_two_workers_given_the_same_ids_never_claim_the_same_row():
     assert not set(claimed[0]) & set(claimed[1])
     assert set(claimed[0]) | set(claimed[1]) == set(ids)
     assert sorted(_every_sent_message_id()) == sorted(f"m-{n}" for n in range(40))
+
+
+@responses.activate
+def test_a_hint_tops_up_with_other_due_rows_of_its_connector_when_the_kind_merges(connector, settings):
+    settings.DELIVERY_BATCH_SIZE = 3
+    hinted = _segment_delivery(connector, "hinted")
+    older = _segment_delivery(connector, "older", next_attempt_at=timezone.now() - timedelta(minutes=5))
+    newer = _segment_delivery(connector, "newer")
+    beyond_the_limit = _segment_delivery(connector, "beyond")
+    not_due = _segment_delivery(connector, "later", next_attempt_at=timezone.now() + timedelta(minutes=5))
+    other_connector = _segment_delivery(ConnectorFactory(), "other")
+    air = _air_delivery(connector, "trigger-1")
+    responses.post(SEGMENT_BATCH, json={"success": True})
+
+    statuses = deliveries_attempt(delivery_ids=[hinted.pk], top_up=True)
+
+    assert set(statuses) == set(_ids(hinted, older, newer))
+    assert sorted(_every_sent_message_id()) == ["hinted", "newer", "older"]
+    for untouched in (beyond_the_limit, not_due, other_connector, air):
+        untouched.refresh_from_db()
+        assert untouched.status == Delivery.Status.PENDING
+        assert untouched.attempts == 0
+
+
+@responses.activate
+def test_without_top_up_only_the_hinted_rows_are_claimed(connector):
+    hinted = _segment_delivery(connector, "hinted")
+    _segment_delivery(connector, "other")
+    responses.post(SEGMENT_BATCH, json={"success": True})
+
+    assert deliveries_attempt(delivery_ids=[hinted.pk]) == {hinted.pk: Delivery.Status.SUCCEEDED}
+    assert _every_sent_message_id() == ["hinted"]

@@ -140,6 +140,7 @@ class WebhookView(APIView):
                 direction=self.direction,
                 payload=payload,
                 config=connector_config_cached(connector),
+                body=raw_body,
                 rules=rules_for_revision(
                     kind=kind_get(connector.kind), direction=self.direction,
                     rule_set_id=caller.rule_set_id, updated_at=caller.rules_updated_at,

@@ -116,11 +116,13 @@ def event_store(
     payload,
     kind: Kind,
     rules: list[dict] | None = None,
+    payload_text: str | None = None,
 ) -> Received:
     """Translate and store one event with its deliveries, both or neither; the hints follow the commit.
 
-    On PostgreSQL an event without reward bookkeeping is one statement (``event_insert``);
-    otherwise, and on SQLite, one transaction of ORM writes.
+    On PostgreSQL an event without reward bookkeeping is one statement (``event_insert``, which
+    stores ``payload_text``, the JSON ``payload`` was parsed from, as it came); otherwise, and on
+    SQLite, one transaction of ORM writes.
     """
     now = timezone.now()
     translation = event_translate(
@@ -145,7 +147,7 @@ def event_store(
         direction=direction, event_type=event.event_type
     )
     if one_statement:
-        stored = event_insert(event, deliveries)  # a repeat inserts nothing: no IntegrityError
+        stored = event_insert(event, deliveries, payload_text=payload_text)  # a repeat: nothing, no error
     else:
         try:
             with transaction.atomic():
@@ -173,10 +175,13 @@ def events_receive(
     payload,
     config: ConnectorConfig | None = None,
     rules: list[dict] | None = None,
+    body: bytes | None = None,
 ) -> list[Received]:
     """Parse, validate, store and translate what a sender posted. Raises PayloadInvalid (→ 400).
 
-    ``config`` and ``rules``: the connector's, when the caller has them already (the webhook view).
+    ``config`` and ``rules``: the connector's, when the caller has them already (the webhook view);
+    ``body``: the bytes ``payload`` was parsed from, stored as they came for an event that is the
+    whole body.
     """
     kind = kind_get(connector.kind)
     config = config or connector_config(connector)
@@ -186,6 +191,10 @@ def events_receive(
     errors = [error for incoming in incoming_events for error in hooks.validate(connector=connector, incoming=incoming)]
     if errors:
         raise PayloadInvalid(errors)
+    try:
+        body_text = body.decode() if body is not None else None
+    except UnicodeDecodeError:  # JSON in UTF-16 or UTF-32: parsed fine, stored re-serialised
+        body_text = None
     received = []
     for incoming in incoming_events:
         raw = incoming.raw if incoming.raw is not None else payload
@@ -200,6 +209,7 @@ def events_receive(
                 payload=raw,
                 kind=kind,
                 rules=rules,
+                payload_text=body_text if raw is payload else None,
             )
         )
     return received

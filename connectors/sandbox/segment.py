@@ -23,6 +23,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
+from connectors.bulk import bulk_insert
 from connectors.sandbox.credentials import SEGMENT_WRITE_KEY
 from connectors.sandbox.models import SandboxSegmentMessage, Upstream
 from connectors.sandbox.services import Call, Reply
@@ -157,7 +158,7 @@ def _store_all(messages: list[dict]) -> None:
     ]
     try:
         with transaction.atomic():
-            SandboxSegmentMessage.objects.bulk_create(new)
+            bulk_insert(SandboxSegmentMessage, new)
     except IntegrityError:
         for message in messages:
             _store(message)

@@ -19,6 +19,7 @@ from django.db.models import Case, F, Q, Value, When
 from django.db.models.functions import Cast
 from django.utils import timezone
 
+from connectors.bulk import bulk_insert
 from connectors.kinds.base import (
     ConnectorConfig,
     Kind,
@@ -396,7 +397,7 @@ def _record(*, send: _Send, sent: _Sent, task_id: str) -> dict[int, str]:
         "next_triggered_by": None,
     }
     with transaction.atomic():
-        DeliveryAttempt.objects.bulk_create(attempts)
+        bulk_insert(DeliveryAttempt, attempts)
         _deliveries_update(changes, common)
         for delivery in send.deliveries:
             state = changes[delivery.pk]

@@ -12,10 +12,10 @@ it once per connection and PostgreSQL neither parses nor plans it again.
 
 import functools
 
-import psycopg
 from django.db import connection
 from django.db.models import Model
 
+from connectors.bulk import server_side_execute
 from events.models import Delivery, Event
 
 _EVENT_KEY = ("connector_id", "direction", "source_event_id")
@@ -73,9 +73,7 @@ def event_insert(event: Event, deliveries: list[Delivery], *, payload_text: str 
     for delivery in deliveries:
         params += _values(delivery, delivery_fields)
     sql = _statement(len(deliveries))
-    connection.ensure_connection()
-    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
-        cursor.execute(sql, params)
+    with server_side_execute(connection, sql, params) as cursor:
         event_id, delivery_ids = cursor.fetchone()
     if event_id is None:
         return False

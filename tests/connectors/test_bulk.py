@@ -1,0 +1,41 @@
+"""bulk_insert: many rows of JSON in one go, all or nothing, on either backend."""
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
+
+from connectors.bulk import bulk_insert
+from connectors.sandbox.models import SandboxSegmentMessage, Upstream
+
+pytestmark = pytest.mark.django_db
+
+
+def _message(message_id: str) -> SandboxSegmentMessage:
+    body = {"messageId": message_id, "properties": {"quote": 'say "hi"', "backslash": "a\\b", "nested": [{"x": 1}]}}
+    return SandboxSegmentMessage(upstream=Upstream.SEGMENT, message_id=message_id, type="track", message=body)
+
+
+def test_rows_are_stored_with_their_json_intact_and_defaults_applied():
+    bulk_insert(SandboxSegmentMessage, [_message(f"m-{n}") for n in range(30)])
+
+    stored = list(SandboxSegmentMessage.objects.order_by("message_id"))
+    assert len(stored) == 30
+    assert stored[0].message["properties"] == {"quote": 'say "hi"', "backslash": "a\\b", "nested": [{"x": 1}]}
+    assert all(row.first_seen_at is not None and row.duplicate_count == 0 for row in stored)
+
+
+def test_one_bad_row_stores_none_of_them():
+    bulk_insert(SandboxSegmentMessage, [_message("taken")])
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        bulk_insert(SandboxSegmentMessage, [_message("new-1"), _message("taken"), _message("new-2")])
+
+    assert list(SandboxSegmentMessage.objects.values_list("message_id", flat=True)) == ["taken"]
+
+
+def test_the_insert_shows_in_djangos_query_log():
+    with CaptureQueriesContext(connection) as queries:
+        bulk_insert(SandboxSegmentMessage, [_message("a"), _message("b")])
+
+    assert any("INSERT INTO" in query["sql"] for query in queries.captured_queries)
+    assert SandboxSegmentMessage.objects.count() == 2

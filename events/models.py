@@ -117,6 +117,12 @@ class Delivery(models.Model):
                 name="delivery_due",
                 condition=Q(status__in=["pending", "retrying"]),
             ),
+            # A worker topping up a batch: a connector's due rows, oldest first.
+            models.Index(
+                fields=["connector", "next_attempt_at"],
+                name="delivery_connector_due",
+                condition=Q(status__in=["pending", "retrying"]),
+            ),
             models.Index(
                 fields=["claim_expires_at"], name="delivery_claimed", condition=Q(status="delivering")
             ),

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 import requests
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Case, F, Q, Value, When
+from django.db.models import Case, F, Value, When
 from django.db.models.functions import Cast
 from django.utils import timezone
 
@@ -29,7 +29,7 @@ from connectors.kinds.base import (
     OutcomeKind,
     PreparedRequest,
 )
-from connectors.kinds.registry import kind_get, kinds
+from connectors.kinds.registry import kind_get
 from connectors.models import Connector
 from connectors.services import connector_config
 from events import policy
@@ -102,37 +102,40 @@ def delivery_claim(*, delivery_id: int, now=None) -> bool:
     return bool(_deliveries_claim(delivery_ids=[delivery_id], now=now or timezone.now()))
 
 
-def _merging_kinds() -> list[str]:
-    return [key for key, kind in kinds().items() if kind.merge is not None]
+def _due(now):
+    return Delivery.objects.select_for_update(skip_locked=True, of=("self",)).filter(
+        status__in=Delivery.DUE_STATUSES, next_attempt_at__lte=now
+    )
 
 
 def _deliveries_claim(*, delivery_ids: list[int], now, top_up: bool = False) -> list[Delivery]:
     """Move the due rows among ``delivery_ids`` to *delivering*; return them with their connectors.
 
     ``top_up``: also claim other due rows of the same connectors, when their kind merges requests,
-    up to ``DELIVERY_BATCH_SIZE`` rows in all. Under load a hint then carries a full batch to the
-    destination whatever the hints held; the hints of rows taken this way find nothing left to do.
+    up to ``DELIVERY_BATCH_SIZE`` rows in all, oldest first (index ``delivery_connector_due``).
+    Under load a hint then carries a full batch to the destination whatever the hints held; the
+    hints of rows taken this way find nothing left to do.
 
     The rows are locked while being claimed and rows another transaction holds are skipped, so
     exactly one worker claims each. SQLite has no row locks: its IMMEDIATE transactions take the
     write lock at BEGIN and run claims one after the other. The returned rows keep the status they
     had before (``_release`` puts it back) and count this attempt.
     """
-    wanted = Q(pk__in=delivery_ids)
-    if top_up:
-        wanted |= Q(
-            connector_id__in=Delivery.objects.filter(pk__in=delivery_ids).values("connector_id"),
-            connector__kind__in=_merging_kinds(),
-        )
     with transaction.atomic():
-        deliveries = list(
-            Delivery.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("connector")
-            .filter(wanted, status__in=Delivery.DUE_STATUSES, next_attempt_at__lte=now)
-            # The hinted rows first, so the limit never leaves one of them without a hint.
-            .order_by(Case(When(pk__in=delivery_ids, then=Value(0)), default=Value(1)), "next_attempt_at", "pk")
-            [: max(len(delivery_ids), settings.DELIVERY_BATCH_SIZE if top_up else 0)]
-        )
+        deliveries = list(_due(now).select_related("connector").filter(pk__in=delivery_ids).order_by("pk"))
+        room = settings.DELIVERY_BATCH_SIZE - len(deliveries)
+        merging = {delivery.connector_id for delivery in deliveries if kind_get(delivery.connector.kind).merge}
+        for connector_id in sorted(merging) if top_up else ():
+            if room <= 0:
+                break
+            more = list(
+                _due(now).select_related("connector")
+                .filter(connector_id=connector_id)
+                .exclude(pk__in=[delivery.pk for delivery in deliveries])
+                .order_by("next_attempt_at")[:room]
+            )
+            deliveries += more
+            room -= len(more)
         if deliveries:
             Delivery.objects.filter(pk__in=[delivery.pk for delivery in deliveries]).update(
                 status=Delivery.Status.DELIVERING,

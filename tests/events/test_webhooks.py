@@ -3,15 +3,18 @@
 import copy
 import json
 import uuid
+from datetime import timedelta
 
 import pytest
 from django.db import OperationalError
+from django.utils import timezone
 
 from connectors.kinds.base import Direction
 from connectors.kinds.registry import kind_get
 from connectors.models import Connector
 from connectors.tokens import token_issue, token_revoke
 from events.models import Delivery, Event
+from events.services.mapping_rules import mapping_rules_save
 from tests.connectors.factories import ConnectorFactory
 
 pytestmark = pytest.mark.django_db
@@ -253,3 +256,52 @@ def test_the_database_failing_while_recording_the_tokens_use_is_503_too(client, 
 
     assert response.status_code == 503
     assert not Event.objects.exists()
+
+
+def test_an_expired_token_is_refused(client, connector):
+    issued = token_issue(connector=connector, direction="out", expires_at=timezone.now() - timedelta(seconds=1))
+
+    response = post(client, connector, notification(), issued.plaintext)
+
+    assert response.status_code == 403
+    assert not Event.objects.exists()
+
+
+def test_the_tokens_last_use_is_recorded_at_most_once_a_minute(client, connector):
+    issued = token_issue(connector=connector, direction="out")
+
+    post(client, connector, notification(), issued.plaintext)
+    issued.token.refresh_from_db()
+    first_use = issued.token.last_used_at
+    post(client, connector, notification(), issued.plaintext)
+    issued.token.refresh_from_db()
+
+    assert first_use is not None
+    assert issued.token.last_used_at == first_use
+
+
+def _tracked_event_names(event: Event) -> list[str]:
+    return [m["event"] for d in event.deliveries.all() for m in d.body["batch"] if m["type"] == "track"]
+
+
+def test_rules_saved_apply_to_the_very_next_webhook(client, connector, out_token, admin_user):
+    post(client, connector, notification(), out_token)
+    rules = copy.deepcopy(kind_get("air_segment").default_rules[Direction.OUT])
+    [joined] = [rule for rule in rules if rule["event_type"] == "SERVICE.WALLET.ACCOUNTS.CREATE"]
+    joined["messages"][0]["event"] = "Member Signed Up"
+    mapping_rules_save(connector=connector, direction="out", rules=rules, user=admin_user)
+
+    post(client, connector, notification(), out_token)
+
+    before, after = Event.objects.order_by("received_at")
+    assert _tracked_event_names(before) == ["EE Loyalty Program Joined"]
+    assert _tracked_event_names(after) == ["Member Signed Up"]
+
+
+def test_the_stored_payload_is_the_body_as_posted(client, connector, out_token):
+    body = notification()
+    body["headers"]["note"] = 'quotes " and unicode ✓ survive'
+
+    post(client, connector, json.dumps(body, ensure_ascii=False).encode(), out_token)
+
+    assert Event.objects.get().payload == body

@@ -11,7 +11,10 @@ def delivery_attempt_task(self, delivery_id: int) -> str | None:
     return delivery_attempt(delivery_id=delivery_id, task_id=self.request.id or "")
 
 
-@shared_task(name="events.deliveries_attempt", bind=True, acks_late=True, reject_on_worker_lost=True)
+# Acknowledged on receipt: the rows are the outbox, so a hint lost with its worker costs only time
+# (claimed rows come back when their claim expires, unclaimed ones when their hint goes stale),
+# and the broker is never acknowledged from a pool thread while its connection is being re-made.
+@shared_task(name="events.deliveries_attempt", bind=True, acks_late=False)
 def deliveries_attempt_task(self, delivery_ids: list[int]) -> dict[int, str]:
     return deliveries_attempt(delivery_ids=delivery_ids, task_id=self.request.id or "", top_up=True)
 

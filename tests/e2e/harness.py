@@ -59,6 +59,7 @@ class Platform:
             "DELIVERY_BACKOFF_MAX_SECONDS": "1",
             "DELIVERY_SWEEP_SECONDS": "0.5",
             "DELIVERY_CLAIM_SECONDS": "6",
+            "DELIVERY_HINT_STALE_SECONDS": "3",
             "HTTP_READ_TIMEOUT": "3",
             "DATABASE_CONN_MAX_AGE": "0",
             "LOG_LEVEL": "WARNING",

@@ -36,7 +36,10 @@ def _batches(ids: list[int], size: int) -> Iterable[list[int]]:
 
 
 def deliveries_enqueue(delivery_ids: Iterable[int]) -> list[int]:
-    """Send the hints for ``delivery_ids`` now; return the ids whose hint could not be sent."""
+    """Send the hints for ``delivery_ids`` now; return the ids whose hint could not be sent, whose
+    rows' hint mark is cleared so the next sweep sends it."""
+    from events.models import Delivery
+
     unsent = []
     for batch in _batches(list(delivery_ids), settings.DELIVERY_HINT_BATCH):
         try:
@@ -44,14 +47,9 @@ def deliveries_enqueue(delivery_ids: Iterable[int]) -> list[int]:
         except Exception:  # any broker failure: the rows are safe, the sweeper retries the hint
             logger.warning("Broker unavailable; %s deliveries will be picked up by the sweeper", len(batch))
             unsent += batch
+    if unsent:
+        Delivery.objects.filter(pk__in=unsent).update(enqueued_at=None)
     return unsent
-
-
-def _unsent_mark(delivery_ids: list[int]) -> None:
-    """Clear the hint mark of rows whose hint was not sent, so the next sweep sends it."""
-    from events.models import Delivery
-
-    Delivery.objects.filter(pk__in=delivery_ids).update(enqueued_at=None)
 
 
 class HintSender:
@@ -95,10 +93,8 @@ class HintSender:
                 ids, self._ids = self._ids, []
                 self._sending = True
             try:
-                unsent = deliveries_enqueue(ids)
-                if unsent:
-                    _unsent_mark(unsent)
-                    connections.close_all()
+                if deliveries_enqueue(ids):
+                    connections.close_all()  # this thread's connection, used only on broker failure
             except Exception:  # the database too is down: the marks go stale and the sweeper hints
                 logger.exception("Could not send or mark %s delivery hints", len(ids))
             finally:
@@ -120,8 +116,6 @@ def deliveries_enqueue_on_commit(delivery_ids: list[int]) -> None:
         if settings.DELIVERY_HINTS_IN_BACKGROUND:
             hint_sender.put(delivery_ids)
             return
-        unsent = deliveries_enqueue(delivery_ids)
-        if unsent:
-            _unsent_mark(unsent)
+        deliveries_enqueue(delivery_ids)
 
     transaction.on_commit(_send)

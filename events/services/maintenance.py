@@ -40,8 +40,6 @@ def deliveries_sweep(*, limit: int = 1000, now=None) -> SweepResult:
         ids = list(due)
         Delivery.objects.filter(pk__in=ids).update(enqueued_at=now)
     unsent = deliveries_enqueue(ids)
-    if unsent:
-        Delivery.objects.filter(pk__in=unsent).update(enqueued_at=None)
     return SweepResult(reclaimed=reclaimed, enqueued=len(ids) - len(unsent))
 
 

@@ -16,8 +16,19 @@ from django.db.models import Model
 
 
 @functools.cache
+def insert_fields(model: type[Model], *, skip: tuple[str, ...] = ()) -> tuple:
+    """The columns an INSERT of ``model`` writes: every concrete field but the primary key and ``skip``."""
+    return tuple(field for field in model._meta.concrete_fields if not field.primary_key and field.column not in skip)
+
+
+def insert_values(instance: Model, fields: tuple, connection) -> list:
+    """``instance``'s values for ``fields`` as the database takes them (defaults and auto_now applied)."""
+    return [field.get_db_prep_save(field.pre_save(instance, add=True), connection) for field in fields]
+
+
+@functools.cache
 def _insert_sql(model: type[Model]) -> tuple[str, tuple]:
-    fields = tuple(field for field in model._meta.concrete_fields if not field.primary_key)
+    fields = insert_fields(model)
     columns = ", ".join(field.column for field in fields)
     placeholders = ", ".join(["%s"] * len(fields))
     return f"INSERT INTO {model._meta.db_table} ({columns}) VALUES ({placeholders})", fields  # noqa: S608
@@ -49,9 +60,6 @@ def bulk_insert(model: type[Model], instances: list[Model]) -> None:
         model.objects.bulk_create(instances)
         return
     sql, fields = _insert_sql(model)
-    rows = [
-        [field.get_db_prep_save(field.pre_save(instance, add=True), connection) for field in fields]
-        for instance in instances
-    ]
+    rows = [insert_values(instance, fields, connection) for instance in instances]
     with transaction.atomic(using=connection.alias, savepoint=False):
         server_side_execute(connection, sql, rows, many=True).close()

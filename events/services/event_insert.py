@@ -13,24 +13,14 @@ it once per connection and PostgreSQL neither parses nor plans it again.
 import functools
 
 from django.db import connection
-from django.db.models import Model
 
-from connectors.bulk import server_side_execute
+from connectors.bulk import insert_fields, insert_values, server_side_execute
 from events.models import Delivery, Event
 
 _EVENT_KEY = ("connector_id", "direction", "source_event_id")
 
 
-@functools.cache
-def _fields(model: type[Model], *, skip: tuple[str, ...] = ()) -> list:
-    return [field for field in model._meta.concrete_fields if not field.primary_key and field.column not in skip]
-
-
-def _values(instance: Model, fields: list) -> list:
-    return [field.get_db_prep_save(field.pre_save(instance, add=True), connection) for field in fields]
-
-
-def _row(fields: list, *, ordinal: int | None = None) -> str:
+def _row(fields: tuple, *, ordinal: int | None = None) -> str:
     casts = [f"%s::{field.db_type(connection)}" for field in fields]
     return "(" + ", ".join(([str(ordinal)] if ordinal is not None else []) + casts) + ")"
 
@@ -38,7 +28,7 @@ def _row(fields: list, *, ordinal: int | None = None) -> str:
 @functools.cache
 def _statement(delivery_count: int) -> str:
     """The statement for an event with ``delivery_count`` deliveries (built once per count)."""
-    event_fields = _fields(Event)
+    event_fields = insert_fields(Event)
     columns = ", ".join(field.column for field in event_fields)
     sql = (
         f"WITH event AS (INSERT INTO {Event._meta.db_table} ({columns}) VALUES {_row(event_fields)} "  # noqa: S608
@@ -46,7 +36,7 @@ def _statement(delivery_count: int) -> str:
     )
     if not delivery_count:
         return sql + " SELECT (SELECT id FROM event), ARRAY[]::bigint[]"  # noqa: S608 - names from the models
-    delivery_fields = _fields(Delivery, skip=("event_id",))
+    delivery_fields = insert_fields(Delivery, skip=("event_id",))
     names = [field.column for field in delivery_fields]
     rows = ", ".join(_row(delivery_fields, ordinal=number) for number in range(delivery_count))
     deliveries_sql = (
@@ -65,13 +55,13 @@ def event_insert(event: Event, deliveries: list[Delivery], *, payload_text: str 
     ``payload_text``: the JSON text ``event.payload`` was parsed from, stored as received instead
     of being serialised again.
     """
-    event_fields = _fields(Event)
-    params = _values(event, event_fields)
+    event_fields = insert_fields(Event)
+    params = insert_values(event, event_fields, connection)
     if payload_text is not None:
         params[event_fields.index(Event._meta.get_field("payload"))] = payload_text
-    delivery_fields = _fields(Delivery, skip=("event_id",))
+    delivery_fields = insert_fields(Delivery, skip=("event_id",))
     for delivery in deliveries:
-        params += _values(delivery, delivery_fields)
+        params += insert_values(delivery, delivery_fields, connection)
     sql = _statement(len(deliveries))
     with server_side_execute(connection, sql, params) as cursor:
         event_id, delivery_ids = cursor.fetchone()

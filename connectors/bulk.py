@@ -21,9 +21,14 @@ def insert_fields(model: type[Model], *, skip: tuple[str, ...] = ()) -> tuple:
     return tuple(field for field in model._meta.concrete_fields if not field.primary_key and field.column not in skip)
 
 
-def insert_values(instance: Model, fields: tuple, connection) -> list:
-    """``instance``'s values for ``fields`` as the database takes them (defaults and auto_now applied)."""
-    return [field.get_db_prep_save(field.pre_save(instance, add=True), connection) for field in fields]
+def insert_values(instance: Model, fields: tuple, connection, *, given: dict[str, object] | None = None) -> list:
+    """``instance``'s values for ``fields`` as the database takes them (defaults and auto_now
+    applied); ``given``: values by field name already in the database's form, used as they are."""
+    given = given or {}
+    return [
+        given[field.name] if field.name in given else field.get_db_prep_save(field.pre_save(instance, add=True), connection)
+        for field in fields
+    ]
 
 
 @functools.cache

@@ -26,7 +26,9 @@ def insert_values(instance: Model, fields: tuple, connection, *, given: dict[str
     applied); ``given``: values by field name already in the database's form, used as they are."""
     given = given or {}
     return [
-        given[field.name] if field.name in given else field.get_db_prep_save(field.pre_save(instance, add=True), connection)
+        given[field.name]
+        if field.name in given
+        else field.get_db_prep_save(field.pre_save(instance, add=True), connection)
         for field in fields
     ]
 

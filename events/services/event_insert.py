@@ -56,7 +56,8 @@ def event_insert(event: Event, deliveries: list[Delivery], *, payload_text: str 
     of being serialised again.
     """
     event_fields = insert_fields(Event)
-    params = insert_values(event, event_fields, connection, given={"payload": payload_text} if payload_text is not None else None)
+    given = {"payload": payload_text} if payload_text is not None else None
+    params = insert_values(event, event_fields, connection, given=given)
     delivery_fields = insert_fields(Delivery, skip=("event_id",))
     for delivery in deliveries:
         params += insert_values(delivery, delivery_fields, connection)

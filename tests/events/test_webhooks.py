@@ -305,3 +305,33 @@ def test_the_stored_payload_is_the_body_as_posted(client, connector, out_token):
     post(client, connector, json.dumps(body, ensure_ascii=False).encode(), out_token)
 
     assert Event.objects.get().payload == body
+
+
+def test_a_connector_disabled_or_a_token_revoked_after_a_webhook_refuses_the_next_one(client, connector, out_token):
+    """The connector is kept per process between webhooks, under its revision: a change in the
+    admin or from any process applies to the very next webhook."""
+    assert post(client, connector, notification(), out_token).status_code == 200
+
+    connector.state = Connector.State.DISABLED
+    connector.save()
+    assert post(client, connector, notification(), out_token).json() == {"message": "This connector is disabled"}
+
+    connector.state = Connector.State.ACTIVE
+    connector.save()
+    assert post(client, connector, notification(), out_token).status_code == 200
+
+    Connector.objects.filter(pk=connector.pk).update(state=Connector.State.DISABLED)  # no save(): same updated_at
+    assert post(client, connector, notification(), out_token).status_code == 403
+
+    Connector.objects.filter(pk=connector.pk).update(state=Connector.State.ACTIVE)
+    token_revoke(prefix_or_id=str(connector.tokens.get(direction="out").pk))
+    assert post(client, connector, notification(), out_token).status_code == 403
+    assert Event.objects.count() == 2
+
+
+def test_a_webhook_url_answers_only_post(client, connector, out_token):
+    response = client.get(f"/out/segment/{connector.public_id}", HTTP_X_AUTH_TOKEN=out_token)
+
+    assert response.status_code == 405
+    assert response["Allow"] == "POST"
+    assert response.json() == {"message": "Method GET not allowed; send the event with POST"}

@@ -167,7 +167,9 @@ DELIVERY_HINT_BATCH = env.int("DELIVERY_HINT_BATCH", default=100)
 DELIVERY_HINTS_IN_BACKGROUND = env.bool("DELIVERY_HINTS_IN_BACKGROUND", default=True)
 DELIVERY_HINT_STALE_SECONDS = env.int("DELIVERY_HINT_STALE_SECONDS", default=60)
 # How long the hint thread waits to gather more ids before it sends (bounded by DELIVERY_HINT_BATCH).
-DELIVERY_HINT_LINGER_SECONDS = env.float("DELIVERY_HINT_LINGER_SECONDS", default=0.02)
+# Longer means larger batches per worker claim and per Segment request, for that much latency:
+# end to end on two cores, 0.1 s delivered more events per second at a lower p50 than 0.02 s.
+DELIVERY_HINT_LINGER_SECONDS = env.float("DELIVERY_HINT_LINGER_SECONDS", default=0.1)
 # Rows a worker claims for one hint: the hinted ones, topped up with other due rows of the same
 # connectors when their kind merges requests (Segment: one /v1/batch for many events).
 DELIVERY_BATCH_SIZE = env.int("DELIVERY_BATCH_SIZE", default=100)

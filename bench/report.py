@@ -17,7 +17,8 @@ def _rows(results: dict) -> list[tuple[str, str]]:
                                 f"p95 {web['p95_ms']:.1f} ms · p99 {web['p99_ms']:.1f} ms"),
             ("Ingest, ceiling (parse + 1 INSERT)", f"{top['per_second']:,.0f} req/s · p50 {top['p50_ms']:.1f} ms · "
                                                    f"p95 {top['p95_ms']:.1f} ms · p99 {top['p99_ms']:.1f} ms"),
-            ("Ingest ratio webhook / ceiling", f"{ingest['ratio']}"),
+            ("Ingest ratio webhook / ceiling", f"{ingest['ratio']} (median of rounds "
+                                               f"{', '.join(map(str, ingest.get('ratio_rounds', [])))})"),
             ("Ingest non-2xx / socket errors", f"{web['non_2xx']} / {web['socket_errors']}"),
         ]
     pipeline = results.get("pipeline")

@@ -279,18 +279,21 @@ def deliveries_attempt(*, delivery_ids: list[int], task_id: str = "", top_up: bo
         settings.HTTP_CONNECT_TIMEOUT + settings.HTTP_READ_TIMEOUT
     )
     configs: dict[int, ConnectorConfig] = {}
-    sent_one = False
+    # Until one send has been recorded, the next is made whatever the time: a claim always settles
+    # at least one delivery. Otherwise a merged request refused for good, whose deliveries are then
+    # to be sent alone, could be given back unsent, claimed and merged again, for ever.
+    recorded_one = False
     while sends:
-        if sent_one and time.monotonic() > send_until:
+        if recorded_one and time.monotonic() > send_until:
             statuses.update(_release([delivery for send in sends for delivery in send.deliveries]))
             break
         send = sends.popleft()
-        sent_one = True
         sent = _send_once(send, configs)
         if sent.outcome.kind is OutcomeKind.TERMINAL and len(send.deliveries) > 1:
             sends.extendleft(reversed(_sends_alone(send, sent.outcome)))
             continue
         statuses.update(_record(send=send, sent=sent, task_id=task_id))
+        recorded_one = True
     return statuses
 
 

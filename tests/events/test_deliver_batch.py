@@ -317,6 +317,26 @@ def test_rows_left_when_the_claim_runs_short_are_given_back_unsent(connector, se
 
 
 @responses.activate
+def test_a_batch_refused_for_good_when_the_claim_runs_short_still_settles_one_delivery_per_claim(
+    connector, settings
+):
+    """Otherwise the rows to be resent alone would be given back, claimed, merged and refused again."""
+    settings.DELIVERY_CLAIM_SECONDS = 0
+    deliveries = [_segment_delivery(connector, f"m-{n}") for n in range(3)]
+    responses.post(SEGMENT_BATCH, status=400, json={"code": "invalid_message"})
+
+    rounds = [deliveries_attempt(delivery_ids=_ids(*deliveries), top_up=True) for _ in range(3)]
+
+    assert _sent_message_ids() == [["m-0", "m-1", "m-2"], ["m-0"], ["m-1", "m-2"], ["m-1"], ["m-2"]]
+    assert [sorted(statuses.values()) for statuses in rounds] == [
+        ["failed", "pending", "pending"], ["failed", "pending"], ["failed"]
+    ]
+    for delivery in deliveries:
+        delivery.refresh_from_db()
+        assert (delivery.status, delivery.attempts, delivery.attempt_log.count()) == ("failed", 1, 1)
+
+
+@responses.activate
 def test_a_row_reclaimed_by_someone_else_meanwhile_is_not_overwritten(connector):
     mine, reclaimed = _segment_delivery(connector, "m-1"), _segment_delivery(connector, "m-2")
 

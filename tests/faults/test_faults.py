@@ -99,15 +99,21 @@ def test_postgres_restarted_while_webhooks_arrive(live, connector, own_postgres)
     assert reconciled(since=since)["clean"] is True
 
 
+# An outage the retry schedule outlasts: each failing call is one failed attempt of every delivery
+# it carries (all of them, when one batch carries them all), so a sink failing more calls than the
+# attempt budget (DELIVERY_MAX_ATTEMPTS, 12) would rightly fail them.
+OUTAGE_CALLS = 10
+
+
 @pytest.mark.parametrize(
     "behaviour",
     [
-        pytest.param({"status": 500, "fail_first": 40}, id="500"),
-        pytest.param({"status": 429, "fail_first": 40, "retry_after": 1}, id="429-retry-after"),
+        pytest.param({"status": 500, "fail_first": OUTAGE_CALLS}, id="500"),
+        pytest.param({"status": 429, "fail_first": OUTAGE_CALLS, "retry_after": 1}, id="429-retry-after"),
     ],
 )
 def test_segment_failing_then_recovering(live, connector, behaviour):
-    # given a sink that fails its next 40 calls
+    # given a sink that fails its next calls
     since = timezone.now()
     live.behave("segment", **behaviour)
 

@@ -16,6 +16,7 @@ from connectors.kinds.base import ConnectorConfig, Kind
 from connectors.kinds.registry import kind_get, kinds
 from connectors.kinds.validation import SettingsInvalid, settings_validate
 from connectors.models import Client, Connector
+from connectors.revision_cache import RevisionCache
 
 logger = logging.getLogger(__name__)
 
@@ -153,23 +154,15 @@ def connector_config(connector: Connector) -> ConnectorConfig:
     )
 
 
-# (id, updated_at, encrypted secrets, sandbox switch) → config. Any save of a connector changes
-# updated_at, so an edit is a new key; bounded because a process serves a few hundred connectors.
-_CONFIG_CACHE: dict[tuple, ConnectorConfig] = {}
-_CONFIG_CACHE_LIMIT = 1024
+# (id, updated_at, encrypted secrets, sandbox switch) → config.
+_CONFIGS: RevisionCache[ConnectorConfig] = RevisionCache()
 
 
 def connector_config_cached(connector: Connector) -> ConnectorConfig:
     """``connector_config`` for a connector just read from the database, without decrypting its
     secrets again on every request. Kinds must treat the config as read-only."""
     key = (connector.pk, connector.updated_at, connector.secrets_encrypted, django_settings.SANDBOX_ENABLED)
-    config = _CONFIG_CACHE.get(key)
-    if config is None:
-        config = connector_config(connector)
-        if len(_CONFIG_CACHE) >= _CONFIG_CACHE_LIMIT:
-            _CONFIG_CACHE.clear()
-        _CONFIG_CACHE[key] = config
-    return config
+    return _CONFIGS.get(key, lambda: connector_config(connector))
 
 
 def connector_urls(connector: Connector) -> dict[str, str]:

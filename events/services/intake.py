@@ -19,11 +19,12 @@ from django.utils.dateparse import parse_datetime
 
 from connectors.bulk import server_side_execute
 from connectors.models import AuthToken, Connector
+from connectors.revision_cache import RevisionCache
 from connectors.tokens import token_hash
 from events.rule_models import MappingRuleSet
 
-_CONNECTORS: dict[tuple, Connector] = {}
-_CONNECTORS_LIMIT = 1024
+# (id, updated_at, state) → the connector; None once it is deleted.
+_CONNECTORS: RevisionCache[Connector | None] = RevisionCache()
 
 
 @dataclass(frozen=True)
@@ -70,20 +71,6 @@ def _row(params: list):
         return cursor.fetchone()
 
 
-def _connector(connector_id: int, updated_at: datetime, state: str) -> Connector | None:
-    """The connector as last saved, read once per process and revision."""
-    key = (connector_id, updated_at, state)
-    found = _CONNECTORS.get(key)
-    if found is None:
-        found = Connector.objects.filter(pk=connector_id).first()  # None: deleted since the lookup
-        if found is None:
-            return None
-        if len(_CONNECTORS) >= _CONNECTORS_LIMIT:
-            _CONNECTORS.clear()
-        _CONNECTORS[key] = found
-    return found
-
-
 def caller_find(*, public_id, direction: str, presented_token: str) -> Caller:
     public_id_value = Connector._meta.get_field("public_id").get_db_prep_value(public_id, connection)
     presented_hash = token_hash(presented_token) if presented_token else ""
@@ -91,7 +78,10 @@ def caller_find(*, public_id, direction: str, presented_token: str) -> Caller:
     if row is None:
         return NOBODY
     connector_id, updated_at, state, token_id, expires_at, last_used_at, rule_set_id, rules_updated_at = row
-    connector = _connector(connector_id, _datetime(updated_at), state)
+    # The connector as last saved, read once per process and revision.
+    connector = _CONNECTORS.get(
+        (connector_id, _datetime(updated_at), state), lambda: Connector.objects.filter(pk=connector_id).first()
+    )
     if connector is None:
         return NOBODY
     token = None

@@ -10,12 +10,11 @@ from datetime import datetime
 
 from connectors.kinds.base import Direction, Kind
 from connectors.models import Connector
+from connectors.revision_cache import RevisionCache
 from events.rule_models import MappingRuleSet
 
-# (rule set id, updated_at) → the enabled rules. Bounded: a process serves a few hundred connectors.
-_CACHE: dict[tuple[int, datetime], list[dict] | None] = {}
-_CACHE_LIMIT = 1024
-_MISSING = object()
+# (rule set id, updated_at) → the rule set's rules.
+_RULES: RevisionCache[list[dict] | None] = RevisionCache()
 
 
 def _enabled(rules: list[dict] | None, defaults: list[dict]) -> list[dict]:
@@ -45,11 +44,8 @@ def rules_for_revision(
         return []
     if rule_set_id is None:
         return list(defaults)
-    key = (rule_set_id, updated_at)
-    rules = _CACHE.get(key, _MISSING)
-    if rules is _MISSING:
-        rules = MappingRuleSet.objects.filter(pk=rule_set_id).values_list("rules", flat=True).first()
-        if len(_CACHE) >= _CACHE_LIMIT:
-            _CACHE.clear()
-        _CACHE[key] = rules
+    rules = _RULES.get(
+        (rule_set_id, updated_at),
+        lambda: MappingRuleSet.objects.filter(pk=rule_set_id).values_list("rules", flat=True).first(),
+    )
     return _enabled(rules, defaults)

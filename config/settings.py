@@ -92,6 +92,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # The statements sent with server-side parameters (the webhook's lookup and insert, the
+    # worker's bulk inserts) are prepared once per connection after this many runs, so PostgreSQL
+    # neither parses nor plans them again. Django turns preparing off by default for poolers that
+    # cannot keep prepared statements (PgBouncer before 1.21 in transaction mode): set it to 0 there.
+    _prepare_threshold = env.int("DATABASE_PREPARE_THRESHOLD", default=2)
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = _prepare_threshold or None
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

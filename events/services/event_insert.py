@@ -7,7 +7,8 @@ already stored (the unique constraint on connector, direction and sender's id) i
 
 The statement is sent with server-side parameters (the body is not escaped into the SQL text) and
 its text is the same for every event with the same number of deliveries, so the driver prepares
-it once per connection and PostgreSQL neither parses nor plans it again.
+it on the connection after a few runs (``DATABASE_PREPARE_THRESHOLD``) and PostgreSQL neither
+parses nor plans it again.
 """
 
 import functools

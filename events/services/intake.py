@@ -63,7 +63,7 @@ def _datetime(value) -> datetime | None:
 
 
 def _row(params: list):
-    if connection.vendor == "postgresql":  # prepared once per connection, like the event insert
+    if connection.vendor == "postgresql":  # prepared on the connection after a few runs, like the event insert
         with server_side_execute(connection, _lookup_sql(), params) as cursor:
             return cursor.fetchone()
     with connection.cursor() as cursor:

@@ -6,7 +6,7 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from django.db import OperationalError
+from django.db import OperationalError, connection
 from django.utils import timezone
 
 from connectors.kinds.base import Direction
@@ -335,3 +335,16 @@ def test_a_webhook_url_answers_only_post(client, connector, out_token):
     assert response.status_code == 405
     assert response["Allow"] == "POST"
     assert response.json() == {"message": "Method GET not allowed; send the event with POST"}
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared statements are PostgreSQL's")
+def test_the_lookup_and_the_insert_are_prepared_on_the_connection_after_a_few_webhooks(client, connector, out_token):
+    for _ in range(3):
+        assert post(client, connector, notification(), out_token).status_code == 200
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [row[0] for row in cursor.fetchall()]
+    assert any("JOIN connectors_authtoken" in text for text in prepared), prepared
+    assert any(text.startswith("WITH event AS (INSERT INTO events_event") for text in prepared), prepared
+    assert len(Event.objects.all()) == 3

@@ -4,7 +4,7 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from connectors.bulk import bulk_insert
+from connectors.bulk import bulk_insert, insert_fields, insert_values
 from connectors.sandbox.models import SandboxSegmentMessage, Upstream
 
 pytestmark = pytest.mark.django_db
@@ -39,3 +39,20 @@ def test_the_insert_shows_in_djangos_query_log():
 
     assert any("INSERT INTO" in query["sql"] for query in queries.captured_queries)
     assert SandboxSegmentMessage.objects.count() == 2
+
+
+def test_values_are_what_djangos_own_preparation_gives_even_of_the_wrong_python_type():
+    message = _message("typed")
+    message.type = 42  # an int in a CharField: Django makes it "42", and so must the insert
+    fields = insert_fields(SandboxSegmentMessage)
+    django_values = [field.get_db_prep_save(field.pre_save(message, add=True), connection) for field in fields]
+
+    values = insert_values(message, fields, connection)
+
+    by_name = dict(zip((field.name for field in fields), values, strict=True))
+    assert by_name["type"] == "42"
+    for field, ours, djangos in zip(fields, values, django_values, strict=True):
+        if field.name not in ("message", "first_seen_at", "last_seen_at"):  # JSON adapters, now()
+            assert ours == djangos, field.name
+    bulk_insert(SandboxSegmentMessage, [message])
+    assert SandboxSegmentMessage.objects.get().type == "42"

@@ -29,7 +29,7 @@ bench: install
 	$(BIN)/python -m bench
 
 faults: install
-	$(BIN)/pytest -m faults -p no:cacheprovider
+	$(BIN)/pytest -m faults -p no:cacheprovider -s
 
 clean:
 	rm -rf var

@@ -33,6 +33,8 @@ from connectors.tokens import token_issue, token_revoke
 
 SECRETS_NOTE = "Stored encrypted and never shown again. Leave blank to keep the stored value."
 TOKEN_ISSUE_URL_NAME = "connectors_connector_issue_token"  # noqa: S105 - a URL name
+# The delivery log's page that sends a test event (owned by the events app, named here by its URL only).
+TEST_EVENT_URL_NAME = "admin:events_event_send_test"
 TOKEN_FIELDS = ("prefix", "direction", "label", "created_at", "created_by", "last_used_at", "expires_at")
 
 
@@ -170,8 +172,22 @@ class ConnectorAdmin(admin.ModelAdmin):
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         can_issue = request.user.has_perm("connectors.add_authtoken")
-        extra_context = {**(extra_context or {}), "can_issue_tokens": can_issue}
+        extra_context = {
+            **(extra_context or {}),
+            "can_issue_tokens": can_issue,
+            "test_event_links": self._test_event_links(request, object_id),
+        }
         return super().change_view(request, object_id, form_url, extra_context)
+
+    def _test_event_links(self, request, object_id) -> list[tuple[str, str]]:
+        """"Send a test event" per direction the kind has samples for (the page is the delivery log's)."""
+        connector = self.get_object(request, object_id)
+        if connector is None or not request.user.has_perm("connectors.change_connector"):
+            return []
+        return [
+            (f"Send a test {direction.value} event", reverse(TEST_EVENT_URL_NAME, args=[connector.pk, direction.value]))
+            for direction in kind_get(connector.kind).samples
+        ]
 
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data

@@ -1,13 +1,32 @@
 import json
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.html import format_html
 
+from connectors.kinds.base import Direction, PayloadInvalid
+from connectors.models import Connector
 from events.admin import filters
 from events.admin.base import LogAdmin, status_badge
-from events.models import Event
+from events.models import Delivery, Event
 from events.services.actions import event_replay
 from events.services.console import event_chain, events_search
+from events.services.receive import Received
+from events.services.sample_events import sample_body, sample_send, samples_for
+
+SEND_TEST_URL_NAME = "events_event_send_test"
+
+
+class TestEventForm(forms.Form):
+    body = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 28, "cols": 100, "spellcheck": "false", "class": "vLargeTextField"}),
+        help_text="Sent exactly as written, as the connector's webhook would receive it.",
+    )
 
 
 @admin.register(Event)
@@ -93,12 +112,70 @@ class EventAdmin(LogAdmin):
         extra_context = {**(extra_context or {}), "chain": event_chain(event=event) if event else None}
         return super().change_view(request, object_id, form_url, extra_context)
 
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.send_test_view)
+        return [
+            path("send-test/<int:connector_id>/<str:direction>/", view, name=SEND_TEST_URL_NAME),
+            *super().get_urls(),
+        ]
+
+    def send_test_view(self, request, connector_id, direction):
+        """A sample event of the connector's kind, editable, sent through the real pipeline."""
+        if not request.user.has_perm("connectors.change_connector"):
+            raise PermissionDenied
+        connector = get_object_or_404(Connector.objects.select_related("client"), pk=connector_id)
+        samples = samples_for(connector, direction) if direction in {d.value for d in Direction} else {}
+        if not samples:
+            raise Http404("This connector's kind has no sample events for that direction.")
+        sample = request.GET.get("sample") if request.GET.get("sample") in samples else next(iter(samples))
+        form = TestEventForm(request.POST or None, initial={
+            "body": sample_body(connector=connector, direction=direction, sample=sample)
+        })
+        problem = None
+        if request.method == "POST" and form.is_valid():
+            try:
+                received = sample_send(connector=connector, direction=direction, body=form.cleaned_data["body"])
+            except PayloadInvalid as exc:
+                problem = exc
+            else:
+                for item in received:
+                    messages.add_message(request, *_test_outcome(item))
+                if len(received) == 1:
+                    return redirect(reverse("admin:events_event_change", args=[received[0].event.pk]))
+                return redirect(reverse("admin:events_event_changelist") + f"?connector={connector.pk}")
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": f"Send a test event: {connector}",
+            "connector": connector,
+            "direction": Direction(direction),
+            "samples": list(samples),
+            "sample": sample,
+            "form": form,
+            "problem": problem,
+        }
+        return TemplateResponse(request, "admin/events/event/send_test.html", context)
+
     @admin.action(description="Replay with the current mapping rules", permissions=["retry"])
     def replay(self, request, queryset):
         events = list(queryset.select_related("connector"))
         created = sum(len(event_replay(event=event, user=request.user)) for event in events)
         self.log_support_action(request, events, "Replayed with the current mapping rules")
         self.message_user(request, f"{len(events)} events replayed: {created} new deliveries.")
+
+
+def _test_outcome(item: Received) -> tuple[int, str]:
+    """What became of a test event, as a message level and text."""
+    event = item.event
+    name = f"Test event {event.source_event_id}"
+    if item.duplicate:
+        return messages.WARNING, f"{name} was received before (a duplicate): nothing new is sent."
+    if event.status != Event.Status.TRANSLATED:
+        return messages.WARNING, f"{name} is stored as {event.get_status_display().lower()}: {event.error}"
+    statuses = list(event.deliveries.values_list("status", flat=True))
+    if Delivery.Status.HELD in statuses:
+        return messages.WARNING, f"{name}: {len(statuses)} request(s) held while the connector is paused."
+    return messages.SUCCESS, f"{name}: {len(statuses)} request(s) queued for delivery; their attempts show below."
 
 
 def _json_details(summary: str, value, *, open_: bool = False):

@@ -17,7 +17,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 
-from connectors.forms import connector_form_class
+from connectors.forms import clear_field_keys, connector_form_class
 from connectors.kinds.base import FieldType, Kind
 from connectors.kinds.registry import kind_get, kinds
 from connectors.models import AuthToken, Client, Connector
@@ -31,7 +31,10 @@ from connectors.services import (
 )
 from connectors.tokens import token_issue, token_revoke
 
-SECRETS_NOTE = "Stored encrypted and never shown again. Leave blank to keep the stored value."
+SECRETS_NOTE = (
+    "Stored encrypted and never shown again. Leave blank to keep the stored value; "
+    "an optional one has a box to clear it."
+)
 TOKEN_ISSUE_URL_NAME = "connectors_connector_issue_token"  # noqa: S105 - a URL name
 # The delivery log's page that sends a test event (owned by the events app, named here by its URL only).
 TEST_EVENT_URL_NAME = "admin:events_event_send_test"
@@ -135,7 +138,8 @@ class ConnectorAdmin(admin.ModelAdmin):
         if self._may_edit(request, obj):
             fieldsets.append((f"{kind.label} settings", {"fields": [f.key for f in kind.setting_fields]}))
             if kind.secret_fields:
-                secrets = {"fields": [f.key for f in kind.secret_fields], "description": SECRETS_NOTE}
+                fields = [f.key for f in kind.secret_fields] + (clear_field_keys(kind) if obj else [])
+                secrets = {"fields": fields, "description": SECRETS_NOTE}
                 fieldsets.append(("Secrets", secrets))
         else:
             fieldsets.append(("Settings", {"fields": ("settings_summary",)}))
@@ -212,6 +216,7 @@ class ConnectorAdmin(admin.ModelAdmin):
             environment=data.get("environment", ""),
             settings=form.settings_values,
             secrets=form.secret_values,
+            secrets_cleared=form.secrets_cleared,
             user=request.user,
         )
         if {"max_attempts", "rate_limit_per_second"} & set(form.changed_data):

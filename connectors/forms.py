@@ -2,7 +2,8 @@
 
 Each setting becomes a form field of its own (label, help text, choices, checkbox, password input),
 named by the setting's key. The form checks its input with ``settings_validate``, the same rules the
-services apply, and hands the raw values to them: a blank secret keeps the stored one.
+services apply, and hands the raw values to them: a blank secret keeps the stored one, and an
+optional secret has a "clear" checkbox (``<key>_clear``) that removes it.
 """
 
 from functools import cache
@@ -19,6 +20,12 @@ from connectors.kinds.validation import SettingsInvalid, settings_validate
 from connectors.models import Connector
 
 MODEL_FIELDS = ("client", "name", "environment", "max_attempts", "rate_limit_per_second")
+CLEAR_SUFFIX = "_clear"
+
+
+def clear_field_keys(kind: Kind) -> list[str]:
+    """The form fields that clear a stored optional secret, one per such secret."""
+    return [f"{field.key}{CLEAR_SUFFIX}" for field in kind.secret_fields if not field.required]
 
 
 def _form_field(field: SettingField) -> forms.Field:
@@ -66,18 +73,30 @@ class ConnectorForm(forms.ModelForm):
                 self.fields[field.key].help_text = f"{status} {field.help_text}".strip()
         self.settings_values: dict[str, Any] = {}
         self.secret_values: dict[str, str] = {}
+        self.secrets_cleared: list[str] = []
+
+    def _cleared(self, cleaned: dict, secrets: dict[str, str]) -> list[str]:
+        cleared = []
+        for key in clear_field_keys(self.kind):
+            if key in self.fields and cleaned.get(key):
+                secret = key.removesuffix(CLEAR_SUFFIX)
+                if secrets.get(secret):
+                    self.add_error(key, "Enter a new value or clear the stored one, not both.")
+                cleared.append(secret)
+        return cleared
 
     def clean(self):
         cleaned = super().clean()
         present = [f for f in self.kind.fields if f.key in self.fields and f.key not in self.errors]
         settings = {f.key: cleaned.get(f.key) for f in present if not f.is_secret}
         secrets = {f.key: cleaned.get(f.key) or "" for f in present if f.is_secret}
+        cleared = self._cleared(cleaned, secrets)
         try:
             settings_validate(
                 self.kind,
                 settings=settings,
                 secrets=secrets,
-                existing_secrets=self.stored_secrets,
+                existing_secrets={k: v for k, v in self.stored_secrets.items() if k not in cleared},
                 sandbox_enabled=django_settings.SANDBOX_ENABLED,
             )
         except SettingsInvalid as exc:
@@ -86,6 +105,7 @@ class ConnectorForm(forms.ModelForm):
                     self.add_error(key if key in self.fields else None, message)
         self.settings_values = settings
         self.secret_values = {key: value for key, value in secrets.items() if value}
+        self.secrets_cleared = cleared
         return cleaned
 
 
@@ -96,6 +116,10 @@ def connector_form_class(kind_key: str, *, secret_status_visible: bool) -> type[
     if clashes:
         raise ImproperlyConfigured(f"Settings of {kind.key} clash with connector fields: {sorted(clashes)}")
     attrs: dict[str, Any] = {f.key: _form_field(f) for f in kind.fields}
+    for field in kind.secret_fields:
+        if not field.required:
+            label = f"Clear the stored {field.label.lower()}"
+            attrs[f"{field.key}{CLEAR_SUFFIX}"] = forms.BooleanField(label=label, required=False)
     attrs["kind"] = kind
     attrs["secret_status_visible"] = secret_status_visible
     return type(f"{kind.key.title().replace('_', '')}ConnectorForm", (ConnectorForm,), attrs)

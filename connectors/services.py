@@ -6,6 +6,7 @@ before they reach the database and are never logged: logs name the keys that cha
 """
 
 import logging
+from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings as django_settings
@@ -96,10 +97,13 @@ def connector_update(
     environment: str | None = None,
     settings: dict[str, Any] | None = None,
     secrets: dict[str, str] | None = None,
+    secrets_cleared: Iterable[str] = (),
     user=None,
 ) -> Connector:
-    """Change what is given; a blank or missing secret keeps the value already stored."""
-    existing_secrets = secrets_decrypt(connector.secrets_encrypted)
+    """Change what is given; a blank or missing secret keeps the value already stored, unless it is
+    in ``secrets_cleared`` (refused, naming the field, for a secret the kind requires)."""
+    cleared = set(secrets_cleared)
+    existing_secrets = {k: v for k, v in secrets_decrypt(connector.secrets_encrypted).items() if k not in cleared}
     if name is not None:
         connector.name = name.strip()
     if environment is not None:
@@ -113,7 +117,10 @@ def connector_update(
     connector.updated_by = user
     connector.save()
     replaced = sorted(k for k, v in (secrets or {}).items() if v and existing_secrets.get(k) != v)
-    logger.info("connector %s updated by %s; secrets replaced: %s", connector.public_id, user, replaced)
+    logger.info(
+        "connector %s updated by %s; secrets replaced: %s; cleared: %s",
+        connector.public_id, user, replaced, sorted(cleared),
+    )
     return connector
 
 

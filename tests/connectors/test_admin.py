@@ -9,7 +9,9 @@ from connectors.crypto import secrets_decrypt
 from connectors.groups import INTEGRATION_STAFF, SUPPORT
 from connectors.kinds.base import FieldType
 from connectors.kinds.registry import kind_get, kinds
+from connectors.kinds.validation import SettingsInvalid
 from connectors.models import AuthToken, Client, Connector
+from connectors.services import connector_update
 from connectors.tokens import token_issue
 from tests.connectors.factories import AIR_SECRETS, AIR_SETTINGS, ClientFactory, ConnectorFactory, UserFactory
 
@@ -337,3 +339,67 @@ def test_add_everflow_stores_the_mapping(staff_client):
     settings = Connector.objects.get().settings
     assert settings["tracking_domain"] == "https://track.example.com"
     assert settings["event_map"] == {"Order Completed": 0}
+
+
+def _everflow():
+    return ConnectorFactory(
+        kind="segment_everflow",
+        settings={"tracking_domain": "https://track.example.com", "network_id": 7, "event_map": {"Order Completed": 0}},
+        secrets={"verification_token": "verify-me"},
+    )
+
+
+def _everflow_change_form(**overrides):
+    form = {
+        "name": "Everflow",
+        "tracking_domain": "https://track.example.com",
+        "network_id": "7",
+        "event_map": '{"Order Completed": 0}',
+        "tokens-TOTAL_FORMS": "0",
+        "tokens-INITIAL_FORMS": "0",
+        **overrides,
+    }
+    return {key: value for key, value in form.items() if value is not None}
+
+
+def test_an_optional_secret_is_cleared_with_its_box_and_kept_without_it(staff_client):
+    connector = _everflow()
+    page = staff_client.get(_change_url(connector)).content.decode()
+    assert 'name="verification_token_clear"' in page
+    assert 'name="air_client_secret_clear"' not in staff_client.get(_change_url(ConnectorFactory())).content.decode()
+
+    kept = staff_client.post(_change_url(connector), _everflow_change_form())
+    assert kept.status_code == 302, kept.context["adminform"].form.errors
+    connector.refresh_from_db()
+    assert secrets_decrypt(connector.secrets_encrypted) == {"verification_token": "verify-me"}
+
+    cleared = staff_client.post(_change_url(connector), _everflow_change_form(verification_token_clear="on"))
+    assert cleared.status_code == 302, cleared.context["adminform"].form.errors
+    connector.refresh_from_db()
+    assert secrets_decrypt(connector.secrets_encrypted) == {}
+
+
+def test_clearing_a_secret_while_entering_a_new_one_is_refused_and_changes_nothing(staff_client):
+    connector = _everflow()
+
+    response = staff_client.post(
+        _change_url(connector), _everflow_change_form(verification_token="new", verification_token_clear="on")
+    )
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors == {
+        "verification_token_clear": ["Enter a new value or clear the stored one, not both."]
+    }
+    connector.refresh_from_db()
+    assert secrets_decrypt(connector.secrets_encrypted) == {"verification_token": "verify-me"}
+
+
+def test_the_service_refuses_to_clear_a_required_secret_naming_it():
+    connector = ConnectorFactory()
+
+    with pytest.raises(SettingsInvalid) as raised:
+        connector_update(connector=connector, secrets_cleared=["segment_write_key"])
+
+    assert list(raised.value.errors) == ["segment_write_key"]
+    connector.refresh_from_db()
+    assert secrets_decrypt(connector.secrets_encrypted) == AIR_SECRETS

@@ -321,19 +321,23 @@ def test_add_everflow_with_invalid_json_names_the_mapping_field(staff_client):
     assert Connector.objects.count() == 0
 
 
-def test_add_everflow_stores_the_mapping(staff_client):
-    owner = ClientFactory()
+def _everflow_form(**overrides):
     form = {
-        "client": owner.pk,
         "name": "Everflow",
         "tracking_domain": "https://track.example.com",
         "network_id": "7",
         "event_map": '{"Order Completed": 0}',
         "tokens-TOTAL_FORMS": "0",
         "tokens-INITIAL_FORMS": "0",
+        **overrides,
     }
+    return {key: value for key, value in form.items() if value is not None}
 
-    response = staff_client.post(f"{ADD_URL}?kind=segment_everflow", form)
+
+def test_add_everflow_stores_the_mapping(staff_client):
+    owner = ClientFactory()
+
+    response = staff_client.post(f"{ADD_URL}?kind=segment_everflow", _everflow_form(client=owner.pk))
 
     assert response.status_code == 302
     settings = Connector.objects.get().settings
@@ -349,31 +353,18 @@ def _everflow():
     )
 
 
-def _everflow_change_form(**overrides):
-    form = {
-        "name": "Everflow",
-        "tracking_domain": "https://track.example.com",
-        "network_id": "7",
-        "event_map": '{"Order Completed": 0}',
-        "tokens-TOTAL_FORMS": "0",
-        "tokens-INITIAL_FORMS": "0",
-        **overrides,
-    }
-    return {key: value for key, value in form.items() if value is not None}
-
-
 def test_an_optional_secret_is_cleared_with_its_box_and_kept_without_it(staff_client):
     connector = _everflow()
     page = staff_client.get(_change_url(connector)).content.decode()
     assert 'name="verification_token_clear"' in page
     assert 'name="air_client_secret_clear"' not in staff_client.get(_change_url(ConnectorFactory())).content.decode()
 
-    kept = staff_client.post(_change_url(connector), _everflow_change_form())
+    kept = staff_client.post(_change_url(connector), _everflow_form())
     assert kept.status_code == 302, kept.context["adminform"].form.errors
     connector.refresh_from_db()
     assert secrets_decrypt(connector.secrets_encrypted) == {"verification_token": "verify-me"}
 
-    cleared = staff_client.post(_change_url(connector), _everflow_change_form(verification_token_clear="on"))
+    cleared = staff_client.post(_change_url(connector), _everflow_form(verification_token_clear="on"))
     assert cleared.status_code == 302, cleared.context["adminform"].form.errors
     connector.refresh_from_db()
     assert secrets_decrypt(connector.secrets_encrypted) == {}
@@ -383,7 +374,7 @@ def test_clearing_a_secret_while_entering_a_new_one_is_refused_and_changes_nothi
     connector = _everflow()
 
     response = staff_client.post(
-        _change_url(connector), _everflow_change_form(verification_token="new", verification_token_clear="on")
+        _change_url(connector), _everflow_form(verification_token="new", verification_token_clear="on")
     )
 
     assert response.status_code == 200

@@ -67,8 +67,7 @@ def _console(deliveries: int, runs: int) -> dict:
                    cwd=ROOT, env=env, check=True, capture_output=True, timeout=7200)
     completed = subprocess.run([sys.executable, "-m", "bench.console", "--runs", str(runs)],
                                cwd=ROOT, env=env, check=True, capture_output=True, text=True, timeout=3600)
-    return {"deliveries": deliveries, "output": completed.stdout,
-            "summary": "; ".join(line.strip() for line in completed.stdout.splitlines() if line.strip())[:600]}
+    return {"deliveries": deliveries, "output": completed.stdout}
 
 
 def main() -> None:

@@ -40,7 +40,7 @@ def _rows(results: dict) -> list[tuple[str, str]]:
         rows.append(("Translation (1 core)", translation["summary"]))
     console = results.get("console")
     if console:
-        rows.append((f"Support console ({console['deliveries']:,} deliveries)", console["summary"]))
+        rows.extend(_console_rows(console))
     memory = results.get("memory")
     if memory:
         rows.append(("Peak RSS", ", ".join(f"{name} {mb:.0f} MB" for name, mb in memory.items())))
@@ -88,3 +88,13 @@ def results_write(results: dict) -> Path:
     if not chart(results, folder / "chart.png"):
         print("matplotlib is not installed: no chart (pip install matplotlib)")
     return folder
+
+
+def _console_rows(console: dict) -> list[tuple[str, str]]:
+    """One row per page timed: "page  median  max  status" lines of bench.console's output."""
+    rows = []
+    for line in console["output"].splitlines()[1:]:
+        *name, median, worst, status = line.split()
+        rows.append((f"Console at {console['deliveries']:,} deliveries: {' '.join(name)}",
+                     f"median {median} ms · max {worst} ms · HTTP {status}"))
+    return rows

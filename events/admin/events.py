@@ -124,15 +124,16 @@ class EventAdmin(LogAdmin):
         if not request.user.has_perm("connectors.change_connector"):
             raise PermissionDenied
         connector = get_object_or_404(Connector.objects.select_related("client"), pk=connector_id)
-        samples = samples_for(connector, direction) if direction in {d.value for d in Direction} else {}
+        samples = samples_for(connector, direction)
         if not samples:
             raise Http404("This connector's kind has no sample events for that direction.")
         sample = request.GET.get("sample") if request.GET.get("sample") in samples else next(iter(samples))
-        form = TestEventForm(request.POST or None, initial={
-            "body": sample_body(connector=connector, direction=direction, sample=sample)
-        })
+        if request.method == "POST":
+            form = TestEventForm(request.POST)
+        else:
+            form = TestEventForm(initial={"body": sample_body(connector=connector, direction=direction, sample=sample)})
         problem = None
-        if request.method == "POST" and form.is_valid():
+        if form.is_bound and form.is_valid():
             try:
                 received = sample_send(connector=connector, direction=direction, body=form.cleaned_data["body"])
             except PayloadInvalid as exc:

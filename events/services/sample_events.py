@@ -14,8 +14,9 @@ from events.services.receive import Received, events_receive
 
 
 def samples_for(connector: Connector, direction: str) -> dict[str, Any]:
-    """The kind's sample payloads for ``direction``, by name."""
-    return dict(kind_get(connector.kind).samples.get(Direction(direction), {}))
+    """The kind's sample payloads for ``direction``, by name; none for a direction that is not one."""
+    by_direction = {key.value: samples for key, samples in kind_get(connector.kind).samples.items()}
+    return dict(by_direction.get(direction, {}))
 
 
 def _fresh_id(old: str) -> str:

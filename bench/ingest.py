@@ -7,6 +7,7 @@ sides alike instead of on whichever happened to run then."""
 
 import statistics
 
+from django.conf import settings
 from django.db import connection
 
 from bench.ceiling import TABLE_CREATE
@@ -57,7 +58,7 @@ def ingest_measure(*, env: dict[str, str], seconds: int) -> dict:
             "ratio_rounds": [round(ratio, 2) for ratio in ratios],
             "stored_events": stored,
             "web_peak_rss_mb": stack.rss("web"),
-            "gunicorn": "2 workers x 4 threads (platform_run's web server)",
+            "gunicorn": f"{settings.WEB_CONCURRENCY} processes x {settings.WEB_THREADS} threads (platform_run's)",
         }
     finally:
         stack.stop()

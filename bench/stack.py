@@ -19,9 +19,6 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/ee_connect_bench")
 BROKER_URL = os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/5")
-# platform_run's web server: two gunicorn workers of four threads each.
-GUNICORN_WORKERS = 2
-GUNICORN_THREADS = 4
 
 WRK_SCRIPT = """
 local counter = 0
@@ -138,9 +135,9 @@ class Stack:
         return process
 
     def web(self, name: str, *, port: int, settings_module: str = "config.settings") -> str:
-        self.spawn(name, [str(BIN / "gunicorn"), "config.wsgi", "--bind", f"127.0.0.1:{port}",
-                          "--workers", str(GUNICORN_WORKERS), "--threads", str(GUNICORN_THREADS),
-                          "--access-logfile", "-"], DJANGO_SETTINGS_MODULE=settings_module)
+        from events.management.commands.platform_run import web_server_argv
+
+        self.spawn(name, web_server_argv(bind=f"127.0.0.1:{port}"), DJANGO_SETTINGS_MODULE=settings_module)
         base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:

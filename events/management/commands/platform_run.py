@@ -16,19 +16,24 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 
+def web_server_argv(*, bind: str, workers: int | None = None, threads: int | None = None) -> list[str]:
+    """gunicorn as the platform runs it (``WEB_CONCURRENCY`` processes of ``WEB_THREADS`` threads)."""
+    return [os.path.join(os.path.dirname(sys.executable), "gunicorn"), "config.wsgi", "--bind", bind,
+            "--workers", str(workers or settings.WEB_CONCURRENCY), "--threads", str(threads or settings.WEB_THREADS),
+            "--access-logfile", "-"]
+
+
 class Command(BaseCommand):
     help = "Migrate, set up the demo, and run the web server, a Celery worker and beat until Ctrl-C."
 
     def add_arguments(self, parser):
         parser.add_argument("--no-demo", action="store_true", help="Do not create or refresh the demo client.")
-        parser.add_argument("--web-workers", type=int, default=2)
+        parser.add_argument("--web-workers", type=int, help="gunicorn processes (default: WEB_CONCURRENCY).")
 
-    def _processes(self, web_workers: int) -> dict[str, list[str]]:
+    def _processes(self, web_workers: int | None) -> dict[str, list[str]]:
         bind = urlsplit(settings.PUBLIC_BASE_URL).netloc or "127.0.0.1:8000"
-        bin_dir = os.path.dirname(sys.executable)
         return {
-            "web": [os.path.join(bin_dir, "gunicorn"), "config.wsgi", "--bind", bind,
-                    "--workers", str(web_workers), "--threads", "4", "--access-logfile", "-"],
+            "web": web_server_argv(bind=bind, workers=web_workers),
             "worker": [sys.executable, "-m", "celery", "-A", "config", "worker", "--loglevel", "INFO",
                        "--concurrency", "2", "--hostname", "worker@%h"],
             "beat": [sys.executable, "-m", "celery", "-A", "config", "beat", "--loglevel", "INFO",

@@ -21,6 +21,6 @@ RUN pip install . && mkdir -p /app/var && SECRET_KEY=build python manage.py coll
 
 USER eeconnect
 EXPOSE 8000
-# Processes, not threads (see WEB_CONCURRENCY in config/settings.py); set both to suit the host.
-ENV WEB_CONCURRENCY=5 WEB_THREADS=1
+# gunicorn processes and threads each (see WEB_CONCURRENCY in config/settings.py); set both to suit the host.
+ENV WEB_CONCURRENCY=4 WEB_THREADS=4
 CMD ["sh", "-c", "exec gunicorn config.wsgi --bind 0.0.0.0:8000 --workers \"$WEB_CONCURRENCY\" --threads \"$WEB_THREADS\" --access-logfile -"]

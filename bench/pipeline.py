@@ -17,6 +17,8 @@ from bench.stack import Stack, free_port, wrk_run
 from events.models import Delivery
 
 DRAIN_TIMEOUT_SECONDS = 120
+# The sandbox stands for Segment, another host: one shape whatever the platform's web server is.
+SINK_WORKERS, SINK_THREADS = 2, 4
 
 
 def _latency_percentiles(*, connector_id: int, prefix: str) -> dict:
@@ -50,7 +52,7 @@ def pipeline_measure(*, env: dict[str, str], seconds: int, workers: int, concurr
     body = notification_template()
     stack = Stack(env=env)
     try:
-        sink = stack.web("sink", port=free_port())
+        sink = stack.web("sink", port=free_port(), workers=SINK_WORKERS, threads=SINK_THREADS)
         base = stack.web("web", port=free_port())
         for number in range(workers):
             stack.worker(f"worker{number}", concurrency=concurrency)

@@ -134,10 +134,13 @@ class Stack:
         self.processes[name] = process
         return process
 
-    def web(self, name: str, *, port: int, settings_module: str = "config.settings") -> str:
+    def web(self, name: str, *, port: int, settings_module: str = "config.settings",
+            workers: int | None = None, threads: int | None = None) -> str:
+        """gunicorn as platform_run starts it; ``workers`` and ``threads``: another shape (the sink's)."""
         from events.management.commands.platform_run import web_server_argv
 
-        self.spawn(name, web_server_argv(bind=f"127.0.0.1:{port}"), DJANGO_SETTINGS_MODULE=settings_module)
+        argv = web_server_argv(bind=f"127.0.0.1:{port}", workers=workers, threads=threads)
+        self.spawn(name, argv, DJANGO_SETTINGS_MODULE=settings_module)
         base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:

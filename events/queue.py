@@ -1,16 +1,18 @@
-"""Hints to the workers that deliveries are due. The Delivery row stays the source of truth.
+"""Hints to the workers: events to translate, deliveries that are due. The rows stay the source of truth.
 
-A hint names up to ``DELIVERY_HINT_BATCH`` delivery ids, so a worker can claim, send and record
-them together. Tasks are sent by name so that services never import the task module (layering),
-and a broker that is down never fails the caller: the sweeper re-sends hints for rows whose hint
-is stale (``DELIVERY_HINT_STALE_SECONDS``).
+A hint names up to ``DELIVERY_HINT_BATCH`` ids, so a worker can claim and handle them together:
+an event hint asks for the translation of events stored as accepted (``events.events_translate``),
+a delivery hint for the sending of due deliveries (``events.deliveries_attempt``). Tasks are sent
+by name so that services never import the task module (layering), and a broker that is down never
+fails the caller: the sweeper re-sends hints for rows whose hint is stale
+(``DELIVERY_HINT_STALE_SECONDS``).
 
 In a web process the hints of concurrent requests are gathered by one background thread per
 process (``DELIVERY_HINTS_IN_BACKGROUND``): it lingers ``DELIVERY_HINT_LINGER_SECONDS`` after the
 first id, and while it sends one hint the ids committed meanwhile wait for the next, so a busy
 process sends one message for many events and a request never waits for the broker. Ids not
 yet sent when a process dies are in rows already committed with ``enqueued_at`` set: the sweeper
-hints them once that mark is stale.
+hints them once that mark is stale. Each kind of hint has its own sender.
 """
 
 import atexit
@@ -18,7 +20,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from celery import current_app
 from django.conf import settings
@@ -27,6 +29,7 @@ from django.db import connections, transaction
 logger = logging.getLogger(__name__)
 
 DELIVERY_TASK = "events.deliveries_attempt"
+TRANSLATE_TASK = "events.events_translate"
 FLUSH_AT_EXIT_SECONDS = 5.0
 
 
@@ -35,27 +38,41 @@ def _batches(ids: list[int], size: int) -> Iterable[list[int]]:
         yield ids[start:start + size]
 
 
-def deliveries_enqueue(delivery_ids: Iterable[int]) -> list[int]:
-    """Send the hints for ``delivery_ids`` now; return the ids whose hint could not be sent, whose
-    rows' hint mark is cleared so the next sweep sends it."""
-    from events.models import Delivery
-
+def _hints_send(task: str, model, ids: Iterable[int]) -> list[int]:
+    """Send the hints of ``task`` for ``ids`` now; return the ids whose hint could not be sent,
+    whose rows' hint mark is cleared so the next sweep sends it."""
     unsent = []
-    for batch in _batches(list(delivery_ids), settings.DELIVERY_HINT_BATCH):
+    for batch in _batches(list(ids), settings.DELIVERY_HINT_BATCH):
         try:
-            current_app.send_task(DELIVERY_TASK, args=[batch])
+            current_app.send_task(task, args=[batch])
         except Exception:  # any broker failure: the rows are safe, the sweeper retries the hint
-            logger.warning("Broker unavailable; %s deliveries will be picked up by the sweeper", len(batch))
+            logger.warning("Broker unavailable; %s %s rows will be picked up by the sweeper", len(batch), task)
             unsent += batch
     if unsent:
-        Delivery.objects.filter(pk__in=unsent).update(enqueued_at=None)
+        model.objects.filter(pk__in=unsent).update(enqueued_at=None)
     return unsent
 
 
-class HintSender:
-    """Gathers delivery ids from the threads of one process and sends them from one thread."""
+def deliveries_enqueue(delivery_ids: Iterable[int]) -> list[int]:
+    """Hint due deliveries now; return the ids whose hint could not be sent (left to the sweeper)."""
+    from events.models import Delivery
 
-    def __init__(self):
+    return _hints_send(DELIVERY_TASK, Delivery, delivery_ids)
+
+
+def events_enqueue(event_ids: Iterable[int]) -> list[int]:
+    """Hint accepted events for translation now; return the ids whose hint could not be sent."""
+    from events.models import Event
+
+    return _hints_send(TRANSLATE_TASK, Event, event_ids)
+
+
+class HintSender:
+    """Gathers ids from the threads of one process and sends them, with ``send``, from one thread."""
+
+    def __init__(self, send: Callable[[list[int]], list[int]] = deliveries_enqueue, name: str = "delivery-hints"):
+        self._send = send
+        self._name = name
         self._lock = threading.Lock()
         self._ids: list[int] = []
         self._pending = threading.Condition(self._lock)
@@ -70,7 +87,7 @@ class HintSender:
                 self._ids = []
                 self._sending = False
                 self._pid = os.getpid()
-                self._thread = threading.Thread(target=self._run, name="delivery-hints", daemon=True)
+                self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
                 self._thread.start()
             self._ids.extend(delivery_ids)
             self._pending.notify()
@@ -93,10 +110,10 @@ class HintSender:
                 ids, self._ids = self._ids, []
                 self._sending = True
             try:
-                if deliveries_enqueue(ids):
+                if self._send(ids):
                     connections.close_all()  # this thread's connection, used only on broker failure
             except Exception:  # the database too is down: the marks go stale and the sweeper hints
-                logger.exception("Could not send or mark %s delivery hints", len(ids))
+                logger.exception("Could not send or mark %s %s", len(ids), self._name)
             finally:
                 with self._lock:
                     self._sending = False
@@ -104,18 +121,29 @@ class HintSender:
 
 
 hint_sender = HintSender()
+translate_hint_sender = HintSender(events_enqueue, name="translate-hints")
 atexit.register(hint_sender.flush, FLUSH_AT_EXIT_SECONDS)
+atexit.register(translate_hint_sender.flush, FLUSH_AT_EXIT_SECONDS)
 
 
-def deliveries_enqueue_on_commit(delivery_ids: list[int]) -> None:
-    """Hint ``delivery_ids`` once the current transaction commits (at once in autocommit)."""
-    if not delivery_ids:
+def _on_commit(ids: list[int], sender: HintSender, send: Callable[[list[int]], list[int]]) -> None:
+    if not ids:
         return
 
     def _send():
         if settings.DELIVERY_HINTS_IN_BACKGROUND:
-            hint_sender.put(delivery_ids)
+            sender.put(ids)
             return
-        deliveries_enqueue(delivery_ids)
+        send(ids)
 
     transaction.on_commit(_send)
+
+
+def deliveries_enqueue_on_commit(delivery_ids: list[int]) -> None:
+    """Hint ``delivery_ids`` once the current transaction commits (at once in autocommit)."""
+    _on_commit(delivery_ids, hint_sender, deliveries_enqueue)
+
+
+def events_enqueue_on_commit(event_ids: list[int]) -> None:
+    """Hint the translation of ``event_ids`` once the current transaction commits."""
+    _on_commit(event_ids, translate_hint_sender, events_enqueue)

@@ -5,6 +5,7 @@ import uuid
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.test import TestCase
 
 from connectors.kinds.base import Direction
 from connectors.kinds.registry import kind_get
@@ -85,7 +86,8 @@ def test_replay_makes_new_deliveries_with_fresh_message_ids_and_keeps_the_old_on
     connector = ConnectorFactory()
     sample = copy.deepcopy(kind_get("air_segment").samples[Direction.OUT]["POSCONNECT.WALLET.SETTLE"])
     sample["headers"]["eesEventId"] = str(uuid.uuid4())
-    [received] = events_receive(connector=connector, direction="out", payload=sample)
+    with TestCase.captureOnCommitCallbacks(execute=True):  # the worker translates once it commits
+        [received] = events_receive(connector=connector, direction="out", payload=sample)
     original = received.event.deliveries.get()
 
     [replayed] = event_replay(event=received.event, user=support_user)

@@ -22,7 +22,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 
-from celery import current_app
+from celery import current_app, current_task
 from django.conf import settings
 from django.db import connections, transaction
 
@@ -131,7 +131,9 @@ def _on_commit(ids: list[int], sender: HintSender, send: Callable[[list[int]], l
         return
 
     def _send():
-        if settings.DELIVERY_HINTS_IN_BACKGROUND:
+        # A web request hands its ids to the process's sender; a worker's task sends them itself
+        # (it answers no one, and the worker's broker connections stay with its own threads).
+        if settings.DELIVERY_HINTS_IN_BACKGROUND and not current_task:
             sender.put(ids)
             return
         send(ids)

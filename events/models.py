@@ -20,7 +20,7 @@ class Direction(models.TextChoices):
 
 class Event(models.Model):
     class Status(models.TextChoices):
-        ACCEPTED = "accepted", "Accepted, to translate"
+        ACCEPTED = "accepted", "Accepted"
         IGNORED = "ignored", "Ignored"
         TRANSLATED = "translated", "Translated"
         FAILED = "failed", "Failed"
@@ -40,8 +40,6 @@ class Event(models.Model):
     context = models.JSONField(default=dict, blank=True)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.ACCEPTED)
     error = models.TextField(blank=True)
-    # When the worker was last asked to translate the accepted event; the sweeper asks again once stale.
-    enqueued_at = models.DateTimeField(null=True, blank=True)
     duplicate_count = models.PositiveIntegerField(default=0)
     last_duplicate_at = models.DateTimeField(null=True, blank=True)
     replayed_at = models.DateTimeField(null=True, blank=True)

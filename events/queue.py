@@ -1,18 +1,16 @@
-"""Hints to the workers: events to translate, deliveries that are due. The rows stay the source of truth.
+"""Hints to the workers that deliveries are due. The Delivery row stays the source of truth.
 
-A hint names up to ``DELIVERY_HINT_BATCH`` ids, so a worker can claim and handle them together:
-an event hint asks for the translation of events stored as accepted (``events.events_translate``),
-a delivery hint for the sending of due deliveries (``events.deliveries_attempt``). Tasks are sent
-by name so that services never import the task module (layering), and a broker that is down never
-fails the caller: the sweeper re-sends hints for rows whose hint is stale
-(``DELIVERY_HINT_STALE_SECONDS``).
+A hint names up to ``DELIVERY_HINT_BATCH`` delivery ids, so a worker can claim, send and record
+them together. Tasks are sent by name so that services never import the task module (layering),
+and a broker that is down never fails the caller: the sweeper re-sends hints for rows whose hint
+is stale (``DELIVERY_HINT_STALE_SECONDS``).
 
 In a web process the hints of concurrent requests are gathered by one background thread per
 process (``DELIVERY_HINTS_IN_BACKGROUND``): it lingers ``DELIVERY_HINT_LINGER_SECONDS`` after the
 first id, and while it sends one hint the ids committed meanwhile wait for the next, so a busy
 process sends one message for many events and a request never waits for the broker. Ids not
 yet sent when a process dies are in rows already committed with ``enqueued_at`` set: the sweeper
-hints them once that mark is stale. Each kind of hint has its own sender.
+hints them once that mark is stale.
 """
 
 import atexit
@@ -20,16 +18,15 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
-from celery import current_app, current_task
+from celery import current_app
 from django.conf import settings
 from django.db import connections, transaction
 
 logger = logging.getLogger(__name__)
 
 DELIVERY_TASK = "events.deliveries_attempt"
-TRANSLATE_TASK = "events.events_translate"
 FLUSH_AT_EXIT_SECONDS = 5.0
 
 
@@ -38,41 +35,27 @@ def _batches(ids: list[int], size: int) -> Iterable[list[int]]:
         yield ids[start:start + size]
 
 
-def _hints_send(task: str, model, ids: Iterable[int]) -> list[int]:
-    """Send the hints of ``task`` for ``ids`` now; return the ids whose hint could not be sent,
-    whose rows' hint mark is cleared so the next sweep sends it."""
+def deliveries_enqueue(delivery_ids: Iterable[int]) -> list[int]:
+    """Send the hints for ``delivery_ids`` now; return the ids whose hint could not be sent, whose
+    rows' hint mark is cleared so the next sweep sends it."""
+    from events.models import Delivery
+
     unsent = []
-    for batch in _batches(list(ids), settings.DELIVERY_HINT_BATCH):
+    for batch in _batches(list(delivery_ids), settings.DELIVERY_HINT_BATCH):
         try:
-            current_app.send_task(task, args=[batch])
+            current_app.send_task(DELIVERY_TASK, args=[batch])
         except Exception:  # any broker failure: the rows are safe, the sweeper retries the hint
-            logger.warning("Broker unavailable; %s %s rows will be picked up by the sweeper", len(batch), task)
+            logger.warning("Broker unavailable; %s deliveries will be picked up by the sweeper", len(batch))
             unsent += batch
     if unsent:
-        model.objects.filter(pk__in=unsent).update(enqueued_at=None)
+        Delivery.objects.filter(pk__in=unsent).update(enqueued_at=None)
     return unsent
 
 
-def deliveries_enqueue(delivery_ids: Iterable[int]) -> list[int]:
-    """Hint due deliveries now; return the ids whose hint could not be sent (left to the sweeper)."""
-    from events.models import Delivery
-
-    return _hints_send(DELIVERY_TASK, Delivery, delivery_ids)
-
-
-def events_enqueue(event_ids: Iterable[int]) -> list[int]:
-    """Hint accepted events for translation now; return the ids whose hint could not be sent."""
-    from events.models import Event
-
-    return _hints_send(TRANSLATE_TASK, Event, event_ids)
-
-
 class HintSender:
-    """Gathers ids from the threads of one process and sends them, with ``send``, from one thread."""
+    """Gathers delivery ids from the threads of one process and sends them from one thread."""
 
-    def __init__(self, send: Callable[[list[int]], list[int]] = deliveries_enqueue, name: str = "delivery-hints"):
-        self._send = send
-        self._name = name
+    def __init__(self):
         self._lock = threading.Lock()
         self._ids: list[int] = []
         self._pending = threading.Condition(self._lock)
@@ -87,7 +70,7 @@ class HintSender:
                 self._ids = []
                 self._sending = False
                 self._pid = os.getpid()
-                self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
+                self._thread = threading.Thread(target=self._run, name="delivery-hints", daemon=True)
                 self._thread.start()
             self._ids.extend(delivery_ids)
             self._pending.notify()
@@ -110,10 +93,10 @@ class HintSender:
                 ids, self._ids = self._ids, []
                 self._sending = True
             try:
-                if self._send(ids):
+                if deliveries_enqueue(ids):
                     connections.close_all()  # this thread's connection, used only on broker failure
             except Exception:  # the database too is down: the marks go stale and the sweeper hints
-                logger.exception("Could not send or mark %s %s", len(ids), self._name)
+                logger.exception("Could not send or mark %s delivery hints", len(ids))
             finally:
                 with self._lock:
                     self._sending = False
@@ -121,31 +104,18 @@ class HintSender:
 
 
 hint_sender = HintSender()
-translate_hint_sender = HintSender(events_enqueue, name="translate-hints")
 atexit.register(hint_sender.flush, FLUSH_AT_EXIT_SECONDS)
-atexit.register(translate_hint_sender.flush, FLUSH_AT_EXIT_SECONDS)
-
-
-def _on_commit(ids: list[int], sender: HintSender, send: Callable[[list[int]], list[int]]) -> None:
-    if not ids:
-        return
-
-    def _send():
-        # A web request hands its ids to the process's sender; a worker's task sends them itself
-        # (it answers no one, and the worker's broker connections stay with its own threads).
-        if settings.DELIVERY_HINTS_IN_BACKGROUND and not current_task:
-            sender.put(ids)
-            return
-        send(ids)
-
-    transaction.on_commit(_send)
 
 
 def deliveries_enqueue_on_commit(delivery_ids: list[int]) -> None:
     """Hint ``delivery_ids`` once the current transaction commits (at once in autocommit)."""
-    _on_commit(delivery_ids, hint_sender, deliveries_enqueue)
+    if not delivery_ids:
+        return
 
+    def _send():
+        if settings.DELIVERY_HINTS_IN_BACKGROUND:
+            hint_sender.put(delivery_ids)
+            return
+        deliveries_enqueue(delivery_ids)
 
-def events_enqueue_on_commit(event_ids: list[int]) -> None:
-    """Hint the translation of ``event_ids`` once the current transaction commits."""
-    _on_commit(event_ids, translate_hint_sender, events_enqueue)
+    transaction.on_commit(_send)

@@ -4,7 +4,6 @@ from celery import shared_task
 
 from events.services.deliver import deliveries_attempt, delivery_attempt
 from events.services.maintenance import deliveries_sweep, log_prune
-from events.services.translate import events_translate
 
 
 @shared_task(name="events.delivery_attempt", bind=True, acks_late=True, reject_on_worker_lost=True)
@@ -20,17 +19,10 @@ def deliveries_attempt_task(self, delivery_ids: list[int]) -> dict[int, str]:
     return deliveries_attempt(delivery_ids=delivery_ids, task_id=self.request.id or "", top_up=True)
 
 
-# Acknowledged on receipt like the delivery hints: an event whose hint is lost stays accepted and
-# the sweeper hints it again once the hint is stale.
-@shared_task(name="events.events_translate", acks_late=False)
-def events_translate_task(event_ids: list[int]) -> int:
-    return len(events_translate(event_ids=event_ids))
-
-
 @shared_task(name="events.deliveries_sweep", ignore_result=True)
 def deliveries_sweep_task() -> dict:
     result = deliveries_sweep()
-    return {"reclaimed": result.reclaimed, "enqueued": result.enqueued, "translating": result.translating}
+    return {"reclaimed": result.reclaimed, "enqueued": result.enqueued}
 
 
 @shared_task(name="events.log_prune", ignore_result=True, time_limit=300, soft_time_limit=240)

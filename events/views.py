@@ -25,6 +25,7 @@ from connectors.services import connector_config_cached
 from connectors.tokens import token_touch
 from events.services.intake import Caller, caller_find
 from events.services.receive import events_receive
+from events.services.rules import rules_for_revision
 
 TRACE_HEADER = "X-EES-Connector-Trace-Id"
 logger = logging.getLogger(__name__)
@@ -151,6 +152,10 @@ class WebhookView(View):
                 payload=payload,
                 config=connector_config_cached(connector),
                 body=raw_body,
+                rules=rules_for_revision(
+                    kind=kind_get(connector.kind), direction=self.direction,
+                    rule_set_id=caller.rule_set_id, updated_at=caller.rules_updated_at,
+                ),
             )
         except PayloadInvalid as exc:
             errors = [{"path": error.path, "message": error.message} for error in exc.errors]

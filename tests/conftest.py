@@ -10,22 +10,15 @@ def _sandbox_enabled(settings):
 def hints(monkeypatch, settings):
     """Task hints the code under test sends, recorded instead of reaching a broker, and sent on
     commit by the committing thread so a test sees them at once (the web server's background
-    sender has its own tests). A hint to translate is also carried out at once, by the service
-    the worker's task calls, so that a webhook's event is translated when its commit is; delivery
-    hints are only recorded.
+    sender has its own tests).
 
     End-to-end tests run their own broker and workers; the test process itself never needs one.
     """
-    from events.queue import TRANSLATE_TASK
-    from events.services.translate import events_translate
-
     settings.DELIVERY_HINTS_IN_BACKGROUND = False
     sent: list[tuple[str, list]] = []
 
     def send_task(name, args=None, **kwargs):
         sent.append((name, list(args or [])))
-        if name == TRANSLATE_TASK:
-            events_translate(event_ids=args[0])
 
     monkeypatch.setattr("events.queue.current_app.send_task", send_task)
     return sent

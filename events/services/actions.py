@@ -16,7 +16,7 @@ from connectors.models import Connector
 from connectors.services import connector_config, connector_state_set
 from events.models import Delivery, DeliveryAttempt, Event
 from events.queue import deliveries_enqueue_on_commit
-from events.services.translate import deliveries_build, event_status, event_translate
+from events.services.receive import deliveries_build, event_status, event_translate
 
 RETRYABLE_BY_HAND = (Delivery.Status.FAILED, Delivery.Status.RETRYING, Delivery.Status.PENDING, Delivery.Status.HELD)
 CANCELLABLE = (Delivery.Status.PENDING, Delivery.Status.RETRYING, Delivery.Status.HELD)

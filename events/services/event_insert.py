@@ -1,12 +1,14 @@
-"""Storing an accepted event in one PostgreSQL statement.
+"""Storing an event and its deliveries in one PostgreSQL statement.
 
-``INSERT … ON CONFLICT DO NOTHING RETURNING id``: in autocommit one round trip and one commit, and
-a repeat of an event already stored (the unique constraint on connector, direction and sender's
-id) inserts nothing and raises nothing, so the request never has to roll back.
+A data-modifying ``WITH`` inserts the event and, from the id it returns, the deliveries. One
+statement is atomic on its own, so in autocommit it is one round trip and one commit instead of
+BEGIN, two INSERTs and COMMIT, with the same guarantee: both rows or neither. A repeat of an event
+already stored (the unique constraint on connector, direction and sender's id) inserts nothing.
 
 The statement is sent with server-side parameters (the body is not escaped into the SQL text) and
-its text is the same for every event, so the driver prepares it on the connection after a few runs
-(``DATABASE_PREPARE_THRESHOLD``) and PostgreSQL neither parses nor plans it again.
+its text is the same for every event with the same number of deliveries, so the driver prepares
+it on the connection after a few runs (``DATABASE_PREPARE_THRESHOLD``) and PostgreSQL neither
+parses nor plans it again.
 """
 
 import functools
@@ -14,36 +16,61 @@ import functools
 from django.db import connection
 
 from connectors.bulk import insert_fields, insert_values, server_side_execute
-from events.models import Event
+from events.models import Delivery, Event
 
 _EVENT_KEY = ("connector_id", "direction", "source_event_id")
 
 
+def _row(fields: tuple, *, ordinal: int | None = None) -> str:
+    casts = [f"%s::{field.db_type(connection)}" for field in fields]
+    return "(" + ", ".join(([str(ordinal)] if ordinal is not None else []) + casts) + ")"
+
+
 @functools.cache
-def _statement() -> str:
-    fields = insert_fields(Event)
-    columns = ", ".join(field.column for field in fields)
-    values = ", ".join(f"%s::{field.db_type(connection)}" for field in fields)
-    return (
-        f"INSERT INTO {Event._meta.db_table} ({columns}) VALUES ({values}) "  # noqa: S608 - names from the model
-        f"ON CONFLICT ({', '.join(_EVENT_KEY)}) DO NOTHING RETURNING id"
+def _statement(delivery_count: int) -> str:
+    """The statement for an event with ``delivery_count`` deliveries (built once per count)."""
+    event_fields = insert_fields(Event)
+    columns = ", ".join(field.column for field in event_fields)
+    sql = (
+        f"WITH event AS (INSERT INTO {Event._meta.db_table} ({columns}) VALUES {_row(event_fields)} "  # noqa: S608
+        f"ON CONFLICT ({', '.join(_EVENT_KEY)}) DO NOTHING RETURNING id)"
     )
+    if not delivery_count:
+        return sql + " SELECT (SELECT id FROM event), ARRAY[]::bigint[]"  # noqa: S608 - names from the models
+    delivery_fields = insert_fields(Delivery, skip=("event_id",))
+    names = [field.column for field in delivery_fields]
+    rows = ", ".join(_row(delivery_fields, ordinal=number) for number in range(delivery_count))
+    deliveries_sql = (
+        f", delivery AS (INSERT INTO {Delivery._meta.db_table} (event_id, {', '.join(names)}) "  # noqa: S608
+        f"SELECT event.id, {', '.join(f'v.{name}' for name in names)} "
+        f"FROM event, (VALUES {rows}) AS v(ordinal, {', '.join(names)}) ORDER BY v.ordinal RETURNING id) "
+        "SELECT (SELECT id FROM event), ARRAY(SELECT id FROM delivery ORDER BY id)"
+    )
+    return sql + deliveries_sql
 
 
-def event_insert(event: Event, *, payload_text: str | None = None) -> bool:
-    """Insert ``event``, setting its primary key. Returns False, inserting nothing, when the event
-    is a repeat.
+def event_insert(event: Event, deliveries: list[Delivery], *, payload_text: str | None = None) -> bool:
+    """Insert ``event`` and ``deliveries`` (whose ``event`` is ``event``) atomically, setting their
+    primary keys. Returns False, inserting nothing, when the event is a repeat.
 
     ``payload_text``: the JSON text ``event.payload`` was parsed from, stored as received instead
     of being serialised again.
     """
-    fields = insert_fields(Event)
+    event_fields = insert_fields(Event)
     given = {"payload": payload_text} if payload_text is not None else None
-    params = insert_values(event, fields, connection, given=given)
-    with server_side_execute(connection, _statement(), params) as cursor:
-        row = cursor.fetchone()
-    if row is None:
+    params = insert_values(event, event_fields, connection, given=given)
+    delivery_fields = insert_fields(Delivery, skip=("event_id",))
+    for delivery in deliveries:
+        params += insert_values(delivery, delivery_fields, connection)
+    sql = _statement(len(deliveries))
+    with server_side_execute(connection, sql, params) as cursor:
+        event_id, delivery_ids = cursor.fetchone()
+    if event_id is None:
         return False
-    event.pk = row[0]
+    event.pk = event_id
     event._state.adding = False
+    for delivery, delivery_id in zip(deliveries, delivery_ids, strict=True):
+        delivery.pk = delivery_id
+        delivery.event_id = event_id
+        delivery._state.adding = False
     return True

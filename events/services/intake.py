@@ -1,9 +1,10 @@
 """The webhook's hot path: who is calling, in one small query.
 
-One statement finds the connector by its public id and the live token that matches the presented
+One statement finds the connector by its public id, the live token that matches the presented
 one (by its SHA-256, which the unique index finds: the secret's hash is the key, so the lookup's
-timing tells nothing about the secret, as for GitHub's and Stripe's API keys). It reads only ids
-and revisions: the connector itself and its decrypted config are kept per process under keys that
+timing tells nothing about the secret, as for GitHub's and Stripe's API keys), and the revision of
+the connector's own mapping rules for the direction. It reads only ids and revisions: the
+connector itself, its decrypted config and its parsed rules are kept per process under keys that
 change on every save (``updated_at``, ``state``), so an edit applies to the very next webhook and a
 revoked token is refused at once, while an unchanged connector costs no more than this one query.
 """
@@ -20,6 +21,7 @@ from connectors.bulk import server_side_execute
 from connectors.models import AuthToken, Connector
 from connectors.revision_cache import RevisionCache
 from connectors.tokens import token_hash
+from events.rule_models import MappingRuleSet
 
 # (id, updated_at, state) → the connector; None once it is deleted.
 _CONNECTORS: RevisionCache[Connector | None] = RevisionCache()
@@ -29,20 +31,24 @@ _CONNECTORS: RevisionCache[Connector | None] = RevisionCache()
 class Caller:
     connector: Connector | None  # None: no connector has this public id
     token: AuthToken | None  # the live, unexpired token that matches the presented one
+    rule_set_id: int | None  # the connector's own rule set for the direction, if it has one
+    rules_updated_at: datetime | None
 
 
-NOBODY = Caller(connector=None, token=None)
+NOBODY = Caller(connector=None, token=None, rule_set_id=None, rules_updated_at=None)
 
 
 @functools.cache
 def _lookup_sql() -> str:
     connector = Connector._meta.db_table
     token = AuthToken._meta.db_table
+    rule_set = MappingRuleSet._meta.db_table
     return f"""
-        SELECT c.id, c.updated_at, c.state, t.id, t.expires_at, t.last_used_at
+        SELECT c.id, c.updated_at, c.state, t.id, t.expires_at, t.last_used_at, r.id, r.updated_at
         FROM {connector} c
         LEFT JOIN {token} t
           ON t.connector_id = c.id AND t.direction = %s AND t.token_hash = %s AND t.revoked_at IS NULL
+        LEFT JOIN {rule_set} r ON r.connector_id = c.id AND r.direction = %s
         WHERE c.public_id = %s
     """  # noqa: S608 - table names come from the models, values are parameters
 
@@ -68,10 +74,10 @@ def _row(params: list):
 def caller_find(*, public_id, direction: str, presented_token: str) -> Caller:
     public_id_value = Connector._meta.get_field("public_id").get_db_prep_value(public_id, connection)
     presented_hash = token_hash(presented_token) if presented_token else ""
-    row = _row([direction, presented_hash, public_id_value])
+    row = _row([direction, presented_hash, direction, public_id_value])
     if row is None:
         return NOBODY
-    connector_id, updated_at, state, token_id, expires_at, last_used_at = row
+    connector_id, updated_at, state, token_id, expires_at, last_used_at, rule_set_id, rules_updated_at = row
     # The connector as last saved, read once per process and revision.
     connector = _CONNECTORS.get(
         (connector_id, _datetime(updated_at), state), lambda: Connector.objects.filter(pk=connector_id).first()
@@ -85,4 +91,6 @@ def caller_find(*, public_id, direction: str, presented_token: str) -> Caller:
             pk=token_id, connector=connector, direction=direction,
             expires_at=expires_at, last_used_at=_datetime(last_used_at),
         )
-    return Caller(connector=connector, token=token)
+    return Caller(
+        connector=connector, token=token, rule_set_id=rule_set_id, rules_updated_at=_datetime(rules_updated_at)
+    )

@@ -1,5 +1,4 @@
-"""Beat work: re-send hints for due rows and untranslated events, reclaim rows whose worker died;
-prune the log."""
+"""Beat work: re-send hints for due rows and reclaim rows whose worker died; prune the log."""
 
 import time
 from dataclasses import dataclass
@@ -11,14 +10,13 @@ from django.db.models import Q
 from django.utils import timezone
 
 from events.models import Delivery, DeliveryAttempt, Event
-from events.queue import deliveries_enqueue, events_enqueue
+from events.queue import deliveries_enqueue
 
 
 @dataclass(frozen=True)
 class SweepResult:
     reclaimed: int
     enqueued: int
-    translating: int  # accepted events hinted again for translation
 
 
 def deliveries_sweep(*, limit: int = 1000, now=None) -> SweepResult:
@@ -42,23 +40,7 @@ def deliveries_sweep(*, limit: int = 1000, now=None) -> SweepResult:
         ids = list(due)
         Delivery.objects.filter(pk__in=ids).update(enqueued_at=now)
     unsent = deliveries_enqueue(ids)
-    translating = _accepted_sweep(limit=limit, now=now, stale=stale)
-    return SweepResult(reclaimed=reclaimed, enqueued=len(ids) - len(unsent), translating=translating)
-
-
-def _accepted_sweep(*, limit: int, now, stale) -> int:
-    """Hint again the accepted events whose translation hint was lost or never sent."""
-    with transaction.atomic():
-        accepted = (
-            Event.objects.select_for_update(skip_locked=True)
-            .filter(status=Event.Status.ACCEPTED)
-            .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=stale))
-            .order_by("received_at")
-            .values_list("id", flat=True)[:limit]
-        )
-        ids = list(accepted)
-        Event.objects.filter(pk__in=ids).update(enqueued_at=now)
-    return len(ids) - len(events_enqueue(ids))
+    return SweepResult(reclaimed=reclaimed, enqueued=len(ids) - len(unsent))
 
 
 @dataclass(frozen=True)

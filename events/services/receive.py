@@ -1,27 +1,35 @@
-"""Receiving: authenticate is done by the view; here a parsed body becomes stored events, each
-accepted in one statement, with the hint to translate it sent only after commit.
-
-The request does only what the sender must hear about (a body that cannot be used is a 400 and
-stores nothing); translating an accepted event into its deliveries is the worker's
-(``events.services.translate``), so the webhook answers at the cost of one insert.
-"""
+"""Receiving: authenticate is done by the view; here a parsed body becomes stored events and
+deliveries, in one transaction per event, with the task hints sent only after commit."""
 
 import hashlib
 import json
+import logging
 from dataclasses import dataclass, replace
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from connectors.kinds.base import ConnectorConfig, Direction, FieldError, IncomingEvent, PayloadInvalid
+from connectors.kinds.base import (
+    ConnectorConfig,
+    Direction,
+    FieldError,
+    IncomingEvent,
+    Kind,
+    PayloadInvalid,
+    Translation,
+)
 from connectors.kinds.registry import kind_get
 from connectors.models import Connector
 from connectors.services import connector_config
-from events.models import Event
-from events.queue import events_enqueue_on_commit
+from events.mapping import MappingError, messages_render
+from events.models import Delivery, Event
+from events.queue import deliveries_enqueue_on_commit
 from events.services import hooks
 from events.services.event_insert import event_insert
+from events.services.rules import rules_for
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -36,6 +44,63 @@ def body_fingerprint(value) -> str:
     return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
 
 
+def event_translate(
+    *,
+    kind: Kind,
+    connector: Connector,
+    config: ConnectorConfig,
+    direction: str,
+    incoming: IncomingEvent,
+    rules: list[dict] | None = None,
+) -> Translation:
+    """Parser context → mapping rules → the kind's requests. Pure apart from reading the rules
+    (``rules``: the connector's current rules when the caller has them already)."""
+    if rules is None:
+        rules = rules_for(connector=connector, direction=direction, kind=kind)
+    try:
+        messages = (
+            messages_render(rules, event_type=incoming.event_type, context=incoming.context) if rules else []
+        )
+        return kind.build(Direction(direction), incoming, messages, config)
+    except MappingError as exc:
+        return Translation(failed=f"Mapping rule {exc.rule!r}, {exc.field}: {exc.message}")
+    except Exception as exc:
+        # A defect in a kind must not lose the event: store it failed, visibly, with the reason.
+        logger.exception("Translation of %s %s failed", incoming.event_type, incoming.source_event_id)
+        return Translation(failed=f"Translation error: {type(exc).__name__}: {exc}")
+
+
+def deliveries_build(*, event: Event, connector: Connector, translation: Translation, now) -> list[Delivery]:
+    held = connector.state != Connector.State.ACTIVE
+    return [
+        Delivery(
+            event=event,
+            connector=connector,
+            destination=request.destination,
+            method=request.method,
+            url=request.url,
+            body=request.body,
+            idempotency_key=request.idempotency_key,
+            notes=request.notes,
+            status=Delivery.Status.HELD if held else Delivery.Status.PENDING,
+            next_attempt_at=None if held else now,
+            enqueued_at=None if held else now,
+            created_at=now,
+        )
+        for request in translation.requests
+    ]
+
+
+def event_status(translation: Translation) -> tuple[str, str]:
+    if translation.failed:
+        return Event.Status.FAILED, translation.failed
+    if translation.ignored:
+        return Event.Status.IGNORED, translation.ignored
+    if not translation.requests:
+        return Event.Status.IGNORED, "The event translates to nothing to send"
+    return Event.Status.TRANSLATED, ""
+
+
 def _duplicate_count(*, connector: Connector, direction: str, source_event_id: str, now) -> Event | None:
     events = Event.objects.filter(connector=connector, direction=direction, source_event_id=source_event_id)
     events.update(duplicate_count=F("duplicate_count") + 1, last_duplicate_at=now)
@@ -45,17 +110,25 @@ def _duplicate_count(*, connector: Connector, direction: str, source_event_id: s
 def event_store(
     *,
     connector: Connector,
+    config: ConnectorConfig,
     direction: str,
     incoming: IncomingEvent,
     payload,
+    kind: Kind,
+    rules: list[dict] | None = None,
     payload_text: str | None = None,
 ) -> Received:
-    """Store one parsed event as accepted, or count a repeat; its translation hint follows the commit.
+    """Translate and store one event with its deliveries, both or neither; the hints follow the commit.
 
-    On PostgreSQL the event is one statement (``event_insert``, which stores ``payload_text``, the
-    JSON ``payload`` was parsed from, as it came); on SQLite one ORM insert.
+    On PostgreSQL an event without reward bookkeeping is one statement (``event_insert``, which
+    stores ``payload_text``, the JSON ``payload`` was parsed from, as it came); otherwise, and on
+    SQLite, one transaction of ORM writes.
     """
     now = timezone.now()
+    translation = event_translate(
+        kind=kind, connector=connector, config=config, direction=direction, incoming=incoming, rules=rules
+    )
+    status, error = event_status(translation)
     event = Event(
         connector=connector,
         direction=direction,
@@ -66,20 +139,26 @@ def event_store(
         received_at=now,
         payload=payload,
         context=incoming.context,
-        status=Event.Status.ACCEPTED,
-        enqueued_at=now,
+        status=status,
+        error=error,
     )
-    if connection.vendor == "postgresql":
-        stored = event_insert(event, payload_text=payload_text)  # a repeat: nothing, no error
+    deliveries = deliveries_build(event=event, connector=connector, translation=translation, now=now)
+    one_statement = connection.vendor == "postgresql" and not hooks.on_event_stored_wanted(
+        direction=direction, event_type=event.event_type
+    )
+    if one_statement:
+        stored = event_insert(event, deliveries, payload_text=payload_text)  # a repeat: nothing, no error
     else:
         try:
             with transaction.atomic():
                 event.save(force_insert=True)
+                deliveries = Delivery.objects.bulk_create(deliveries)
+                hooks.on_event_stored(event=event, deliveries=deliveries)
             stored = True
         except IntegrityError:
             stored = False
     if stored:
-        events_enqueue_on_commit([event.pk])
+        deliveries_enqueue_on_commit([d.pk for d in deliveries if d.status == Delivery.Status.PENDING])
         return Received(event=event, duplicate=False)
     existing = _duplicate_count(
         connector=connector, direction=direction, source_event_id=incoming.source_event_id, now=now
@@ -95,13 +174,14 @@ def events_receive(
     direction: str,
     payload,
     config: ConnectorConfig | None = None,
+    rules: list[dict] | None = None,
     body: bytes | None = None,
 ) -> list[Received]:
-    """Parse, validate and store what a sender posted, each event accepted for the worker to
-    translate. Raises PayloadInvalid (→ 400).
+    """Parse, validate, store and translate what a sender posted. Raises PayloadInvalid (→ 400).
 
-    ``config``: the connector's, when the caller has it already (the webhook view); ``body``: the
-    bytes ``payload`` was parsed from, stored as they came for an event that is the whole body.
+    ``config`` and ``rules``: the connector's, when the caller has them already (the webhook view);
+    ``body``: the bytes ``payload`` was parsed from, stored as they came for an event that is the
+    whole body.
     """
     kind = kind_get(connector.kind)
     config = config or connector_config(connector)
@@ -123,9 +203,12 @@ def events_receive(
         received.append(
             event_store(
                 connector=connector,
+                config=config,
                 direction=direction,
                 incoming=incoming,
                 payload=raw,
+                kind=kind,
+                rules=rules,
                 payload_text=body_text if raw is payload else None,
             )
         )

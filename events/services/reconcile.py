@@ -1,7 +1,6 @@
 """Reconciliation: prove, for a time window, that nothing accepted was dropped on the floor.
 
-Every event must be translated (with deliveries), ignored or failed with a reason, or still
-accepted for the worker to translate (the sweeper hints it again while it stays so); every
+Every accepted event must be translated (with deliveries), ignored or failed with a reason; every
 delivery must be finished (succeeded, failed, cancelled), scheduled (pending or retrying with a
 ``next_attempt_at``), in flight under a claim, or held because its connector is paused. Anything
 else is an orphan: the sweeper would never pick it up and nobody would see it fail.
@@ -17,6 +16,7 @@ from events.models import Delivery, Event
 ORPHAN_SAMPLE = 20
 
 EVENT_ORPHANS = (
+    (Q(status=Event.Status.ACCEPTED), "Accepted but never translated"),
     (
         Q(status__in=[Event.Status.FAILED, Event.Status.IGNORED], error=""),
         "Failed or ignored without a reason",

@@ -1,8 +1,9 @@
 """Which mapping rules apply to a connector: its own, or its kind's shipped defaults.
 
-A change saved in the admin applies to the very next event translated, in every process:
-``rules_for`` reads the rule set's id and ``updated_at`` on each call, and keeps the parsed rules
-per process keyed by both, so a saved change is a new key.
+A change saved in the admin applies to the very next event in every web and worker process:
+``rules_for`` reads the rule set on each call, and the webhook's hot path, which learns the rule
+set's id and ``updated_at`` from the query that finds the connector (``events.services.intake``),
+keeps the parsed rules per process keyed by both, so a saved change is a new key.
 """
 
 from datetime import datetime
@@ -27,11 +28,11 @@ def rules_for(*, connector: Connector, direction: str, kind: Kind) -> list[dict]
 
     A direction its kind ships no rules for (CDP → engine) has none, and costs no query.
     """
-    if kind.default_rules.get(Direction(direction)) is None:
+    defaults = kind.default_rules.get(Direction(direction))
+    if defaults is None:
         return []
     found = MappingRuleSet.objects.filter(connector=connector, direction=direction).order_by()
-    rule_set_id, updated_at = next(iter(found.values_list("id", "updated_at")[:1]), (None, None))
-    return rules_for_revision(kind=kind, direction=direction, rule_set_id=rule_set_id, updated_at=updated_at)
+    return _enabled(next(iter(found.values_list("rules", flat=True)[:1]), None), defaults)
 
 
 def rules_for_revision(

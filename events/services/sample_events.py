@@ -11,7 +11,6 @@ from connectors.kinds.registry import kind_get
 from connectors.models import Connector
 from connectors.services import connector_config
 from events.services.receive import Received, events_receive
-from events.services.translate import events_translate
 
 
 def samples_for(connector: Connector, direction: str) -> dict[str, Any]:
@@ -43,18 +42,12 @@ def sample_body(*, connector: Connector, direction: str, sample: str) -> str:
 
 
 def sample_send(*, connector: Connector, direction: str, body: str) -> list[Received]:
-    """Receive ``body`` for ``connector`` as its webhook would, then translate it at once rather
-    than leave that to a worker, so the person sending it sees what it became (the worker's hint
-    then finds it translated already). Raises PayloadInvalid (nothing stored) for a body that is
-    not JSON or that the kind refuses, or when the connector is disabled."""
+    """Receive ``body`` for ``connector`` as its webhook would. Raises PayloadInvalid (nothing
+    stored) for a body that is not JSON or that the kind refuses, or when the connector is disabled."""
     if connector.state == Connector.State.DISABLED:
         raise PayloadInvalid([], "This connector is disabled: enable it to send events")
     try:
         payload = json.loads(body)
     except json.JSONDecodeError as exc:
         raise PayloadInvalid([FieldError("", str(exc))], "The body is not valid JSON") from exc
-    received = events_receive(connector=connector, direction=direction, payload=payload, body=body.encode())
-    events_translate(event_ids=[item.event.pk for item in received if not item.duplicate])
-    for item in received:
-        item.event.refresh_from_db(fields=["status", "error"])
-    return received
+    return events_receive(connector=connector, direction=direction, payload=payload, body=body.encode())

@@ -5,7 +5,6 @@ import uuid
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.test import TestCase
 
 from connectors.kinds.base import Direction
 from connectors.kinds.registry import kind_get
@@ -86,8 +85,7 @@ def test_replay_makes_new_deliveries_with_fresh_message_ids_and_keeps_the_old_on
     connector = ConnectorFactory()
     sample = copy.deepcopy(kind_get("air_segment").samples[Direction.OUT]["POSCONNECT.WALLET.SETTLE"])
     sample["headers"]["eesEventId"] = str(uuid.uuid4())
-    with TestCase.captureOnCommitCallbacks(execute=True):  # the worker translates once it commits
-        [received] = events_receive(connector=connector, direction="out", payload=sample)
+    [received] = events_receive(connector=connector, direction="out", payload=sample)
     original = received.event.deliveries.get()
 
     [replayed] = event_replay(event=received.event, user=support_user)

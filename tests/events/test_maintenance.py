@@ -48,23 +48,6 @@ def test_the_sweeper_reclaims_a_delivery_whose_worker_died(hints):
     assert hints == [("events.deliveries_attempt", [[stuck.pk]])]
 
 
-def test_the_sweeper_hints_again_accepted_events_whose_translation_hint_is_lost(hints, settings):
-    settings.DELIVERY_HINT_STALE_SECONDS = 30
-    now = timezone.now()
-    accepted = {"status": Event.Status.ACCEPTED}
-    never_hinted = EventFactory(**accepted, enqueued_at=None)
-    hint_lost = EventFactory(**accepted, enqueued_at=now - timedelta(seconds=31))
-    hinted_recently = EventFactory(**accepted, enqueued_at=now - timedelta(seconds=5))
-    EventFactory(status=Event.Status.TRANSLATED, enqueued_at=None)
-
-    result = deliveries_sweep(now=now)
-
-    assert result.translating == 2
-    assert [name for name, _ in hints] == ["events.events_translate"]
-    assert sorted(hints[0][1][0]) == sorted([never_hinted.pk, hint_lost.pk])
-    assert Event.objects.get(pk=hinted_recently.pk).enqueued_at < now
-
-
 def test_a_hint_that_cannot_be_sent_is_left_for_the_next_sweep(monkeypatch):
     def broker_down(*args, **kwargs):
         raise ConnectionError("broker down")

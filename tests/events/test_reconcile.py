@@ -96,7 +96,7 @@ def test_a_settled_window_is_clean_and_counted(connector):
 
 def test_every_kind_of_orphan_is_found_with_its_reason(connector):
     # given
-    event_make(connector=connector, number=1, status=Event.Status.ACCEPTED)  # the worker's to translate
+    never_translated = event_make(connector=connector, number=1, status=Event.Status.ACCEPTED)
     silent_failure = event_make(connector=connector, number=2, status=Event.Status.FAILED)
     no_delivery = event_make(connector=connector, number=3)
     unscheduled = delivery_make(
@@ -111,9 +111,9 @@ def test_every_kind_of_orphan_is_found_with_its_reason(connector):
 
     # then
     assert not report.clean
-    assert report.orphan_count == 4
-    assert report.events["accepted"] == 1
+    assert report.orphan_count == 5
     assert report.orphans == [
+        Orphan("event", never_translated.pk, "Accepted but never translated"),
         Orphan("event", silent_failure.pk, "Failed or ignored without a reason"),
         Orphan("event", no_delivery.pk, "Translated but has no delivery"),
         Orphan("delivery", unscheduled.pk, "Due but has no next attempt time"),
@@ -152,7 +152,7 @@ def test_the_command_prints_json_and_exits_zero_when_clean(connector):
 
 def test_the_command_names_orphans_and_exits_one(connector):
     # given
-    orphan = event_make(connector=connector, number=1, status=Event.Status.IGNORED)
+    orphan = event_make(connector=connector, number=1, status=Event.Status.ACCEPTED)
     out = StringIO()
 
     # when
@@ -161,7 +161,7 @@ def test_the_command_names_orphans_and_exits_one(connector):
 
     # then
     assert exited.value.code == 1
-    assert f"event {orphan.pk}: Failed or ignored without a reason" in out.getvalue()
+    assert f"event {orphan.pk}: Accepted but never translated" in out.getvalue()
     assert "1 orphaned:" in out.getvalue()
 
 

@@ -125,8 +125,6 @@ def _sink(platform: Platform) -> dict[str, int]:
 
 
 def _fate(event: Event | None, statuses: list[str], *, at_sink: bool) -> str:
-    if event is not None and event.status == Event.Status.ACCEPTED:
-        return "pending"  # a worker's to translate; beat hints it again while it stays so
     if event is not None and event.status in (Event.Status.FAILED, Event.Status.IGNORED) and event.error:
         return "failed"
     if statuses and all(status == Delivery.Status.SUCCEEDED for status in statuses):

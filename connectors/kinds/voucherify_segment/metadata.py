@@ -74,11 +74,10 @@ def _matches(value: Any, declared: str) -> bool | None:
 
 
 def voucherify_metadata_filter(metadata: dict[str, Any], *, schema: dict[str, Any]) -> tuple[dict, list[str]]:
-    """(metadata to send, one note per key left out and why), in key order: the traits come from
-    stored JSON, whose object keys have no order of their own."""
+    """(metadata to send, one note per key left out and why)."""
     kept: dict[str, Any] = {}
     dropped: list[str] = []
-    for key, value in sorted(metadata.items()):
+    for key, value in metadata.items():
         if value is None:
             continue
         declared = schema.get(key)

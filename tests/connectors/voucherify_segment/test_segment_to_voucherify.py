@@ -75,9 +75,9 @@ def test_metadata_of_the_wrong_type_is_left_out_and_noted():
 
     assert request.body["metadata"] == {"visits": 4, "tags": ["a", "b"]}
     assert request.notes == (
-        "Metadata not sent: joined (expected date, got string); "
-        "spot (schema type 'geopoint' is not one the connector can check); "
-        "tier (expected string, got number); vip (expected boolean, got string)."
+        "Metadata not sent: tier (expected string, got number); vip (expected boolean, got string); "
+        "joined (expected date, got string); "
+        "spot (schema type 'geopoint' is not one the connector can check)."
     )
 
 

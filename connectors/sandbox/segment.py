@@ -20,10 +20,7 @@ import json
 import uuid
 from typing import Any
 
-from django.db import IntegrityError, transaction
-from django.db.models import F
-
-from connectors.bulk import bulk_insert
+from connectors.bulk import bulk_insert_counting
 from connectors.sandbox.credentials import SEGMENT_WRITE_KEY
 from connectors.sandbox.models import SandboxSegmentMessage, Upstream
 from connectors.sandbox.services import Call, Reply
@@ -112,66 +109,28 @@ def _batch_messages(payload: dict) -> list[dict]:
     return messages
 
 
-def _store(message: dict) -> None:
-    message_id = str(message.setdefault("messageId", str(uuid.uuid4())))
-    _, created = SandboxSegmentMessage.objects.get_or_create(
-        upstream=Upstream.SEGMENT,
-        message_id=message_id,
-        defaults=_stored_fields(message),
-    )
-    if not created:
-        SandboxSegmentMessage.objects.filter(upstream=Upstream.SEGMENT, message_id=message_id).update(
-            duplicate_count=F("duplicate_count") + 1
-        )
-
-
-def _stored_fields(message: dict) -> dict[str, Any]:
-    return {
-        "type": message["type"],
-        "event": str(message.get("event") or "")[:200],
-        "user_id": str(message.get("userId") or "")[:200],
-        "message": message,
-    }
-
-
-def _store_all(messages: list[dict]) -> None:
-    """Keep a batch as ``_store`` keeps each message, in a fixed number of queries.
-
-    A message id seen before (earlier, or earlier in this batch) only counts a duplicate. When a
-    concurrent request stores one of the new ids first, the batch falls back to ``_store``.
-    """
+def _store(messages: list[dict]) -> None:
+    """Keep each message once per messageId, as Segment's dedupe does, counting the repeats (earlier
+    ones, and within this batch: the first of them is the one kept), in one round trip."""
     seen: dict[str, int] = {}
     first: dict[str, dict] = {}
     for message in messages:
         message_id = str(message.setdefault("messageId", str(uuid.uuid4())))
         seen[message_id] = seen.get(message_id, 0) + 1
         first.setdefault(message_id, message)
-    existing = set(
-        SandboxSegmentMessage.objects.filter(upstream=Upstream.SEGMENT, message_id__in=seen).values_list(
-            "message_id", flat=True
+    rows = [
+        SandboxSegmentMessage(
+            upstream=Upstream.SEGMENT,
+            message_id=message_id,
+            type=message["type"],
+            event=str(message.get("event") or "")[:200],
+            user_id=str(message.get("userId") or "")[:200],
+            message=message,
+            duplicate_count=seen[message_id] - 1,
         )
-    )
-    new = [
-        SandboxSegmentMessage(upstream=Upstream.SEGMENT, message_id=message_id, **_stored_fields(message))
         for message_id, message in first.items()
-        if message_id not in existing
     ]
-    try:
-        with transaction.atomic():
-            bulk_insert(SandboxSegmentMessage, new)
-    except IntegrityError:
-        for message in messages:
-            _store(message)
-        return
-    repeats: dict[int, list[str]] = {}
-    for message_id, count in seen.items():
-        extra = count if message_id in existing else count - 1
-        if extra:
-            repeats.setdefault(extra, []).append(message_id)
-    for extra, message_ids in repeats.items():
-        SandboxSegmentMessage.objects.filter(upstream=Upstream.SEGMENT, message_id__in=message_ids).update(
-            duplicate_count=F("duplicate_count") + extra
-        )
+    bulk_insert_counting(SandboxSegmentMessage, rows, unique=("upstream", "message_id"), count="duplicate_count")
 
 
 def segment_batch(call: Call) -> Reply:
@@ -181,7 +140,7 @@ def segment_batch(call: Call) -> Reply:
         messages = _batch_messages(payload)
     except SegmentRefused as refused:
         return refused.reply
-    _store_all(messages)
+    _store(messages)
     return Reply(status=200, body={"success": True})
 
 
@@ -196,7 +155,7 @@ def segment_single(message_type: str):
         except SegmentRefused as refused:
             return refused.reply
         message.pop("writeKey", None)
-        _store(message)
+        _store([message])
         return Reply(status=200, body={"success": True})
 
     handle.__name__ = f"segment_{message_type}"

@@ -3,6 +3,7 @@
 import os
 
 from celery import Celery
+from celery.signals import task_postrun, task_prerun
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -21,6 +22,18 @@ def _beat_schedule():
         # Dashboard rollups, and bulk retries whose worker was lost.
         "console-refresh": {"task": "events.console_refresh", "schedule": 60.0},
     }
+
+
+@task_prerun.connect
+@task_postrun.connect
+def _database_connections_check(task=None, **kwargs):
+    """Around each task, as around each web request: drop a thread's connection that failed or
+    outlived ``CONN_MAX_AGE`` (so a PostgreSQL restart costs one reconnect), keep the others.
+    A task run in the caller's process (eager) is the caller's business, as for Celery's fixup."""
+    from django.db import close_old_connections
+
+    if task is not None and not getattr(task.request, "is_eager", False):
+        close_old_connections()
 
 
 @app.on_after_finalize.connect

@@ -160,6 +160,11 @@ CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_TASK_PUBLISH_RETRY = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Celery's Django fixup closes a worker's database connections around every task unless this is
+# set: one new PostgreSQL connection per task (hundreds a second end to end), and the statements
+# it prepared lost with it. Set, the fixup closes a thread's connection once in this many tasks;
+# config/celery.py keeps the rest as a web request does (CONN_MAX_AGE, health checks, errors).
+CELERY_DB_REUSE_MAX = 1000
 
 # The web server platform_run (and the benchmark) starts: gunicorn processes and threads per process.
 # Measured on two cores (bench/README.md): webhooks alone are accepted fastest by single-threaded

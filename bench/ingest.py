@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import connection
 
 from bench.ceiling import TABLE_CREATE
+from bench.cpu import CpuMeter, cpu_add, cpu_per
 from bench.fixture import connector_create, notification_template
 from bench.stack import Stack, free_port, wrk_run
 from events.models import Event
@@ -43,11 +44,18 @@ def ingest_measure(*, env: dict[str, str], seconds: int) -> dict:
         wrk_run(url=base + ceiling_path, path=ceiling_path, **{**common, "seconds": 3}, prefix="warm")
         round_seconds = max(seconds // ROUNDS, 3)
         ceilings, webhooks = [], []
+        spent = {"ceiling": {}, "webhook": {}}
         for number in range(ROUNDS):
             each = {**common, "seconds": round_seconds}
-            ceilings.append(wrk_run(url=base + ceiling_path, path=ceiling_path, prefix=f"ceiling{number}", **each))
-            webhooks.append(wrk_run(url=base + webhook_path, path=webhook_path, prefix=f"ingest{number}", **each))
+            with CpuMeter(stack.pids()) as meter:
+                ceilings.append(wrk_run(url=base + ceiling_path, path=ceiling_path, prefix=f"ceiling{number}", **each))
+            cpu_add(spent["ceiling"], meter)
+            with CpuMeter(stack.pids()) as meter:
+                webhooks.append(wrk_run(url=base + webhook_path, path=webhook_path, prefix=f"ingest{number}", **each))
+            cpu_add(spent["webhook"], meter)
         ceiling, webhook = _median(ceilings), _median(webhooks)
+        ceiling["cpu_ms"] = cpu_per(spent["ceiling"], ceiling["accepted"])
+        webhook["cpu_ms"] = cpu_per(spent["webhook"], webhook["accepted"])
         ratios = [web["per_second"] / top["per_second"] for web, top in zip(webhooks, ceilings, strict=True)]
         stored = Event.objects.filter(connector=connector, source_event_id__startswith="ingest").count()
         return {

@@ -12,6 +12,7 @@ from django.db import connection
 from django.db.models import Count, Max, Min
 from django.utils import timezone
 
+from bench.cpu import CpuMeter, cpu_per
 from bench.fixture import connector_create, notification_template
 from bench.stack import Stack, free_port, wrk_run
 from events.models import Delivery
@@ -70,7 +71,8 @@ def pipeline_measure(*, env: dict[str, str], seconds: int, workers: int, concurr
 
         # Sustained: the endpoint driven flat out; what counts is what Segment acknowledged.
         started = timezone.now()
-        flat = wrk_run(**common, seconds=seconds, connections=16, prefix="flat")
+        with CpuMeter(stack.pids()) as meter:
+            flat = wrk_run(**common, seconds=seconds, connections=16, prefix="flat")
         ended = timezone.now()
         delivered = Delivery.objects.filter(
             connector=connector, status=Delivery.Status.SUCCEEDED, delivered_at__gte=started, delivered_at__lt=ended
@@ -87,6 +89,7 @@ def pipeline_measure(*, env: dict[str, str], seconds: int, workers: int, concurr
                 "delivered_per_second": round(delivered["n"] / window, 1),
                 "delivered": delivered["n"],
                 "undelivered_after_drain": backlog,
+                "cpu_ms_per_delivered": cpu_per(meter.spent, delivered["n"]),
             },
             "web_peak_rss_mb": stack.rss("web"),
             "worker_peak_rss_mb": max(stack.rss(f"worker{number}") for number in range(workers)),

@@ -1,7 +1,10 @@
 """Write a benchmark run as JSON, a Markdown table and a PNG chart under bench/results/."""
 
 import json
+import os
 from pathlib import Path
+
+from bench.cpu import cpu_text
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -20,6 +23,8 @@ def _rows(results: dict) -> list[tuple[str, str]]:
             ("Ingest ratio webhook / ceiling", f"{ingest['ratio']} (median of rounds "
                                                f"{', '.join(map(str, ingest.get('ratio_rounds', [])))})"),
             ("Ingest non-2xx / socket errors", f"{web['non_2xx']} / {web['socket_errors']}"),
+            ("Ingest CPU per accepted request, webhook (ms)", cpu_text(web.get("cpu_ms", {}))),
+            ("Ingest CPU per accepted request, ceiling (ms)", cpu_text(top.get("cpu_ms", {}))),
         ]
     pipeline = results.get("pipeline")
     if pipeline:
@@ -34,6 +39,10 @@ def _rows(results: dict) -> list[tuple[str, str]]:
              f"p95 {latency['p95_ms']:.0f} ms · p99 {latency['p99_ms']:.0f} ms"),
             ("Undelivered after drain",
              f"{latency['undelivered_after_drain']} + {sustained['undelivered_after_drain']}"),
+            ("End to end CPU per delivered event, sustained (ms)",
+             cpu_text(sustained.get("cpu_ms_per_delivered", {}))),
+            ("End to end CPU budget at 1,000 events/s",
+             f"{(os.cpu_count() or 1) * 1000 / 1000:.2f} ms per event ({os.cpu_count()} cores)"),
         ]
     translation = results.get("translation")
     if translation:

@@ -159,6 +159,9 @@ class Stack:
         self.spawn("beat", [sys.executable, "-m", "celery", "-A", "config", "beat", "--loglevel", "WARNING",
                             "--schedule", str(self.folder / "beat-schedule")])
 
+    def pids(self) -> dict[str, int]:
+        return {name: process.pid for name, process in self.processes.items()}
+
     def rss(self, name: str) -> float:
         """Peak RSS of a process, or of its largest child (gunicorn's workers)."""
         pid = self.processes[name].pid

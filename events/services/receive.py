@@ -27,6 +27,7 @@ from events.models import Delivery, Event
 from events.queue import deliveries_enqueue_on_commit
 from events.services import hooks
 from events.services.event_insert import event_insert
+from events.services.intake import Caller, CallerChanged, caller_holds
 from events.services.rules import rules_for
 
 logger = logging.getLogger(__name__)
@@ -117,12 +118,14 @@ def event_store(
     kind: Kind,
     rules: list[dict] | None = None,
     payload_text: str | None = None,
+    guard: Caller | None = None,
 ) -> Received:
     """Translate and store one event with its deliveries, both or neither; the hints follow the commit.
 
     On PostgreSQL an event without reward bookkeeping is one statement (``event_insert``, which
     stores ``payload_text``, the JSON ``payload`` was parsed from, as it came); otherwise, and on
-    SQLite, one transaction of ORM writes.
+    SQLite, one transaction of ORM writes. ``guard``: a remembered caller that must still hold
+    (``events.services.intake``); if it does not, nothing is stored and ``CallerChanged`` is raised.
     """
     now = timezone.now()
     translation = event_translate(
@@ -147,10 +150,12 @@ def event_store(
         direction=direction, event_type=event.event_type
     )
     if one_statement:
-        stored = event_insert(event, deliveries, payload_text=payload_text)  # a repeat: nothing, no error
+        stored = event_insert(event, deliveries, payload_text=payload_text, guard=guard)  # a repeat: False
     else:
         try:
             with transaction.atomic():
+                if guard is not None and not caller_holds(guard, direction):
+                    raise CallerChanged
                 event.save(force_insert=True)
                 deliveries = Delivery.objects.bulk_create(deliveries)
                 hooks.on_event_stored(event=event, deliveries=deliveries)
@@ -176,12 +181,14 @@ def events_receive(
     config: ConnectorConfig | None = None,
     rules: list[dict] | None = None,
     body: bytes | None = None,
+    guard: Caller | None = None,
 ) -> list[Received]:
     """Parse, validate, store and translate what a sender posted. Raises PayloadInvalid (→ 400).
 
     ``config`` and ``rules``: the connector's, when the caller has them already (the webhook view);
     ``body``: the bytes ``payload`` was parsed from, stored as they came for an event that is the
-    whole body.
+    whole body. ``guard``: a remembered caller, checked as the first event is stored (then it held
+    for the whole request, as a lookup at its start would have).
     """
     kind = kind_get(connector.kind)
     config = config or connector_config(connector)
@@ -210,6 +217,7 @@ def events_receive(
                 kind=kind,
                 rules=rules,
                 payload_text=body_text if raw is payload else None,
+                guard=None if received else guard,
             )
         )
     return received

@@ -11,9 +11,10 @@ from django.utils import timezone
 
 from connectors.kinds.base import Direction
 from connectors.kinds.registry import kind_get
-from connectors.models import Connector
+from connectors.models import AuthToken, Connector
 from connectors.tokens import token_issue, token_revoke
 from events.models import Delivery, Event
+from events.services import hooks
 from events.services.mapping_rules import mapping_rules_save
 from tests.connectors.factories import ConnectorFactory
 
@@ -338,13 +339,78 @@ def test_a_webhook_url_answers_only_post(client, connector, out_token):
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared statements are PostgreSQL's")
-def test_the_lookup_and_the_insert_are_prepared_on_the_connection_after_a_few_webhooks(client, connector, out_token):
-    for _ in range(3):
+def test_the_guarded_insert_is_prepared_on_the_connection_after_a_few_webhooks(client, connector, out_token):
+    for _ in range(4):
         assert post(client, connector, notification(), out_token).status_code == 200
 
     with connection.cursor() as cursor:
         cursor.execute("SELECT statement FROM pg_prepared_statements")
         prepared = [row[0] for row in cursor.fetchall()]
-    assert any("JOIN connectors_authtoken" in text for text in prepared), prepared
-    assert any(text.startswith("WITH event AS (INSERT INTO events_event") for text in prepared), prepared
-    assert len(Event.objects.all()) == 3
+    guarded = [text for text in prepared if text.startswith("WITH caller AS (SELECT") and "EXISTS" in text]
+    assert any("INSERT INTO events_event" in text for text in guarded), prepared
+    assert len(Event.objects.all()) == 4
+
+
+# A caller accepted once is remembered by the process: its next webhook is one statement on
+# PostgreSQL (no lookup), and anything that changed about it meanwhile is still refused at once.
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the guarded insert is PostgreSQL's")
+def test_a_remembered_callers_next_webhook_is_one_statement(client, connector, out_token, django_assert_num_queries):
+    assert post(client, connector, notification(), out_token).status_code == 200
+
+    with django_assert_num_queries(1) as queries:
+        response = post(client, connector, notification(), out_token)
+
+    assert response.status_code == 200
+    assert queries.captured_queries[0]["sql"].startswith("WITH caller AS (SELECT")
+    assert Event.objects.count() == 2
+
+
+def test_a_token_revoked_after_a_webhook_refuses_the_next_one_even_with_a_bad_body(client, connector, out_token):
+    assert post(client, connector, notification(), out_token).status_code == 200
+    token_revoke(prefix_or_id=str(connector.tokens.get(direction="out").pk))
+
+    response = post(client, connector, b"{not json", out_token)
+
+    assert response.status_code == 403
+    assert response.json() == {"message": "Unknown connector or wrong token"}
+
+
+def test_a_token_that_expired_after_a_webhook_refuses_the_next_one(client, connector):
+    issued = token_issue(connector=connector, direction="out", expires_at=timezone.now() + timedelta(hours=1))
+    assert post(client, connector, notification(), issued.plaintext).status_code == 200
+    AuthToken.objects.filter(pk=issued.token.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+
+    response = post(client, connector, notification(), issued.plaintext)
+
+    assert response.status_code == 403
+    assert Event.objects.count() == 1
+
+
+def test_a_connector_disabled_after_a_webhook_stores_nothing_more(client, connector, out_token):
+    assert post(client, connector, notification(), out_token).status_code == 200
+    Connector.objects.filter(pk=connector.pk).update(state=Connector.State.DISABLED)
+
+    response = post(client, connector, notification(), out_token)
+
+    assert response.json() == {"message": "This connector is disabled"}
+    assert Event.objects.count() == 1
+
+
+def test_a_change_is_checked_on_the_stores_other_path_too(client, connector, out_token, monkeypatch):
+    """An event with reward bookkeeping is stored by ORM writes, not the one statement: the
+    remembered caller is checked there, in the same transaction."""
+    monkeypatch.setattr(hooks, "on_event_stored_wanted", lambda **kwargs: True)
+    assert post(client, connector, notification(), out_token).status_code == 200
+    token_revoke(prefix_or_id=str(connector.tokens.get(direction="out").pk))
+
+    assert post(client, connector, notification(), out_token).status_code == 403
+    assert Event.objects.count() == 1
+
+
+def test_a_caller_refused_is_not_remembered(client, connector, out_token):
+    assert post(client, connector, notification(), "eec_out_wrong").status_code == 403
+    assert post(client, connector, notification(), out_token).status_code == 200
+    assert post(client, connector, notification(), "eec_out_wrong").status_code == 403
+    assert Event.objects.count() == 1

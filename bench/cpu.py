@@ -14,6 +14,8 @@ import os
 import resource
 from pathlib import Path
 
+from bench.stack import children
+
 TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 SERVERS = {"postgres": "PostgreSQL", "redis-server": "Redis"}
 LOAD_GENERATOR = "wrk"
@@ -40,14 +42,9 @@ def _name(pid: int) -> str:
 def _descendants(pid: int) -> list[int]:
     found, queue = [], [pid]
     while queue:
-        parent = queue.pop()
-        for task in Path(f"/proc/{parent}/task").glob("*"):
-            try:
-                children = [int(child) for child in (task / "children").read_text().split()]
-            except OSError:
-                continue
-            found += children
-            queue += children
+        below = children(queue.pop())
+        found += below
+        queue += below
     return found
 
 

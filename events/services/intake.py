@@ -72,11 +72,13 @@ _REMEMBERED: dict[tuple, Caller] = {}
 REMEMBERED_LIMIT = 1024
 
 
+def _tables() -> tuple[str, str, str]:
+    return Connector._meta.db_table, AuthToken._meta.db_table, MappingRuleSet._meta.db_table
+
+
 @functools.cache
 def _lookup_sql() -> str:
-    connector = Connector._meta.db_table
-    token = AuthToken._meta.db_table
-    rule_set = MappingRuleSet._meta.db_table
+    connector, token, rule_set = _tables()
     return f"""
         SELECT c.id, c.updated_at, c.state, t.id, t.expires_at, t.last_used_at, r.id, r.updated_at
         FROM {connector} c
@@ -90,9 +92,7 @@ def _lookup_sql() -> str:
 @functools.cache
 def caller_guard_sql() -> str:
     """True while a remembered caller still holds; PostgreSQL only (parameters: ``guard_params``)."""
-    connector = Connector._meta.db_table
-    token = AuthToken._meta.db_table
-    rule_set = MappingRuleSet._meta.db_table
+    connector, token, rule_set = _tables()
     return f"""
         EXISTS (SELECT 1 FROM {connector} c
                 WHERE c.id = %s::bigint AND c.updated_at = %s::timestamptz AND c.state = %s::text
@@ -134,14 +134,11 @@ def _remembered_key(public_id, direction: str, presented_token: str) -> tuple:
 
 
 def caller_remembered(*, public_id, direction: str, presented_token: str) -> Caller | None:
-    """The caller this process last accepted with these credentials, if its token has not expired
-    since; None off PostgreSQL, where the insert cannot check it (``caller_guard_sql``)."""
+    """The caller this process last accepted with these credentials (whether it still holds, the
+    insert checks); None off PostgreSQL, where the insert cannot check it (``caller_guard_sql``)."""
     if connection.vendor != "postgresql":
         return None
-    caller = _REMEMBERED.get(_remembered_key(public_id, direction, presented_token))
-    if caller is None or (caller.token and caller.token.expires_at and caller.token.expires_at <= timezone.now()):
-        return None
-    return caller
+    return _REMEMBERED.get(_remembered_key(public_id, direction, presented_token))
 
 
 def caller_remember(caller: Caller, *, public_id, direction: str, presented_token: str) -> None:

@@ -4,8 +4,10 @@ import copy
 import json
 import uuid
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
+from django.core.cache import cache
 from django.db import OperationalError, connection
 from django.utils import timezone
 
@@ -414,3 +416,19 @@ def test_a_caller_refused_is_not_remembered(client, connector, out_token):
     assert post(client, connector, notification(), out_token).status_code == 200
     assert post(client, connector, notification(), "eec_out_wrong").status_code == 403
     assert Event.objects.count() == 1
+
+
+def test_a_webhook_answered_again_after_its_caller_changed_counts_once_towards_the_rate(
+    client, connector, out_token, monkeypatch
+):
+    """The remembered caller's attempt and the fresh lookup's answer are one webhook to the limit."""
+    monkeypatch.setattr("events.views.time", SimpleNamespace(time=lambda: 1_700_000_000.0))
+    cache.delete(f"rate:{connector.pk}:1700000000")
+    Connector.objects.filter(pk=connector.pk).update(rate_limit_per_second=5)
+    assert post(client, connector, notification(), out_token).status_code == 200
+    Connector.objects.filter(pk=connector.pk).update(updated_at=timezone.now())  # the remembered caller no longer holds
+
+    assert post(client, connector, notification(), out_token).status_code == 200
+
+    assert cache.get(f"rate:{connector.pk}:1700000000") == 2
+    assert Event.objects.count() == 2

@@ -11,7 +11,7 @@ import sys
 from contextlib import redirect_stdout
 from datetime import UTC, datetime
 
-from bench.stack import BROKER_URL, DATABASE_URL, ROOT, wrk_ensure
+from bench.stack import BROKER_URL, DATABASE_URL, ROOT, database_ensure, wrk_ensure
 
 os.environ["DATABASE_URL"] = DATABASE_URL
 os.environ["CELERY_BROKER_URL"] = BROKER_URL
@@ -19,17 +19,9 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 
 import django
-import psycopg
 import redis
 
 ENV = {"DATABASE_URL": DATABASE_URL, "CELERY_BROKER_URL": BROKER_URL, "LOG_LEVEL": "WARNING", "DEBUG": "false"}
-
-
-def _database_ensure() -> None:
-    server, _, name = DATABASE_URL.rpartition("/")
-    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def _broker_clear() -> None:
@@ -85,7 +77,7 @@ def main() -> None:
     wanted = set(args.only or ["ingest", "pipeline", "translation", "console"])
 
     wrk_ensure()
-    _database_ensure()
+    database_ensure()
     django.setup()
     from django.core.management import call_command
 

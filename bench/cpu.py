@@ -22,7 +22,7 @@ LOAD_GENERATOR = "wrk"
 IDLE = "idle"
 
 
-def _cpu_seconds(pid: int) -> float | None:
+def cpu_seconds(pid: int) -> float | None:
     """User plus system time of ``pid``, or None once it is gone."""
     try:
         text = Path(f"/proc/{pid}/stat").read_text()
@@ -77,7 +77,7 @@ class CpuMeter:
         times = {}
         for group, pids in self._groups().items():
             for pid in pids:
-                seconds = _cpu_seconds(pid)
+                seconds = cpu_seconds(pid)
                 if seconds is not None:
                     times[(group, pid)] = seconds
         children = resource.getrusage(resource.RUSAGE_CHILDREN)

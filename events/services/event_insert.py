@@ -57,16 +57,10 @@ def _statement(delivery_count: int, *, guarded: bool) -> str:
     return sql + deliveries_sql
 
 
-def event_insert(
+def event_insert_statement(
     event: Event, deliveries: list[Delivery], *, payload_text: str | None = None, guard: Caller | None = None
-) -> bool:
-    """Insert ``event`` and ``deliveries`` (whose ``event`` is ``event``) atomically, setting their
-    primary keys. Returns False, inserting nothing, when the event is a repeat.
-
-    ``payload_text``: the JSON text ``event.payload`` was parsed from, stored as received instead
-    of being serialised again. ``guard``: a remembered caller that must still hold, else nothing
-    is inserted and ``CallerChanged`` is raised.
-    """
+) -> tuple[str, list]:
+    """The statement that inserts ``event`` and ``deliveries``, and its parameters (see ``event_insert``)."""
     event_fields = insert_fields(Event)
     given = {"payload": payload_text} if payload_text is not None else None
     params = guard.guard_params(event.direction) if guard is not None else []
@@ -74,9 +68,13 @@ def event_insert(
     delivery_fields = insert_fields(Delivery, skip=("event_id",))
     for delivery in deliveries:
         params += insert_values(delivery, delivery_fields, connection)
-    sql = _statement(len(deliveries), guarded=guard is not None)
-    with server_side_execute(connection, sql, params) as cursor:
-        event_id, delivery_ids, holds = cursor.fetchone()
+    return _statement(len(deliveries), guarded=guard is not None), params
+
+
+def event_inserted(event: Event, deliveries: list[Delivery], row: tuple) -> bool:
+    """Apply the statement's ``row`` to ``event`` and ``deliveries``: their primary keys, or
+    False for a repeat; ``CallerChanged`` when the guard did not hold."""
+    event_id, delivery_ids, holds = row
     if not holds:
         raise CallerChanged
     if event_id is None:
@@ -88,3 +86,19 @@ def event_insert(
         delivery.event_id = event_id
         delivery._state.adding = False
     return True
+
+
+def event_insert(
+    event: Event, deliveries: list[Delivery], *, payload_text: str | None = None, guard: Caller | None = None
+) -> bool:
+    """Insert ``event`` and ``deliveries`` (whose ``event`` is ``event``) atomically, setting their
+    primary keys. Returns False, inserting nothing, when the event is a repeat.
+
+    ``payload_text``: the JSON text ``event.payload`` was parsed from, stored as received instead
+    of being serialised again. ``guard``: a remembered caller that must still hold, else nothing
+    is inserted and ``CallerChanged`` is raised.
+    """
+    sql, params = event_insert_statement(event, deliveries, payload_text=payload_text, guard=guard)
+    with server_side_execute(connection, sql, params) as cursor:
+        row = cursor.fetchone()
+    return event_inserted(event, deliveries, row)

@@ -108,6 +108,39 @@ def _duplicate_count(*, connector: Connector, direction: str, source_event_id: s
     return events.only("id", "public_id", "status", "duplicate_count").first()
 
 
+def event_prepare(
+    *,
+    connector: Connector,
+    config: ConnectorConfig,
+    direction: str,
+    incoming: IncomingEvent,
+    payload,
+    kind: Kind,
+    rules: list[dict] | None = None,
+    now=None,
+) -> tuple[Event, list[Delivery]]:
+    """Translate one parsed event into the unsaved event and deliveries that ``event_store`` stores."""
+    now = now or timezone.now()
+    translation = event_translate(
+        kind=kind, connector=connector, config=config, direction=direction, incoming=incoming, rules=rules
+    )
+    status, error = event_status(translation)
+    event = Event(
+        connector=connector,
+        direction=direction,
+        event_type=incoming.event_type[:120],
+        source_event_id=incoming.source_event_id,
+        identity=(incoming.identity or "")[:200],
+        occurred_at=incoming.occurred_at,
+        received_at=now,
+        payload=payload,
+        context=incoming.context,
+        status=status,
+        error=error,
+    )
+    return event, deliveries_build(event=event, connector=connector, translation=translation, now=now)
+
+
 def event_store(
     *,
     connector: Connector,
@@ -128,24 +161,10 @@ def event_store(
     (``events.services.intake``); if it does not, nothing is stored and ``CallerChanged`` is raised.
     """
     now = timezone.now()
-    translation = event_translate(
-        kind=kind, connector=connector, config=config, direction=direction, incoming=incoming, rules=rules
+    event, deliveries = event_prepare(
+        connector=connector, config=config, direction=direction, incoming=incoming, payload=payload,
+        kind=kind, rules=rules, now=now,
     )
-    status, error = event_status(translation)
-    event = Event(
-        connector=connector,
-        direction=direction,
-        event_type=incoming.event_type[:120],
-        source_event_id=incoming.source_event_id,
-        identity=(incoming.identity or "")[:200],
-        occurred_at=incoming.occurred_at,
-        received_at=now,
-        payload=payload,
-        context=incoming.context,
-        status=status,
-        error=error,
-    )
-    deliveries = deliveries_build(event=event, connector=connector, translation=translation, now=now)
     one_statement = connection.vendor == "postgresql" and not hooks.on_event_stored_wanted(
         direction=direction, event_type=event.event_type
     )

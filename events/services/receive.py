@@ -117,10 +117,9 @@ def event_prepare(
     payload,
     kind: Kind,
     rules: list[dict] | None = None,
-    now=None,
 ) -> tuple[Event, list[Delivery]]:
     """Translate one parsed event into the unsaved event and deliveries that ``event_store`` stores."""
-    now = now or timezone.now()
+    now = timezone.now()
     translation = event_translate(
         kind=kind, connector=connector, config=config, direction=direction, incoming=incoming, rules=rules
     )
@@ -142,29 +141,16 @@ def event_prepare(
 
 
 def event_store(
-    *,
-    connector: Connector,
-    config: ConnectorConfig,
-    direction: str,
-    incoming: IncomingEvent,
-    payload,
-    kind: Kind,
-    rules: list[dict] | None = None,
-    payload_text: str | None = None,
-    guard: Caller | None = None,
+    event: Event, deliveries: list[Delivery], *, payload_text: str | None = None, guard: Caller | None = None
 ) -> Received:
-    """Translate and store one event with its deliveries, both or neither; the hints follow the commit.
+    """Store one event with its deliveries (``event_prepare``'s), both or neither; the hints follow the commit.
 
     On PostgreSQL an event without reward bookkeeping is one statement (``event_insert``, which
-    stores ``payload_text``, the JSON ``payload`` was parsed from, as it came); otherwise, and on
+    stores ``payload_text``, the JSON the payload was parsed from, as it came); otherwise, and on
     SQLite, one transaction of ORM writes. ``guard``: a remembered caller that must still hold
     (``events.services.intake``); if it does not, nothing is stored and ``CallerChanged`` is raised.
     """
-    now = timezone.now()
-    event, deliveries = event_prepare(
-        connector=connector, config=config, direction=direction, incoming=incoming, payload=payload,
-        kind=kind, rules=rules, now=now,
-    )
+    direction = event.direction
     one_statement = connection.vendor == "postgresql" and not hooks.on_event_stored_wanted(
         direction=direction, event_type=event.event_type
     )
@@ -185,10 +171,10 @@ def event_store(
         deliveries_enqueue_on_commit([d.pk for d in deliveries if d.status == Delivery.Status.PENDING])
         return Received(event=event, duplicate=False)
     existing = _duplicate_count(
-        connector=connector, direction=direction, source_event_id=incoming.source_event_id, now=now
+        connector=event.connector, direction=direction, source_event_id=event.source_event_id, now=event.received_at
     )
     if existing is None:
-        raise IntegrityError(f"Event {incoming.source_event_id!r} was neither stored nor found")
+        raise IntegrityError(f"Event {event.source_event_id!r} was neither stored nor found")
     return Received(event=existing, duplicate=True)
 
 
@@ -226,16 +212,13 @@ def events_receive(
         raw = incoming.raw if incoming.raw is not None else payload
         if not incoming.source_event_id:
             incoming = replace(incoming, source_event_id=body_fingerprint(raw))
+        event, deliveries = event_prepare(
+            connector=connector, config=config, direction=direction, incoming=incoming, payload=raw,
+            kind=kind, rules=rules,
+        )
         received.append(
             event_store(
-                connector=connector,
-                config=config,
-                direction=direction,
-                incoming=incoming,
-                payload=raw,
-                kind=kind,
-                rules=rules,
-                payload_text=body_text if raw is payload else None,
+                event, deliveries, payload_text=body_text if raw is payload else None,
                 guard=None if received else guard,
             )
         )

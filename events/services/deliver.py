@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import requests
+import urllib3
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Case, F, Value, When
@@ -38,6 +40,10 @@ from events.models import Delivery, DeliveryAttempt
 from events.services import hooks
 
 logger = logging.getLogger(__name__)
+
+# What reading a response body may raise: the HTTP client's and the socket's errors, nothing else.
+_READ_TIMEOUTS = (requests.Timeout, urllib3.exceptions.TimeoutError, TimeoutError)
+_READ_ERRORS = (requests.RequestException, urllib3.exceptions.HTTPError, OSError)
 
 RESPONSE_BODY_LIMIT = 8 * 1024
 REQUEST_BODY_LIMIT = 64 * 1024
@@ -68,6 +74,8 @@ class Response:
 
 
 def _send(prepared) -> Response:
+    """Send and read the answer. Only the HTTP client's own errors become a Response: anything else
+    (a Celery time limit, a worker shutting down) propagates, for the caller to record and re-raise."""
     try:
         response = http_send(prepared)
     except requests.TooManyRedirects as exc:  # redirects are never followed: the 3xx is the answer
@@ -78,7 +86,12 @@ def _send(prepared) -> Response:
         return Response(None, {}, b"", type(exc).__name__, f"Could not reach the destination: {exc}")
     try:
         body = response.raw.read(RESPONSE_BODY_LIMIT + 1, decode_content=True) or b""
-    except Exception as exc:  # a broken stream after the status line: keep the status, say why
+    except _READ_TIMEOUTS as exc:
+        # The status line came, the rest did not in time (a dripping answer): not a success,
+        # whatever the status said; retried like any timeout.
+        message = f"Answered {response.status_code} but the rest of the answer did not come in time: {exc}"
+        return Response(None, dict(response.headers), b"", type(exc).__name__, message, timed_out=True)
+    except _READ_ERRORS as exc:  # a broken stream after the status line: keep the status, say why
         body = f"(response body unreadable: {exc})".encode()
     finally:
         response.close()
@@ -236,6 +249,15 @@ class _Sent:
     outcome: Outcome
     started_at: datetime
     duration: float
+    # What stopped the request before its answer (a Celery time limit, a shutdown): recorded as a
+    # retry, then raised again.
+    interrupted: BaseException | None = None
+
+
+def _interruption_reason(exc: BaseException) -> str:
+    if isinstance(exc, SoftTimeLimitExceeded):
+        return "The worker's time limit ran out during the request: no complete answer in time"
+    return f"The request was interrupted ({type(exc).__name__}) before a complete answer"
 
 
 def _send_once(send: _Send, configs: dict[int, ConnectorConfig]) -> _Sent:
@@ -246,13 +268,21 @@ def _send_once(send: _Send, configs: dict[int, ConnectorConfig]) -> _Sent:
         if connector.pk not in configs:
             configs[connector.pk] = connector_config(connector)
         prepared = send.kind.prepare(send.request, configs[connector.pk])
+    except SoftTimeLimitExceeded:  # nothing was sent: the caller gives the rows back
+        raise
     except Exception as exc:  # missing or unreadable secret, bad settings: nothing was sent
         logger.warning(
             "Deliveries %s could not be prepared: %s", [delivery.pk for delivery in send.deliveries], exc
         )
         response = Response(None, {}, b"", type(exc).__name__, f"Could not prepare the request: {exc}")
         return _Sent(None, response, Outcome(OutcomeKind.TERMINAL, response.error_message), started_at, 0.0)
-    response = _send(prepared)
+    try:
+        response = _send(prepared)
+    except BaseException as exc:  # the request may have arrived: an attempt to record, never a success
+        reason = _interruption_reason(exc)
+        response = Response(None, {}, b"", type(exc).__name__, reason, timed_out=True)
+        outcome = Outcome(OutcomeKind.RETRY, reason)
+        return _Sent(prepared, response, outcome, started_at, time.monotonic() - clock, interrupted=exc)
     outcome = _classify(request=send.request, kind=send.kind, response=response)
     return _Sent(prepared, response, outcome, started_at, time.monotonic() - clock)
 
@@ -288,12 +318,19 @@ def deliveries_attempt(*, delivery_ids: list[int], task_id: str = "", top_up: bo
             statuses.update(_release([delivery for send in sends for delivery in send.deliveries]))
             break
         send = sends.popleft()
-        sent = _send_once(send, configs)
+        try:
+            sent = _send_once(send, configs)
+        except BaseException:  # interrupted before sending: nothing to record, every row goes back
+            _release([*send.deliveries, *(delivery for later in sends for delivery in later.deliveries)])
+            raise
         if sent.outcome.kind is OutcomeKind.TERMINAL and len(send.deliveries) > 1:
             sends.extendleft(reversed(_sends_alone(send, sent.outcome)))
             continue
         statuses.update(_record(send=send, sent=sent, task_id=task_id))
         recorded_one = True
+        if sent.interrupted is not None:
+            _release([delivery for later in sends for delivery in later.deliveries])
+            raise sent.interrupted
     return statuses
 
 

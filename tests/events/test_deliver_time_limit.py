@@ -1,0 +1,137 @@
+"""A request that runs out of time is an attempt to retry, never a success; a time limit is never
+swallowed. The destination is a stand-in for the HTTP client (no network, no waiting)."""
+
+import pytest
+import urllib3
+from celery.exceptions import SoftTimeLimitExceeded
+
+from events.models import Delivery
+from events.services.deliver import deliveries_attempt, delivery_attempt
+from tests.events.factories import DeliveryFactory
+
+pytestmark = pytest.mark.django_db
+SANDBOX_BATCH = "http://127.0.0.1:8000/sandbox/segment/v1/batch"
+TIME_LIMIT_REASON = "The worker's time limit ran out during the request: no complete answer in time"
+
+
+class _Body:
+    """A response stream whose read raises ``error``, as a body dripping past a limit does."""
+
+    def __init__(self, error: BaseException):
+        self.error = error
+
+    def read(self, *args, **kwargs):
+        raise self.error
+
+
+class _Answer:
+    """The status line and headers of a 200 arrived; the body never does."""
+
+    status_code = 200
+    headers = {"Content-Type": "application/json"}
+
+    def __init__(self, error: BaseException):
+        self.raw = _Body(error)
+        self.closed = False
+
+    def close(self):
+        self.closed = True
+
+
+def _answer_then(monkeypatch, error: BaseException) -> _Answer:
+    answer = _Answer(error)
+    monkeypatch.setattr("events.services.deliver.http_send", lambda prepared: answer)
+    return answer
+
+
+def test_a_time_limit_while_reading_a_200_is_a_retry_with_the_reason_and_is_raised_again(monkeypatch):
+    # given a destination that answered 200 and drips its body until Celery's soft time limit
+    delivery = DeliveryFactory(url=SANDBOX_BATCH)
+    answer = _answer_then(monkeypatch, SoftTimeLimitExceeded())
+
+    # when / then the time limit reaches Celery
+    with pytest.raises(SoftTimeLimitExceeded):
+        delivery_attempt(delivery_id=delivery.pk)
+
+    # and the delivery is retrying with the reason, the attempt says so, nothing says succeeded
+    delivery.refresh_from_db()
+    assert delivery.status == Delivery.Status.RETRYING
+    assert delivery.delivered_at is None
+    assert delivery.last_error == TIME_LIMIT_REASON
+    assert delivery.last_status_code is None
+    [attempt] = delivery.attempt_log.all()
+    assert attempt.outcome == "retry"
+    assert attempt.error_class == "SoftTimeLimitExceeded"
+    assert attempt.error_message == TIME_LIMIT_REASON
+    assert attempt.response_status is None
+    assert answer.closed is True
+
+
+def test_a_time_limit_while_sending_is_a_retry_and_the_unsent_rows_go_back_uncounted(monkeypatch):
+    # given two deliveries to two connectors (two requests), the first request hit by the time limit
+    first = DeliveryFactory(url=SANDBOX_BATCH)
+    second = DeliveryFactory(url=SANDBOX_BATCH)
+
+    def send(prepared):
+        raise SoftTimeLimitExceeded()
+
+    monkeypatch.setattr("events.services.deliver.http_send", send)
+
+    # when
+    with pytest.raises(SoftTimeLimitExceeded):
+        deliveries_attempt(delivery_ids=[first.pk, second.pk])
+
+    # then the first is retrying with the reason; the second was never sent and is due, attempt uncounted
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.status, first.attempts, first.last_error) == (Delivery.Status.RETRYING, 1, TIME_LIMIT_REASON)
+    assert first.attempt_log.get().outcome == "retry"
+    assert (second.status, second.attempts, second.claim_expires_at) == (Delivery.Status.PENDING, 0, None)
+    assert not second.attempt_log.exists()
+
+
+def test_a_worker_shutdown_during_the_request_is_recorded_then_raised_again(monkeypatch):
+    # given
+    delivery = DeliveryFactory(url=SANDBOX_BATCH)
+    _answer_then(monkeypatch, KeyboardInterrupt())
+
+    # when / then
+    with pytest.raises(KeyboardInterrupt):
+        delivery_attempt(delivery_id=delivery.pk)
+    delivery.refresh_from_db()
+    assert delivery.status == Delivery.Status.RETRYING
+    assert delivery.last_error == "The request was interrupted (KeyboardInterrupt) before a complete answer"
+
+
+def test_a_body_that_stops_arriving_in_time_is_a_retry_not_a_success(monkeypatch):
+    # given a 200 whose body read times out (the HTTP client's deadline)
+    delivery = DeliveryFactory(url=SANDBOX_BATCH)
+    _answer_then(monkeypatch, urllib3.exceptions.ReadTimeoutError(None, SANDBOX_BATCH, "Read timed out."))
+
+    # when
+    status = delivery_attempt(delivery_id=delivery.pk)
+
+    # then
+    delivery.refresh_from_db()
+    assert status == delivery.status == Delivery.Status.RETRYING
+    attempt = delivery.attempt_log.get()
+    assert attempt.outcome == "retry"
+    assert attempt.error_class == "ReadTimeoutError"
+    assert attempt.error_message.startswith("Answered 200 but the rest of the answer did not come in time")
+
+
+def test_a_time_limit_while_preparing_sends_nothing_and_gives_the_row_back(monkeypatch):
+    # given secrets that take until the time limit to read
+    delivery = DeliveryFactory(url=SANDBOX_BATCH)
+
+    def config(connector):
+        raise SoftTimeLimitExceeded()
+
+    monkeypatch.setattr("events.services.deliver.connector_config", config)
+
+    # when / then
+    with pytest.raises(SoftTimeLimitExceeded):
+        delivery_attempt(delivery_id=delivery.pk)
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts, delivery.last_error) == (Delivery.Status.PENDING, 0, "")
+    assert not delivery.attempt_log.exists()

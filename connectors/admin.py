@@ -9,8 +9,8 @@ and never anything about its secrets.
 import json
 
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponseRedirect
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -29,13 +29,14 @@ from connectors.services import (
     connector_update,
     connector_urls,
 )
-from connectors.tokens import token_issue, token_revoke
+from connectors.tokens import KEY_MIN_LENGTH, token_issue, token_register, token_revoke
 
 SECRETS_NOTE = (
     "Stored encrypted and never shown again. Leave blank to keep the stored value; "
     "an optional one has a box to clear it."
 )
 TOKEN_ISSUE_URL_NAME = "connectors_connector_issue_token"  # noqa: S105 - a URL name
+KEY_REGISTER_URL_NAME = "connectors_connector_register_key"
 # The delivery log's page that sends a test event (owned by the events app, named here by its URL only).
 TEST_EVENT_URL_NAME = "admin:events_event_send_test"
 TOKEN_FIELDS = ("prefix", "direction", "label", "created_at", "created_by", "last_used_at", "expires_at")
@@ -253,13 +254,15 @@ class ConnectorAdmin(admin.ModelAdmin):
         _state_action(self, request, queryset, state=Connector.State.ACTIVE, done="enabled")
 
     def get_urls(self):
-        view = self.admin_site.admin_view(self.token_issue_view)
+        issue = self.admin_site.admin_view(self.token_issue_view)
+        register = self.admin_site.admin_view(self.key_register_view)
         return [
-            path("<path:object_id>/issue-token/<str:direction>/", view, name=TOKEN_ISSUE_URL_NAME),
+            path("<path:object_id>/issue-token/<str:direction>/", issue, name=TOKEN_ISSUE_URL_NAME),
+            path("<path:object_id>/register-key/<str:direction>/", register, name=KEY_REGISTER_URL_NAME),
             *super().get_urls(),
         ]
 
-    def token_issue_view(self, request, object_id, direction):
+    def _token_page(self, request, object_id, direction, title: str) -> tuple[Connector, dict]:
         connector = self.get_object(request, object_id)
         if connector is None or direction not in AuthToken.Direction.values:
             raise Http404("No such connector or direction.")
@@ -270,11 +273,42 @@ class ConnectorAdmin(admin.ModelAdmin):
             "opts": self.opts,
             "original": connector,
             "direction": AuthToken.Direction(direction),
-            "title": f"Issue {AuthToken.Direction(direction).label.split(' ')[0].lower()} token",
+            "title": title.format(AuthToken.Direction(direction).label.split(" ")[0].lower()),
         }
+        return connector, context
+
+    def _token_label(self, request) -> str:
+        return request.POST.get("label", "").strip()[: AuthToken._meta.get_field("label").max_length]
+
+    def key_register_view(self, request, object_id, direction):
+        """Register the key the client chose; like an issued token, only its hash is kept."""
+        connector, context = self._token_page(request, object_id, direction, "Register the client's {} key")
+        context["min_length"] = KEY_MIN_LENGTH
+        template = "admin/connectors/connector/key_register.html"
+        if request.method != "POST":
+            return TemplateResponse(request, template, context)
+        label = self._token_label(request)
+        try:
+            token = token_register(
+                connector=connector, direction=direction, value=request.POST.get("value", ""),
+                label=label, user=request.user,
+            )
+        except ValidationError as exc:
+            # The key is not sent back into the form: it is typed again.
+            context.update(errors=exc.message_dict.get("value", []), label=label)
+            return TemplateResponse(request, template, context, status=400)
+        self.log_change(request, connector, f"Registered the client's {direction} key {token.prefix}…")
+        self.message_user(
+            request, f"The client's {direction} key is registered as {token.prefix}; only its hash is kept.",
+            messages.SUCCESS,
+        )
+        return HttpResponseRedirect(reverse("admin:connectors_connector_change", args=[connector.pk]))
+
+    def token_issue_view(self, request, object_id, direction):
+        connector, context = self._token_page(request, object_id, direction, "Issue {} token")
         if request.method != "POST":
             return TemplateResponse(request, "admin/connectors/connector/token_issue.html", context)
-        label = request.POST.get("label", "").strip()[: AuthToken._meta.get_field("label").max_length]
+        label = self._token_label(request)
         issued = token_issue(connector=connector, direction=direction, label=label, user=request.user)
         self.log_change(request, connector, f"Issued {direction} token {issued.token.prefix}…")
         # admin_view marks the response no-store, so the token stays out of caches.

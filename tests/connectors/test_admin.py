@@ -12,7 +12,7 @@ from connectors.kinds.registry import kind_get, kinds
 from connectors.kinds.validation import SettingsInvalid
 from connectors.models import AuthToken, Client, Connector
 from connectors.services import connector_update
-from connectors.tokens import token_issue
+from connectors.tokens import token_issue, token_verify
 from tests.connectors.factories import AIR_SECRETS, AIR_SETTINGS, ClientFactory, ConnectorFactory, UserFactory
 
 CHANGELIST_URL = reverse("admin:connectors_connector_changelist")
@@ -155,6 +155,7 @@ def test_support_sees_a_read_only_connector_without_secrets_or_token_buttons(sup
     assert 'type="password"' not in html
     assert 'name="currency"' not in html
     assert "issue-token" not in html
+    assert "register-key" not in html
     assert "<th>Currency</th><td>GBP</td>" in html
     assert f"/in/segment/{connector.public_id}" in html
 
@@ -204,6 +205,54 @@ def test_issuing_a_token_shows_it_once_and_keeps_only_its_prefix(staff_client):
     assert plaintext not in later.content.decode()
     assert token.prefix in later.content.decode()
     assert plaintext not in LogEntry.objects.get(object_id=str(connector.pk)).change_message
+
+
+# 28 characters drawn at random once: a key a client generated.
+CLIENT_KEY = "pV7#qL2x!Rn9@tK4wZ8^mD3sHf6B"
+
+
+def test_registering_the_clients_key_keeps_only_its_hash_and_never_shows_it(staff_client):
+    connector = ConnectorFactory()
+    url = reverse("admin:connectors_connector_register_key", args=[connector.pk, "out"])
+
+    form = staff_client.get(url)
+    registered = staff_client.post(url, {"value": CLIENT_KEY, "label": "Acme's AIR"}, follow=True)
+
+    token = AuthToken.objects.get()
+    html = registered.content.decode()
+    assert form.status_code == 200
+    assert 'type="password" name="value"' in form.content.decode()
+    assert registered.redirect_chain == [(_change_url(connector), 302)]
+    assert (token.direction, token.label, token.connector) == ("out", "Acme's AIR", connector)
+    assert f"The client&#x27;s out key is registered as {token.prefix}" in html
+    assert CLIENT_KEY not in html
+    assert CLIENT_KEY not in LogEntry.objects.get(object_id=str(connector.pk)).change_message
+    assert token_verify(connector=connector, direction="out", presented=CLIENT_KEY).pk == token.pk
+
+
+def test_a_guessable_key_is_refused_with_the_reason_and_not_echoed(staff_client):
+    connector = ConnectorFactory()
+    url = reverse("admin:connectors_connector_register_key", args=[connector.pk, "in"])
+    guessable = "correcthorsebatterystaple"
+
+    response = staff_client.post(url, {"value": guessable, "label": "Acme"})
+
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "Client's key: This key is guessable: it is made of dictionary words" in html
+    assert guessable not in html
+    assert 'value="Acme"' in html
+    assert AuthToken.objects.count() == 0
+
+
+def test_support_cannot_register_a_key(support_client):
+    connector = ConnectorFactory()
+    url = reverse("admin:connectors_connector_register_key", args=[connector.pk, "in"])
+
+    response = support_client.post(url, {"value": CLIENT_KEY})
+
+    assert response.status_code == 403
+    assert AuthToken.objects.count() == 0
 
 
 def test_issue_token_for_an_unknown_direction_is_not_found(staff_client):

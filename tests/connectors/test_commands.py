@@ -135,6 +135,52 @@ def test_token_issue_refuses_an_unknown_connector():
     assert AuthToken.objects.count() == 0
 
 
+# 28 characters drawn at random once: a key a client generated.
+CLIENT_KEY = "pV7#qL2x!Rn9@tK4wZ8^mD3sHf6B"
+
+
+def test_token_issue_with_a_value_registers_the_clients_key_and_never_prints_it():
+    connector = ConnectorFactory()
+
+    out, err = _run("token_issue", str(connector.public_id), "--direction", "out", "--value", CLIENT_KEY)
+
+    token = AuthToken.objects.get()
+    assert out == f"Registered the client's out key as {token.prefix}\n"
+    assert CLIENT_KEY not in out + err
+    assert token_verify(connector=connector, direction="out", presented=CLIENT_KEY).pk == token.pk
+
+
+def test_token_issue_reads_the_value_from_standard_input_with_a_dash(monkeypatch):
+    connector = ConnectorFactory()
+    monkeypatch.setattr("sys.stdin", StringIO(f"{CLIENT_KEY}\nnot read\n"))
+
+    _run("token_issue", str(connector.public_id), "--direction", "in", "--value", "-", "--label", "Acme")
+
+    assert token_verify(connector=connector, direction="in", presented=CLIENT_KEY).label == "Acme"
+
+
+def test_token_issue_refuses_a_guessable_value_naming_the_option():
+    connector = ConnectorFactory()
+
+    with pytest.raises(CommandError) as refused:
+        _run("token_issue", str(connector.public_id), "--direction", "in", "--value", "a" * 30)
+
+    assert str(refused.value) == "--value: A client's key must not be one character repeated."
+    assert AuthToken.objects.count() == 0
+
+
+def test_token_issue_refuses_an_empty_standard_input(monkeypatch):
+    connector = ConnectorFactory()
+    monkeypatch.setattr("sys.stdin", StringIO(""))
+
+    with pytest.raises(CommandError) as refused:
+        _run("token_issue", str(connector.public_id), "--direction", "in", "--value", "-")
+
+    assert str(refused.value) == "--value: A client's key must be at least 24 characters long; this one has 0."
+
+    assert AuthToken.objects.count() == 0
+
+
 def test_token_revoke_by_prefix():
     issued = token_issue(connector=ConnectorFactory(), direction="out")
 

@@ -187,16 +187,18 @@ def test_refund_unredeems_coupons_and_refunds_the_purchase():
 
     _, translation = out_translate(payload)
 
+    # The coupon given back took 75 pence off the order: the refund of the water (300 pence after
+    # line discounts) returns 300 - 75 = 225 pence. No discount was applied to the refund itself.
     unredeemed = {"account_id": "5000000102", "campaign_id": "200000102", "value": 0.75}
     refund = {
         "order_id": "ORDER-2001",
-        "total": 3.0,
+        "total": 2.25,
         "currency": "GBP",
         "products": [WATER],
         "coupons_redeemed": [],
         "coupons_unredeemed": [unredeemed],
         "points_deducted": 15,
-        "discounts_received": 2.75,
+        "discounts_received": 0.0,
         "store_location": STORE,
     }
     calls = [("EE Loyalty Coupon Unredeemed", unredeemed), ("EE Loyalty Purchase Refunded", refund)]
@@ -208,15 +210,18 @@ def test_spend_reports_points_spent_and_the_balance_after_the_spend():
 
     _, translation = out_translate(payload)
 
+    # The property is what the spend leaves (balanceAfter 600); the trait is the points account's
+    # balance as AIR reports it on the account (1,100: the 500 are locked, not yet taken).
+    # No tier points in results.tiers: 0, as EE's library reports it.
     spent = {
         "transaction_reference": "SPEND-3001",
         "original_transaction_reference": "ORDER-3001",
         "points_spent": 500,
         "points_balance": 600,
-        "tier": None,
+        "tier": 0,
         "store_location": STORE,
     }
-    traits = {"loyalty_member": True, "points_balance": 600}
+    traits = {"loyalty_member": True, "points_balance": 1100}
     assert batch_of(translation) == expected(payload, [("EE Loyalty Points Spent", spent)], traits)
 
 
@@ -225,12 +230,13 @@ def test_spend_void_is_flagged_voided_with_the_balance_given_back():
 
     event, translation = out_translate(payload)
 
+    # Voided: the 500 points come back on top of the spend's balanceAfter: 600 + 500 = 1,100.
     voided = {
         "transaction_reference": "SPEND-3001",
         "original_transaction_reference": None,
         "points_spent": 500,
         "points_balance": 1100,
-        "tier": None,
+        "tier": 0,
         "store_location": STORE,
         "voided": True,
     }

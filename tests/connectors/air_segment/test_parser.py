@@ -15,13 +15,15 @@ def parse(payload, **settings):
     return event
 
 
-def test_the_event_is_keyed_by_air_event_id_and_dated_in_utc():
+def test_the_event_is_keyed_by_its_notification_and_dated_in_utc():
     payload = sample("POSCONNECT.WALLET.SETTLE")
 
     event = parse(payload)
 
     assert event.event_type == "POSCONNECT.WALLET.SETTLE"
-    assert event.source_event_id == payload["headers"]["eesEventId"]
+    event_id, digest = event.source_event_id.split(":")
+    assert event_id == payload["headers"]["eesEventId"] == event.context["event_id"]
+    assert len(digest) == 32 and int(digest, 16) >= 0
     assert event.identity == "CUST-1001"
     assert event.occurred_at == datetime(2025, 3, 4, 12, 30, 1, 250000, tzinfo=UTC)
     assert event.context["occurred_at"] == "2025-03-04T12:30:01.250Z"

@@ -28,7 +28,8 @@ PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000").rs
 
 # Secrets of connectors are encrypted with the first key; the others still decrypt (rotation).
 _default_encryption_key = base64.urlsafe_b64encode(hashlib.sha256(SECRET_KEY.encode()).digest()).decode()
-ENCRYPTION_KEYS = env.list("ENCRYPTION_KEYS", default=[]) or [_default_encryption_key]
+# Checked when the connectors app starts (connectors.crypto.encryption_keys_check).
+ENCRYPTION_KEYS = [key.strip() for key in env.list("ENCRYPTION_KEYS", default=[])] or [_default_encryption_key]
 
 SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=True)
 

@@ -1,6 +1,14 @@
 from django.apps import AppConfig
+from django.conf import settings
+
+from connectors.crypto import encryption_keys_check
 
 
 class ConnectorsConfig(AppConfig):
     name = "connectors"
     verbose_name = "Clients and connectors"
+
+    def ready(self):
+        # A malformed key list stops every process at start, with the reason, rather than
+        # failing each request that needs a connector's secrets.
+        encryption_keys_check(settings.ENCRYPTION_KEYS)

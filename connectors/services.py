@@ -7,12 +7,13 @@ before they reach the database and are never logged: logs name the keys that cha
 
 import logging
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings as django_settings
 from django.db import transaction
 
-from connectors.crypto import secrets_decrypt, secrets_encrypt
+from connectors.crypto import SecretsUnreadable, secrets_decrypt, secrets_encrypt, secrets_rotate
 from connectors.kinds.base import ConnectorConfig, Kind
 from connectors.kinds.registry import kind_get, kinds
 from connectors.kinds.validation import SettingsInvalid, settings_validate
@@ -103,7 +104,11 @@ def connector_update(
     """Change what is given; a blank or missing secret keeps the value already stored, unless it is
     in ``secrets_cleared`` (refused, naming the field, for a secret the kind requires)."""
     cleared = set(secrets_cleared)
-    existing_secrets = {k: v for k, v in secrets_decrypt(connector.secrets_encrypted).items() if k not in cleared}
+    try:
+        stored = secrets_decrypt(connector.secrets_encrypted)
+    except SecretsUnreadable:
+        stored = {}  # lost with the key that encrypted them: the required ones must be entered again
+    existing_secrets = {k: v for k, v in stored.items() if k not in cleared}
     if name is not None:
         connector.name = name.strip()
     if environment is not None:
@@ -151,13 +156,29 @@ def connector_state_set(*, connector: Connector, state: str, user=None) -> Conne
     return connector
 
 
+SECRETS_UNREADABLE = (
+    "The connector's secrets cannot be decrypted with ENCRYPTION_KEYS: held until the key that encrypted "
+    "them is restored or its secrets are entered again in the admin (then resume the connector to release them)"
+)
+
+
 def connector_config(connector: Connector) -> ConnectorConfig:
-    """What a kind may know of the connector, secrets decrypted."""
+    """What a kind may know of the connector, secrets decrypted.
+
+    Secrets no key decrypts give a config without secrets that says so (``secrets_unreadable``):
+    the pipeline still stores what arrives, and holds what it would send, with the reason.
+    """
+    try:
+        secrets, unreadable = secrets_decrypt(connector.secrets_encrypted), ""
+    except SecretsUnreadable:
+        logger.error("connector %s: its secrets cannot be decrypted with ENCRYPTION_KEYS", connector.public_id)
+        secrets, unreadable = {}, SECRETS_UNREADABLE
     return ConnectorConfig(
         connector_id=str(connector.public_id),
         settings=dict(connector.settings),
-        secrets=secrets_decrypt(connector.secrets_encrypted),
+        secrets=secrets,
         sandbox_enabled=django_settings.SANDBOX_ENABLED,
+        secrets_unreadable=unreadable,
     )
 
 
@@ -179,3 +200,68 @@ def connector_urls(connector: Connector) -> dict[str, str]:
         "in": f"{base}/in/segment/{connector.public_id}",
         "out": f"{base}/out/segment/{connector.public_id}",
     }
+
+
+@dataclass(frozen=True)
+class Reencrypted:
+    reencrypted: int  # rewritten under the first key
+    current: int  # under the first key already: left as they were
+    unreadable: list[Connector]  # no key decrypts them
+
+
+def connector_secrets_reencrypt() -> Reencrypted:
+    """Encrypt every connector's stored secrets under the first of ``ENCRYPTION_KEYS``.
+
+    Idempotent: secrets already under the first key are not rewritten, so a second run reports
+    them all as current. Each row is rewritten only if it still holds what was read, so a save in
+    the admin at the same moment wins. ``updated_at`` is left alone: the values did not change.
+    """
+    reencrypted = current = 0
+    unreadable = []
+    connectors = Connector.objects.exclude(secrets_encrypted="").only("pk", "public_id", "name", "secrets_encrypted")
+    for connector in connectors.order_by("pk").iterator():
+        try:
+            rotated = secrets_rotate(connector.secrets_encrypted)
+        except SecretsUnreadable:
+            unreadable.append(connector)
+            continue
+        if rotated is None:
+            current += 1
+            continue
+        changed = Connector.objects.filter(pk=connector.pk, secrets_encrypted=connector.secrets_encrypted).update(
+            secrets_encrypted=rotated
+        )
+        reencrypted += changed
+        current += 1 - changed  # saved meanwhile, so encrypted under the first key already
+    logger.info("secrets re-encrypted: %s; current: %s; unreadable: %s", reencrypted, current, len(unreadable))
+    return Reencrypted(reencrypted=reencrypted, current=current, unreadable=unreadable)
+
+
+# Per process, (connector id, stored secrets) → whether ENCRYPTION_KEYS decrypt them. The keys only
+# change with a restart, so an answer holds until the secrets themselves change.
+_READABLE: dict[tuple[int, str], bool] = {}
+READABLE_LIMIT = 4096
+
+
+def connectors_secrets_unreadable() -> list[int]:
+    """The ids of connectors whose stored secrets no key decrypts (for ``/readyz``).
+
+    One query over the connectors table (a row per client integration: tens to hundreds), and a
+    decryption only for secrets this process has not checked before, so a probe every few seconds
+    decrypts nothing once warm.
+    """
+    unreadable = []
+    rows = Connector.objects.exclude(secrets_encrypted="").order_by("pk").values_list("pk", "secrets_encrypted")
+    for pk, encrypted in rows.iterator():
+        key = (pk, encrypted)
+        if key not in _READABLE:
+            if len(_READABLE) >= READABLE_LIMIT:
+                _READABLE.clear()
+            try:
+                secrets_decrypt(encrypted)
+                _READABLE[key] = True
+            except SecretsUnreadable:
+                _READABLE[key] = False
+        if not _READABLE[key]:
+            unreadable.append(pk)
+    return unreadable

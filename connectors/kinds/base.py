@@ -70,6 +70,8 @@ class ConnectorConfig:
     settings: Mapping[str, Any]
     secrets: Mapping[str, str]
     sandbox_enabled: bool = False
+    # Why ``secrets`` is empty when the stored ones cannot be decrypted; the pipeline holds deliveries with it.
+    secrets_unreadable: str = ""
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ from io import StringIO
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 from django.core.management import call_command, load_command_class
 from django.core.management.base import CommandError
 
@@ -181,6 +182,48 @@ def test_token_issue_refuses_an_empty_standard_input(monkeypatch):
     assert AuthToken.objects.count() == 0
 
 
+OLD_KEY = Fernet.generate_key().decode()
+NEW_KEY = Fernet.generate_key().decode()
+
+
+def test_secrets_reencrypt_moves_every_secret_to_the_first_key_and_is_idempotent(settings):
+    settings.ENCRYPTION_KEYS = [OLD_KEY]
+    first, second = ConnectorFactory(), ConnectorFactory()
+    ConnectorFactory(secrets={})  # nothing stored: not counted
+    settings.ENCRYPTION_KEYS = [NEW_KEY, OLD_KEY]
+    first.refresh_from_db()
+    updated_at = first.updated_at
+
+    out, _ = _run("secrets_reencrypt")
+    again, _ = _run("secrets_reencrypt")
+
+    assert out == "Re-encrypted the secrets of 2 connector(s) under the first key; 0 already were.\n"
+    assert again == "Re-encrypted the secrets of 0 connector(s) under the first key; 2 already were.\n"
+    settings.ENCRYPTION_KEYS = [NEW_KEY]  # the old key dropped, as the README's last step says
+    for connector in (first, second):
+        connector.refresh_from_db()
+        assert secrets_decrypt(connector.secrets_encrypted) == AIR_SECRETS
+    assert first.updated_at == updated_at
+
+
+def test_secrets_reencrypt_names_the_connectors_no_key_decrypts_and_still_does_the_others(settings):
+    settings.ENCRYPTION_KEYS = [OLD_KEY]
+    lost = ConnectorFactory(name="Lost")
+    settings.ENCRYPTION_KEYS = [NEW_KEY]
+    kept = ConnectorFactory(name="Kept")
+    lost_secrets = Connector.objects.get(pk=lost.pk).secrets_encrypted
+
+    with pytest.raises(CommandError) as refused:
+        _run("secrets_reencrypt")
+
+    assert str(refused.value) == (
+        f"1 connector(s) have secrets that no key in ENCRYPTION_KEYS decrypts: Lost (id {lost.pk}). "
+        "Put back the key that encrypted them, or enter their secrets again in the admin."
+    )
+    assert Connector.objects.get(pk=lost.pk).secrets_encrypted == lost_secrets
+    assert secrets_decrypt(Connector.objects.get(pk=kept.pk).secrets_encrypted) == AIR_SECRETS
+
+
 def test_token_revoke_by_prefix():
     issued = token_issue(connector=ConnectorFactory(), direction="out")
 
@@ -216,7 +259,7 @@ def test_commands_exit_non_zero_with_the_error_on_stderr(args, message, tmp_path
     assert message in result.stderr
 
 
-COMMANDS = ["client_create", "connector_create", "connector_list", "token_issue", "token_revoke"]
+COMMANDS = ["client_create", "connector_create", "connector_list", "token_issue", "token_revoke", "secrets_reencrypt"]
 
 
 @pytest.mark.parametrize("command", [*COMMANDS, "groups_sync"])

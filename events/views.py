@@ -1,7 +1,6 @@
 """Webhook endpoints and health checks. They authenticate, bound and parse the body, then call
 one service; every refusal says what was wrong and stores nothing."""
 
-import json
 import logging
 import time
 import uuid
@@ -9,12 +8,13 @@ import uuid
 from celery import current_app
 from django.conf import settings
 from django.core.cache import cache
-from django.db import DatabaseError, connection
+from django.db import DatabaseError, DataError, IntegrityError, InterfaceError, OperationalError, connection
 from django.http import JsonResponse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
+from kombu.exceptions import OperationalError as BrokerUnavailable
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -33,10 +33,23 @@ from events.services.intake import (
 )
 from events.services.receive import events_receive
 from events.services.rules import rules_for_revision
+from events.services.webhook_body import BodyRefused, webhook_body_parse
 
 TRACE_HEADER = "X-EES-Connector-Trace-Id"
 logger = logging.getLogger(__name__)
 UNAVAILABLE = "The platform cannot store events right now; retry later"
+INTERNAL = "The platform failed to receive this webhook; a retry is safe (a repeat is recognised)"
+# PostgreSQL's "program limit exceeded" (SQLSTATE class 54) is an OperationalError too, but a
+# retry of the same body meets the same limit: the body's fault, not an outage.
+_LIMIT_SQLSTATE_CLASS = "54"
+
+
+def _unavailable(exc: Exception) -> bool:
+    """Whether a database or broker error means the service is down (503) rather than the body is bad."""
+    if isinstance(exc, BrokerUnavailable):
+        return True
+    sqlstate = getattr(exc.__cause__, "sqlstate", None) or ""
+    return not sqlstate.startswith(_LIMIT_SQLSTATE_CLASS)
 
 
 def _error(status: int, message: str, errors=None, headers=None) -> JsonResponse:
@@ -103,10 +116,24 @@ class WebhookView(View):
         return _error(405, f"Method {request.method} not allowed; send the event with POST", headers={"Allow": "POST"})
 
     def _read_body(self, request) -> bytes | None:
-        """At most the limit plus one byte is read, whatever the sender declared."""
+        """At most the limit plus one byte is read, whatever the sender declared.
+
+        A chunked body has no Content-Length, so Django's stream reads nothing of it; a server that
+        de-chunks it says so with ``wsgi.input_terminated`` (gunicorn does), and its own stream then
+        ends where the body does.
+        """
         limit = settings.WEBHOOK_MAX_BODY_BYTES
-        body = request.read(limit + 1)
-        return None if len(body) > limit else body
+        stream = request
+        if not request.META.get("CONTENT_LENGTH") and request.META.get("wsgi.input_terminated"):
+            stream = request.META["wsgi.input"]
+        chunks, size = [], 0
+        while size <= limit:
+            chunk = stream.read(limit + 1 - size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        return None if size > limit else b"".join(chunks)
 
     def _authenticate(self, request, caller: Caller, raw_body: bytes) -> JsonResponse | None:
         connector = caller.connector
@@ -130,12 +157,23 @@ class WebhookView(View):
         return None
 
     def post(self, request, connector_id):
-        """Every database error on the way (connector, token, storing) is a 503: the sender retries."""
+        """503 only when the database or the broker cannot be reached: the sender retries later. A
+        value the database refuses is the body's (400: the same body would be refused again). Any
+        other failure is a defect: logged, and answered with the documented JSON error."""
         try:
             return self._receive(request, connector_id)
-        except DatabaseError:
-            logger.exception("Database unavailable while receiving for connector %s", connector_id)
-            return _error(503, UNAVAILABLE, headers={"Retry-After": "5"})
+        except (OperationalError, InterfaceError, BrokerUnavailable) as exc:
+            if _unavailable(exc):
+                logger.exception("Database or broker unavailable while receiving for connector %s", connector_id)
+                return _error(503, UNAVAILABLE, headers={"Retry-After": "5"})
+            refused = exc
+        except (DataError, IntegrityError, ValueError, OverflowError) as exc:
+            refused = exc
+        except Exception:
+            logger.exception("Receiving a webhook for connector %s failed", connector_id)
+            return _error(500, INTERNAL, [])
+        logger.warning("A webhook for connector %s was refused by storage", connector_id, exc_info=refused)
+        return _error(400, "The body holds a value that cannot be stored", [{"path": "", "message": str(refused)}])
 
     def _receive(self, request, connector_id) -> JsonResponse:
         too_large = f"The body is over the {settings.WEBHOOK_MAX_BODY_BYTES} byte limit"
@@ -170,15 +208,14 @@ class WebhookView(View):
         if refusal is not None:
             return refusal
         connector = caller.connector
-        content_type = request.META.get("CONTENT_TYPE", "").split(";")[0].strip().lower()
-        if content_type != "application/json":
+        if request.content_type.lower() != "application/json":
             return _error(415, "Content-Type must be application/json")
         if self._over_rate(connector):
             return _error(429, "Too many requests for this connector", headers={"Retry-After": "1"})
         try:
-            payload = json.loads(raw_body)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            return _error(400, "The body is not valid JSON", [{"path": "", "message": str(exc)}])
+            payload, raw_body = webhook_body_parse(body=raw_body, charset=request.content_params.get("charset", ""))
+        except BodyRefused as exc:
+            return _error(exc.status, exc.message, [{"path": e.path, "message": e.message} for e in exc.errors])
         try:
             received = events_receive(
                 connector=connector,

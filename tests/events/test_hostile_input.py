@@ -1,0 +1,290 @@
+"""Hostile and malformed webhook bodies: each is a 4xx naming what was wrong, never a 5xx, and
+nothing is stored for a refused body; 503 is kept for a database or broker that is really down."""
+
+import copy
+import io
+import json
+import uuid
+
+import pytest
+from django.db import DataError, IntegrityError, InterfaceError, OperationalError
+from django.test.client import ClientHandler, RequestFactory
+from kombu.exceptions import OperationalError as BrokerOperationalError
+
+from connectors.kinds.base import Direction
+from connectors.kinds.registry import kind_get
+from connectors.tokens import token_issue
+from events.models import Delivery, Event
+from events.services.webhook_body import MAX_DEPTH
+from tests.connectors.factories import ConnectorFactory
+
+pytestmark = pytest.mark.django_db
+SAMPLES = kind_get("air_segment").samples
+
+
+def notification():
+    body = copy.deepcopy(SAMPLES[Direction.OUT]["SERVICE.WALLET.ACCOUNTS.CREATE"])
+    body["headers"]["eesEventId"] = str(uuid.uuid4())
+    return body
+
+
+@pytest.fixture
+def connector():
+    return ConnectorFactory()
+
+
+@pytest.fixture
+def out_token(connector):
+    return token_issue(connector=connector, direction="out").plaintext
+
+
+def post(client, connector, data: bytes | str, token, content_type="application/json"):
+    return client.post(
+        f"/out/segment/{connector.public_id}", data=data, content_type=content_type, HTTP_X_AUTH_TOKEN=token
+    )
+
+
+def with_value(text: str) -> bytes:
+    """A valid notification whose ``headers.extra`` is the given JSON text, as sent."""
+    body = json.dumps(notification())
+    return body.replace('"headers": {', f'"headers": {{"extra": {text}, ', 1).encode()
+
+
+def refused(response, status=400):
+    assert response.status_code == status, response.content
+    assert not Event.objects.exists()
+    assert not Delivery.objects.exists()
+    return [(error["path"], error["message"]) for error in response.json().get("errors", [])]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("NaN", "NaN is not a JSON number."),
+        ("Infinity", "Infinity is not a JSON number."),
+        ("-Infinity", "-Infinity is not a JSON number."),
+        ("1e400", "1e400 is too large for a number."),  # past a double's 1.8e308
+        ("-1.5E+0400", "-1.5E+0400 is too large for a number."),
+        ('"nul \\u0000 inside"', "The text holds \\u0000, which cannot be stored."),
+        ('"\\ud800 alone"', "The text holds a UTF-16 surrogate escape (\\ud800 to \\udfff) without its pair."),
+        ('"\\udc00"', "The text holds a UTF-16 surrogate escape (\\ud800 to \\udfff) without its pair."),
+    ],
+)
+def test_values_that_cannot_be_stored_are_400_naming_their_path(client, connector, out_token, text, message):
+    response = post(client, connector, with_value(f'{{"list": [1, {text}]}}'), out_token)
+
+    assert refused(response) == [("headers.extra.list[1]", message)]
+    assert response.json()["message"] == "The body holds values that cannot be stored"
+
+
+def test_an_integer_past_pythons_digit_limit_is_400_naming_its_path(client, connector, out_token):
+    response = post(client, connector, with_value("1" * 5000), out_token)
+
+    assert refused(response) == [("headers.extra", "An integer of 5000 digits; at most 4300.")]
+
+
+def test_a_key_holding_nul_is_400_naming_it(client, connector, out_token):
+    response = post(client, connector, with_value('{"a\\u0000b": 1}'), out_token)
+
+    assert refused(response) == [("headers.extra.a\x00b", "The key holds \\u0000, which cannot be stored.")]
+
+
+def test_every_unstorable_value_is_named_in_document_order(client, connector, out_token):
+    response = post(client, connector, with_value('{"a": NaN, "b": ["ok", "\\u0000"], "c": 1e999}'), out_token)
+
+    assert [path for path, _ in refused(response)] == ["headers.extra.a", "headers.extra.b[1]", "headers.extra.c"]
+
+
+def test_escapes_that_look_suspect_but_are_fine_are_accepted(client, connector, out_token):
+    # An escaped backslash before "u0000" is the six characters \u0000; a surrogate pair is an emoji.
+    body = with_value('["\\\\u0000", "\\ud83d\\ude00", "NaN", 1.5e300, ' + "9" * 300 + "]")
+
+    response = post(client, connector, body, out_token)
+
+    assert response.status_code == 200, response.content
+    assert Event.objects.get().payload["headers"]["extra"] == ["\\u0000", "😀", "NaN", 1.5e300, int("9" * 300)]
+
+
+def test_nesting_deeper_than_the_limit_is_400_before_parsing(client, connector, out_token):
+    deep = "[" * (MAX_DEPTH + 1) + "]" * (MAX_DEPTH + 1)
+
+    response = post(client, connector, with_value(deep), out_token)
+
+    assert refused(response) == [("", f"Nested more than {MAX_DEPTH} levels deep.")]
+
+
+def test_nesting_a_hundred_thousand_levels_deep_is_400_not_a_recursion_error(client, connector, out_token):
+    response = post(client, connector, b"[" * 100_000, out_token)
+
+    assert refused(response) == [("", f"Nested more than {MAX_DEPTH} levels deep.")]
+
+
+def test_brackets_inside_strings_do_not_count_as_nesting(client, connector, out_token):
+    # The notification itself nests 5 levels; "headers.extra" adds one: 6 levels, whatever the text.
+    body = with_value(json.dumps(["[" * 200 + '\\"{' * 100, "]" * 300]))
+
+    response = post(client, connector, body, out_token)
+
+    assert response.status_code == 200, response.content
+
+
+def test_nesting_at_the_limit_is_accepted(client, connector, out_token):
+    body = notification()
+    body["headers"]["extra"] = json.loads("[" * (MAX_DEPTH - 2) + "]" * (MAX_DEPTH - 2))  # 2 + 62 = 64 levels
+
+    response = post(client, connector, json.dumps(body), out_token)
+
+    assert response.status_code == 200, response.content
+
+
+def test_a_utf8_byte_order_mark_is_ignored_and_not_stored(client, connector, out_token):
+    body = json.dumps(notification()).encode()
+
+    response = post(client, connector, b"\xef\xbb\xbf" + body, out_token)
+
+    assert response.status_code == 200, response.content
+    assert Event.objects.get().payload == json.loads(body)
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-32-be"])
+def test_utf16_and_utf32_bodies_are_415(client, connector, out_token, encoding):
+    response = post(client, connector, json.dumps(notification()).encode(encoding), out_token)
+
+    refused(response, 415)
+    assert response.json()["message"].startswith("The body must be UTF-8 JSON; it looks like UTF-")
+
+
+def test_a_declared_charset_other_than_utf8_is_415(client, connector, out_token):
+    body = json.dumps(notification()).encode()
+
+    latin = post(client, connector, body, out_token, content_type="application/json; charset=iso-8859-1")
+    utf8 = post(client, connector, body, out_token, content_type="application/json; charset=UTF-8")
+
+    assert latin.status_code == 415
+    assert latin.json()["message"] == "The body must be UTF-8 JSON, not iso-8859-1"
+    assert utf8.status_code == 200
+    assert Event.objects.count() == 1
+
+
+def test_bytes_that_are_not_utf8_are_400_with_the_position(client, connector, out_token):
+    response = post(client, connector, b'{"headers": "\xff"}', out_token)
+
+    assert refused(response) == [("", "Not UTF-8 at byte 13: invalid start byte.")]
+
+
+def test_a_blank_body_is_400(client, connector, out_token):
+    response = post(client, connector, b" ", out_token)
+
+    assert refused(response) == [("", "Expecting value: line 1 column 2 (char 1)")]
+
+
+# What the database says, and what the sender is told.
+
+
+def _database_says(monkeypatch, error):
+    def fail(**kwargs):
+        raise error
+
+    monkeypatch.setattr("events.views.events_receive", fail)
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        OperationalError("connection to server lost"),
+        InterfaceError("connection already closed"),
+        BrokerOperationalError("broker connection refused"),
+    ],
+)
+def test_only_an_unreachable_database_or_broker_is_503(client, connector, out_token, monkeypatch, error):
+    _database_says(monkeypatch, error)
+
+    response = post(client, connector, json.dumps(notification()), out_token)
+
+    assert response.status_code == 503
+    assert response["Retry-After"] == "5"
+    assert response.json() == {"message": "The platform cannot store events right now; retry later"}
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        DataError("value too long for type character varying(200)"),
+        IntegrityError("insert or update on table violates foreign key constraint"),
+        ValueError("A string literal cannot contain NUL (0x00) characters."),
+    ],
+)
+def test_a_value_the_database_refuses_is_400_not_503(client, connector, out_token, monkeypatch, error):
+    _database_says(monkeypatch, error)
+
+    response = post(client, connector, json.dumps(notification()), out_token)
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "message": "The body holds a value that cannot be stored",
+        "errors": [{"path": "", "message": str(error)}],
+    }
+
+
+def test_a_program_limit_of_postgresql_is_400_though_it_is_an_operational_error(
+    client, connector, out_token, monkeypatch
+):
+    class ProgramLimitExceeded(Exception):
+        sqlstate = "54000"
+
+    error = OperationalError("index row size 3000 exceeds btree version 4 maximum 2704")
+    error.__cause__ = ProgramLimitExceeded()
+    _database_says(monkeypatch, error)
+
+    response = post(client, connector, json.dumps(notification()), out_token)
+
+    assert response.status_code == 400
+
+
+def test_an_unexpected_failure_is_the_documented_json_error_not_a_page(client, connector, out_token, monkeypatch):
+    _database_says(monkeypatch, KeyError("a defect"))
+
+    response = post(client, connector, json.dumps(notification()), out_token)
+
+    assert response.status_code == 500
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {
+        "message": "The platform failed to receive this webhook; a retry is safe (a repeat is recognised)",
+        "errors": [],
+    }
+
+
+# A chunked body, as gunicorn hands it to Django: no Content-Length, the stream de-chunked and
+# ending where the body does, and ``wsgi.input_terminated`` set to say so.
+
+
+def _chunked(connector, token, body: bytes):
+    environ = RequestFactory()._base_environ(
+        PATH_INFO=f"/out/segment/{connector.public_id}",
+        REQUEST_METHOD="POST",
+        CONTENT_TYPE="application/json",
+        HTTP_X_AUTH_TOKEN=token,
+        HTTP_TRANSFER_ENCODING="chunked",
+    )
+    environ.pop("CONTENT_LENGTH", None)
+    environ["wsgi.input"] = io.BytesIO(body)
+    environ["wsgi.input_terminated"] = True
+    return ClientHandler(enforce_csrf_checks=False)(environ)
+
+
+def test_a_chunked_body_is_read(connector, out_token):
+    body = notification()
+
+    response = _chunked(connector, out_token, json.dumps(body).encode())
+
+    assert response.status_code == 200, response.content
+    assert Event.objects.get().payload == body
+
+
+def test_a_chunked_body_over_the_limit_is_413(connector, out_token, settings):
+    settings.WEBHOOK_MAX_BODY_BYTES = 1000
+
+    response = _chunked(connector, out_token, json.dumps({"padding": "x" * 2000}).encode())
+
+    assert response.status_code == 413
+    assert not Event.objects.exists()

@@ -46,7 +46,8 @@ def settle_sent(live, connector) -> tuple[Event, dict]:
 
     [delivery] = wait_until(delivered, message=f"the SETTLE {event_id} to be delivered")
     assert delivery.status == Delivery.Status.SUCCEEDED, delivery.last_error
-    received = [m for m in live.segment_messages() if m["messageId"].startswith(f"air-{event_id}-")]
+    sent = {message["messageId"] for message in delivery.body["batch"]}
+    received = [m for m in live.segment_messages() if m["messageId"] in sent]
     assert len(received) == len(delivery.body["batch"])
     return delivery.event, received[-1]
 

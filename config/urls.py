@@ -11,6 +11,10 @@ urlpatterns = [
     path("out/segment/status", event_views.StatusView.as_view(), name="out-status"),
     path("in/segment/<uuid:connector_id>", event_views.WebhookView.as_view(direction="in"), name="webhook-in"),
     path("out/segment/<uuid:connector_id>", event_views.WebhookView.as_view(direction="out"), name="webhook-out"),
+    # Pasted with a trailing slash as often as without (Segment's connector URL field, AIR's
+    # subscription): the same views, as a redirect would lose a POST's body.
+    path("in/segment/<uuid:connector_id>/", event_views.WebhookView.as_view(direction="in")),
+    path("out/segment/<uuid:connector_id>/", event_views.WebhookView.as_view(direction="out")),
     path("admin/", admin.site.urls),
 ]
 

@@ -91,3 +91,25 @@ class RewardLedgerEntry(models.Model):
 
     def __str__(self):
         return f"{self.identity} {self.wallet_transaction_reference}"
+
+
+class TriggerWindow(models.Model):
+    """When a connector's repeat window for one identity and set of triggers ends.
+
+    One row per connector and key (``inbound.trigger_window_key``), claimed by the trigger that is
+    sent: an UPDATE that only succeeds once the window has ended, or the INSERT of the first row,
+    both checked by the database, so two concurrent triggers cannot both count.
+    """
+
+    connector = models.ForeignKey("connectors.Connector", on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=64)
+    counted_until = models.DateTimeField()
+    counted_event = models.UUIDField(help_text="The public id of the event the window counted.")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["connector", "key"], name="trigger_window_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.key} until {self.counted_until}"

@@ -3,20 +3,26 @@
 Nothing here talks to a remote API: the pipeline sends the trigger to AIR and reports back.
 """
 
+import uuid
 from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from connectors.models import Connector
 from events.models import Delivery, Event
-from rewards.models import RewardLedgerEntry, TriggerReference
+from rewards.models import RewardLedgerEntry, TriggerReference, TriggerWindow
 
 # What the AIR notification parser says a SERVICE.TRIGGER awarded: points credited (or, failing that,
 # the behavioural action's {"points", …}) and e-coupon accounts created.
 FOLLOW_UP_POINTS_KEYS = ("points_earned", "awarded_points")
 FOLLOW_UP_COUPONS_KEYS = ("coupons_awarded",)
+ALREADY_PROCESSED = (
+    "AIR already held this wallet transaction reference: an earlier attempt was processed, and what it "
+    "awarded comes with AIR's SERVICE.TRIGGER notification."
+)
 
 
 def trigger_references_check(*, connector: Connector, references: list[str]) -> list[str]:
@@ -30,6 +36,31 @@ def trigger_references_check(*, connector: Connector, references: list[str]) -> 
         )
     )
     return [reference for reference in wanted if reference not in known]
+
+
+def trigger_window_claim(
+    *, connector: Connector, key: str, seconds: int, now: datetime, event_public_id: uuid.UUID
+) -> TriggerWindow | None:
+    """Count a trigger in the connector's repeat window for ``key``: None when it counts (the
+    window now runs ``seconds`` from ``now``), else the window that already counted one.
+
+    Called inside the transaction that stores the event, so the claim is undone with it. Race-free
+    on both databases: the UPDATE claims an ended window only if it is still ended when the row is
+    written (PostgreSQL re-checks the condition after waiting for a concurrent claim), and of two
+    INSERTs of a first window the unique constraint lets one through.
+    """
+    until = now + timedelta(seconds=seconds)
+    windows = TriggerWindow.objects.filter(connector=connector, key=key)
+    if windows.filter(counted_until__lte=now).update(counted_until=until, counted_event=event_public_id):
+        return None
+    try:
+        with transaction.atomic():
+            TriggerWindow.objects.create(
+                connector=connector, key=key, counted_until=until, counted_event=event_public_id
+            )
+    except IntegrityError:
+        return windows.get()
+    return None
 
 
 def reward_request_record(*, event: Event, delivery: Delivery) -> RewardLedgerEntry:
@@ -68,7 +99,7 @@ def reward_outcome_record(
     if succeeded:
         result = result or {}
         entry.status = RewardLedgerEntry.Status.AWARDED
-        entry.reason = ""
+        entry.reason = ALREADY_PROCESSED if result.get("already_processed") else ""
         entry.wallet_transaction_id = str(result.get("wallet_transaction_id") or entry.wallet_transaction_id)
         _awards_fill(entry, points=result.get("points"), coupons=result.get("coupons"))
     else:

@@ -154,6 +154,7 @@ def event_store(
     one_statement = connection.vendor == "postgresql" and not hooks.on_event_stored_wanted(
         direction=direction, event_type=event.event_type
     )
+    repeat = False  # a reward trigger that repeats one already sent: stored ignored, answered as a duplicate
     if one_statement:
         stored = event_insert(event, deliveries, payload_text=payload_text, guard=guard)  # a repeat: False
     else:
@@ -161,15 +162,16 @@ def event_store(
             with transaction.atomic():
                 if guard is not None and not caller_holds(guard, direction):
                     raise CallerChanged
+                repeat = hooks.repeat_suppress(event=event)
                 event.save(force_insert=True)
-                deliveries = Delivery.objects.bulk_create(deliveries)
+                deliveries = Delivery.objects.bulk_create([] if repeat else deliveries)
                 hooks.on_event_stored(event=event, deliveries=deliveries)
             stored = True
         except IntegrityError:
             stored = False
     if stored:
         deliveries_enqueue_on_commit([d.pk for d in deliveries if d.status == Delivery.Status.PENDING])
-        return Received(event=event, duplicate=False)
+        return Received(event=event, duplicate=repeat)
     existing = _duplicate_count(
         connector=event.connector, direction=direction, source_event_id=event.source_event_id, now=event.received_at
     )

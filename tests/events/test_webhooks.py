@@ -3,7 +3,7 @@
 import copy
 import json
 import uuid
-from datetime import timedelta
+from datetime import UTC, timedelta
 from types import SimpleNamespace
 
 import pytest
@@ -432,3 +432,175 @@ def test_a_webhook_answered_again_after_its_caller_changed_counts_once_towards_t
 
     assert cache.get(f"rate:{connector.pk}:1700000000") == 2
     assert Event.objects.count() == 2
+
+
+# --- Segment → AIR triggers, as Segment's Eagle Eye destination sends them ----------------------------
+
+
+def trigger(identity="CUST-1001", reference="seg-msg-0001", triggers="WELCOME1"):
+    """The body Segment's destination posts: its trigger setting split on commas, no walletTransaction
+    when the mapped reference is empty."""
+    body = {"identityValue": identity, "triggers": [{"reference": value} for value in triggers.split(",")]}
+    if reference:
+        body["walletTransaction"] = {"reference": reference}
+    return {"type": "services/trigger", "body": body}
+
+
+@pytest.fixture
+def in_token(connector):
+    return token_issue(connector=connector, direction="in").plaintext
+
+
+def air_references():
+    return list(Delivery.objects.order_by("pk").values_list("idempotency_key", flat=True))
+
+
+def test_two_reference_less_triggers_for_one_customer_are_two_rewards(client, connector, in_token):
+    first = post(client, connector, trigger(reference=None), in_token, direction="in")
+    second = post(client, connector, trigger(reference=None), in_token, direction="in")
+
+    assert [first.json().get("duplicate"), second.json().get("duplicate")] == [None, None]
+    assert Event.objects.count() == 2
+    [one, other] = air_references()
+    assert one != other
+    assert one.startswith("eec-") and other.startswith("eec-")
+
+
+def test_a_segment_retry_is_a_duplicate_and_sends_nothing_more(client, connector, in_token):
+    first = post(client, connector, trigger(), in_token, direction="in")
+
+    again = post(client, connector, trigger(), in_token, direction="in")
+
+    assert again.json() == {"status": "OK", "event_id": first.json()["event_id"], "duplicate": True}
+    assert Event.objects.get().duplicate_count == 1
+    assert Delivery.objects.count() == 1
+
+
+def test_one_reference_for_two_customers_or_two_sets_of_triggers_is_three_rewards(client, connector, in_token):
+    post(client, connector, trigger(identity="CUST-1"), in_token, direction="in")
+    post(client, connector, trigger(identity="CUST-2"), in_token, direction="in")
+    post(client, connector, trigger(identity="CUST-1", triggers="P1"), in_token, direction="in")
+
+    assert Event.objects.filter(status=Event.Status.TRANSLATED).count() == 3
+    references = air_references()
+    assert len(set(references)) == 3
+    assert all(reference.startswith("seg-msg-0001-") for reference in references)
+
+
+def test_an_empty_trigger_element_is_refused_on_the_event_and_the_others_reach_air(client, connector, in_token):
+    response = post(client, connector, trigger(triggers="A1,,P1"), in_token, direction="in")
+
+    assert response.status_code == 200
+    event = Event.objects.get()
+    assert event.context["refused_triggers"] == [
+        {"index": 1, "reason": "An empty trigger reference (an empty element of the audience's comma-separated list)."}
+    ]
+    delivery = Delivery.objects.get()
+    assert delivery.body["triggers"] == [{"reference": "A1"}, {"reference": "P1"}]
+    assert delivery.notes.startswith("Not sent to AIR, 1 of the 3 trigger elements Segment sent: triggers[1]: ")
+
+
+def test_a_trigger_with_no_usable_reference_is_400_naming_the_path_and_stores_nothing(client, connector, in_token):
+    response = post(client, connector, trigger(triggers=","), in_token, direction="in")
+
+    assert response.status_code == 400
+    assert [error["path"] for error in response.json()["errors"]] == [
+        "body.triggers[0].reference",
+        "body.triggers[1].reference",
+    ]
+    assert not Event.objects.exists()
+
+
+@pytest.mark.parametrize("direction", ["in", "out"])
+def test_a_webhook_url_with_a_trailing_slash_is_accepted(client, connector, direction):
+    token = token_issue(connector=connector, direction=direction).plaintext
+    body = trigger() if direction == "in" else notification()
+
+    response = client.post(
+        f"/{direction}/segment/{connector.public_id}/",
+        data=json.dumps(body),
+        content_type="application/json",
+        HTTP_X_AUTH_TOKEN=token,
+    )
+
+    assert response.status_code == 200
+    assert Event.objects.get().direction == direction
+
+
+def test_a_segment_retry_of_a_trigger_stored_under_its_reference_alone_is_a_duplicate(client, connector, in_token):
+    """Stored before the key took in identity and triggers: the source id was Segment's reference."""
+    earlier = Event.objects.create(
+        connector=connector,
+        direction="in",
+        event_type="services/trigger",
+        source_event_id="seg-msg-0001",
+        identity="CUST-1001",
+        received_at=timezone.now(),
+        context={
+            "identity_value": "CUST-1001",
+            "trigger_references": ["WELCOME1"],
+            "wallet_transaction_reference": "seg-msg-0001",
+        },
+        status=Event.Status.TRANSLATED,
+    )
+
+    retry = post(client, connector, trigger(), in_token, direction="in")
+    other_customer = post(client, connector, trigger(identity="CUST-2002"), in_token, direction="in")
+
+    assert retry.json()["duplicate"] is True
+    repeat = Event.objects.get(public_id=retry.json()["event_id"])
+    assert (repeat.status, repeat.error) == (
+        Event.Status.IGNORED,
+        f"A repeat of event {earlier.public_id}: the same wallet transaction reference, identity and triggers "
+        "(a Segment retry); not sent again.",
+    )
+    assert "duplicate" not in other_customer.json()
+    assert [delivery.event.identity for delivery in Delivery.objects.all()] == ["CUST-2002"]
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """The receive step's clock, moved by hand."""
+    now = [timezone.now()]
+    monkeypatch.setattr("events.services.receive.timezone", SimpleNamespace(now=lambda: now[0]))
+    return now
+
+
+def test_the_repeat_window_counts_the_same_identity_and_triggers_once(client, connector, in_token, clock):
+    connector.settings = {**connector.settings, "trigger_dedupe_window_seconds": 30}
+    connector.save()
+    first = post(client, connector, trigger(reference="msg-1"), in_token, direction="in")
+    clock[0] += timedelta(seconds=29)
+
+    # Segment's Identify and Track both enabled: the same trigger again, with another messageId.
+    repeat = post(client, connector, trigger(reference="msg-2", triggers="WELCOME1,WELCOME1"), in_token, direction="in")
+    other_trigger = post(client, connector, trigger(reference="msg-3", triggers="P1"), in_token, direction="in")
+    clock[0] += timedelta(seconds=1)  # 30 s after the first: the window has ended
+    later = post(client, connector, trigger(reference="msg-4"), in_token, direction="in")
+
+    assert [response.json().get("duplicate") for response in (first, repeat, other_trigger, later)] == [
+        None,
+        True,
+        None,
+        None,
+    ]
+    ignored = Event.objects.get(public_id=repeat.json()["event_id"])
+    until = clock[0].astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")  # the first's time + 30 s
+    assert (ignored.status, ignored.error) == (
+        Event.Status.IGNORED,
+        f"Counted once: event {first.json()['event_id']} sent the same identity and triggers, and this connector "
+        f"counts them once within 30 s (until {until} UTC); not sent.",
+    )
+    sent = Delivery.objects.order_by("pk").values_list("event__public_id", flat=True)
+    assert [str(public_id) for public_id in sent] == [
+        first.json()["event_id"],
+        other_trigger.json()["event_id"],
+        later.json()["event_id"],
+    ]
+
+
+def test_without_a_window_the_same_identity_and_triggers_are_each_sent(client, connector, in_token, clock):
+    post(client, connector, trigger(reference="msg-1"), in_token, direction="in")
+    post(client, connector, trigger(reference="msg-2"), in_token, direction="in")
+
+    assert Delivery.objects.count() == 2

@@ -1,11 +1,16 @@
+import uuid
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
-from rewards.models import RewardLedgerEntry
+from rewards.models import RewardLedgerEntry, TriggerWindow
 from rewards.services import (
+    ALREADY_PROCESSED,
     reward_follow_up_link,
     reward_outcome_record,
     reward_request_record,
     trigger_references_check,
+    trigger_window_claim,
 )
 from tests.rewards.factories import (
     AirDeliveryFactory,
@@ -152,6 +157,19 @@ def test_outcome_record_awards_without_a_result_when_air_returned_nothing_to_kee
 
     entry.refresh_from_db()
     assert entry.status == RewardLedgerEntry.Status.AWARDED
+    assert (entry.wallet_transaction_id, entry.points_awarded, entry.coupons_awarded) == ("", None, [])
+
+
+def test_outcome_record_awards_a_reference_air_already_held_saying_so():
+    entry = RewardLedgerEntryFactory()
+    entry.delivery.last_status_code = 400  # AIR refused the repeated reference; the kind read it as success
+
+    reward_outcome_record(
+        delivery=entry.delivery, succeeded=True, result={"already_processed": True, "reference": "r-1"}
+    )
+
+    entry.refresh_from_db()
+    assert (entry.status, entry.reason) == (RewardLedgerEntry.Status.AWARDED, ALREADY_PROCESSED)
     assert (entry.wallet_transaction_id, entry.points_awarded, entry.coupons_awarded) == ("", None, [])
 
 
@@ -377,3 +395,47 @@ def test_follow_up_link_reads_a_service_trigger_context_as_the_air_parser_writes
         400,
         [coupon],
     )
+
+
+# trigger_window_claim
+
+NOON = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
+
+
+def claim(connector, *, key="k1", at=NOON, seconds=30, event=None):
+    return trigger_window_claim(
+        connector=connector, key=key, seconds=seconds, now=at, event_public_id=event or uuid.uuid4()
+    )
+
+
+def test_window_counts_the_first_and_refuses_repeats_until_it_ends():
+    connector = ConnectorFactory()
+    counted = uuid.uuid4()
+
+    assert claim(connector, event=counted) is None
+    repeat = claim(connector, at=NOON + timedelta(seconds=29))
+
+    assert (repeat.counted_event, repeat.counted_until) == (counted, NOON + timedelta(seconds=30))
+    # 30 s after the first the window has ended: the next one counts and opens its own.
+    later = uuid.uuid4()
+    assert claim(connector, at=NOON + timedelta(seconds=30), event=later) is None
+    window = TriggerWindow.objects.get()
+    assert (window.counted_event, window.counted_until) == (later, NOON + timedelta(seconds=60))
+
+
+def test_a_repeat_does_not_extend_the_window():
+    connector = ConnectorFactory()
+    claim(connector)
+    claim(connector, at=NOON + timedelta(seconds=20))
+
+    assert TriggerWindow.objects.get().counted_until == NOON + timedelta(seconds=30)
+    assert claim(connector, at=NOON + timedelta(seconds=30)) is None
+
+
+def test_windows_are_per_connector_and_key():
+    connector, other = ConnectorFactory(), ConnectorFactory()
+    claim(connector)
+
+    assert claim(connector, key="k2") is None
+    assert claim(other) is None
+    assert TriggerWindow.objects.count() == 3

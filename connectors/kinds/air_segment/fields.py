@@ -49,4 +49,16 @@ FIELDS = (
         help_text="When ticked, a Segment trigger naming a reference not registered for this connector is "
         "refused with 400 instead of being sent to AIR.",
     ),
+    SettingField(
+        "trigger_dedupe_window_seconds",
+        "Count the same identity and triggers once within (seconds)",
+        FieldType.INTEGER,
+        default=0,
+        help_text="0 (the default) sends every Segment trigger to AIR. Set it, for example to 60, when one "
+        "Segment action sends the same trigger twice for one customer: typically an audience whose Eagle "
+        "Eye destination has both Identify and Track enabled (Eagle Eye advises Track only). A trigger "
+        "for the same identity and the same trigger references within this many seconds of one that was "
+        "sent is stored as ignored, answered as a duplicate and not sent. Leave it at 0 when a customer "
+        "may genuinely earn the same reward twice in quick succession.",
+    ),
 )

@@ -12,8 +12,13 @@
 - Otherwise 201 with a settled ``BEHAVIOURAL_ACTION_POINTS`` wallet transaction that credits
   ``POINTS_PER_TRIGGER`` points per trigger, shaped like AIR's own response. The wallet id is
   derived from the identity value, so one customer keeps one wallet, and the points balance grows
-  with each transaction. A repeated ``walletTransaction.reference`` answers the same transaction
-  again (201) without crediting anything.
+  with each transaction.
+- A ``walletTransaction.reference`` already used, by any wallet, is refused: 400
+  ``DUPLICATE_REFERENCE`` "Wallet transaction reference '…' already exists", crediting nothing.
+  AIR asks for "a unique reference" but does not publish how it answers a repeat, nor whether
+  its references are unique per wallet or across the unit (spec/segment-air.md §6, question 3):
+  the sandbox takes the strictest reading, a refusal across all wallets, with a status and
+  message of its own that a client can only tell from other 400s by what it says.
 
 Error bodies use AIR's ``{"errorCode", "errorMessage"}`` shape; ``NF`` (not found) is AIR's code,
 the others are this sandbox's own.
@@ -44,6 +49,10 @@ def _error(status: int, code: str, message: str, errors: list[dict] | None = Non
     if errors:
         body["errors"] = errors
     return Reply(status=status, body=body)
+
+
+def _duplicate(reference: str) -> Reply:
+    return _error(400, "DUPLICATE_REFERENCE", f"Wallet transaction reference {reference!r} already exists.")
 
 
 def _number(seed: str, *, digits: int) -> str:
@@ -240,9 +249,8 @@ def air_services_trigger(call: Call) -> Reply:
     if identity_value.startswith(UNKNOWN_IDENTITY_PREFIX):
         return _error(404, "NF", f"No wallet has the identity {identity_value!r}.")
     reference = body["walletTransaction"]["reference"]
-    existing = sandbox_record_find(upstream=Upstream.AIR, key=reference)
-    if existing is not None:
-        return Reply(status=201, body=existing)
+    if sandbox_record_find(upstream=Upstream.AIR, key=reference) is not None:
+        return _duplicate(reference)
     earlier = sandbox_record_group(upstream=Upstream.AIR, group=identity_value)
     transaction = air_wallet_transaction(
         identity_value=identity_value,
@@ -251,7 +259,9 @@ def air_services_trigger(call: Call) -> Reply:
         balance_before=sum(t["basket"]["summary"]["points"]["totalPointsGiven"] for t in earlier),
         now=datetime.now(UTC),
     )
-    kept, _ = sandbox_record_keep(
+    kept, created = sandbox_record_keep(
         upstream=Upstream.AIR, key=reference, data=transaction, group=identity_value
     )
+    if not created:  # a concurrent request with the same reference was kept first
+        return _duplicate(reference)
     return Reply(status=201, body=kept)

@@ -96,7 +96,7 @@ def event_replay(*, event: Event, user=None) -> list[Delivery]:
     kind = kind_get(connector.kind)
     config = connector_config(connector)
     now = timezone.now()
-    parsed = kind.parse(event.direction, event.payload, config) if event.payload is not None else []
+    parsed = kind.parse(Direction(event.direction), event.payload, config) if event.payload is not None else []
     incoming = parsed[0] if len(parsed) == 1 else IncomingEvent(
         event_type=event.event_type,
         source_event_id=event.source_event_id,

@@ -71,14 +71,70 @@ def wallet_transaction_result(body: bytes) -> dict[str, Any]:
     }
 
 
+# What AIR answers when a wallet-transaction reference it already holds is sent again is not
+# published: EE's client (integration-events-common, src/common/ee-air-client/ee-air-client.ts)
+# and its commercetools connector map only 404, 401 and 400 (all permanent) and retry the rest, and
+# AIR's trigger recipe only asks for "a unique reference" (spec/segment-air.md §6, question 3). So
+# the answer is matched conservatively: a 400, 409 or 422 whose code or message says the *wallet
+# transaction reference* is a duplicate or already exists. "Trigger ... not found" or "does not
+# exist" never matches; nor does a bare 409.
+_REFERENCE_REPEAT_STATUSES = (400, 409, 422)
+_REFERENCE_SUBJECTS = ("reference", "wallet transaction", "wallettransaction")
+_REPEAT_WORDS = ("already", "duplicat")
+
+
+def _air_code_and_message(body: bytes) -> tuple[str, str]:
+    parsed = _json(body)
+    if not isinstance(parsed, dict):
+        return "", body.decode("utf-8", "replace").strip()
+    code = parsed.get("errorCode") if isinstance(parsed.get("errorCode"), str) else ""
+    messages = (parsed.get(key) for key in ("errorMessage", "message", "error"))
+    return code, " ".join(text for text in messages if isinstance(text, str))
+
+
+def reference_repeat(status: int, body: bytes) -> bool:
+    """Whether AIR refused the request because it already holds its wallet-transaction reference."""
+    if status not in _REFERENCE_REPEAT_STATUSES:
+        return False
+    code, message = _air_code_and_message(body)
+    for text in (code.replace("_", " "), message):
+        lowered = text.lower()
+        if "trigger" in lowered:
+            continue  # about a behavioural action (its limit reached, say), not our reference
+        if any(subject in lowered for subject in _REFERENCE_SUBJECTS) and any(
+            word in lowered for word in _REPEAT_WORDS
+        ):
+            return True
+    return False
+
+
 def response_interpret(
     request: OutboundRequest, status: int, headers: Mapping[str, str], body: bytes
 ) -> Outcome | None:
-    """AIR's own meaning of a status; None leaves the generic classification (5xx, 429 retried)."""
+    """AIR's own meaning of a status; None leaves the generic classification.
+
+    - 2xx: the trigger was processed; the wallet transaction's id, points and coupons are kept.
+    - 400/409/422 saying the wallet-transaction reference is already held (``reference_repeat``):
+      the reference is unique to one reward (``inbound.wallet_transaction_reference``), so AIR
+      holding it means an earlier attempt of this very delivery was processed (its answer was
+      lost, or it timed out): succeeded, noted as already processed, with nothing credited again.
+    - 404: the identity is not a wallet AIR knows; 401: the client id or hash is wrong; any other
+      400: AIR refused the request (its message quoted). All three are final.
+    - Anything else is left to the generic classification: 5xx (but 501) and 408/425/429 are
+      retried, other 4xx end the delivery.
+    """
     if request.destination != "air":
         return None
     if 200 <= status < 300:
         return Outcome(OutcomeKind.SUCCEEDED, result=wallet_transaction_result(body))
+    if reference_repeat(status, body):
+        reference = ((request.body or {}).get("walletTransaction") or {}).get("reference")
+        return Outcome(
+            OutcomeKind.SUCCEEDED,
+            reason=f"AIR already holds wallet transaction {reference}: an earlier attempt was processed "
+            f"({status}: {_air_message(body)})",
+            result={"already_processed": True, "reference": reference},
+        )
     if status == 404:
         identity = (request.body or {}).get("identityValue")
         return Outcome(OutcomeKind.TERMINAL, reason=f"identity {identity} not found in AIR")

@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 from connectors.kinds.air_segment import KIND
 from connectors.kinds.air_segment.auth import air_auth_hash
 from connectors.kinds.base import OutboundRequest, Outcome, OutcomeKind
@@ -135,3 +137,47 @@ def test_other_statuses_and_segment_answers_are_left_to_the_pipeline():
 
     assert [KIND.interpret(TRIGGER, status, {}, b"") for status in (500, 503, 429, 408, 409)] == [None] * 5
     assert KIND.interpret(segment, 400, {}, b"") is None
+
+
+def _air_error(status, code, message):
+    return KIND.interpret(TRIGGER, status, {}, json.dumps({"errorCode": code, "errorMessage": message}).encode())
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "message", "quoted"),
+    [
+        # The sandbox's answer.
+        (400, "DUPLICATE_REFERENCE", "Wallet transaction reference 'r-1' already exists.", None),
+        (409, "CONFLICT", "A wallet transaction with this reference already exists", None),
+        (422, "E_DUPLICATE_REFERENCE", "", "E_DUPLICATE_REFERENCE"),  # no message: its code is quoted
+        (400, "VE", "Duplicate walletTransaction.reference", None),
+    ],
+)
+def test_air_refusing_a_reference_it_already_holds_is_the_earlier_success(status, code, message, quoted):
+    outcome = _air_error(status, code, message)
+
+    assert outcome == Outcome(
+        OutcomeKind.SUCCEEDED,
+        reason=f"AIR already holds wallet transaction r-1: an earlier attempt was processed "
+        f"({status}: {quoted or message})",
+        result={"already_processed": True, "reference": "r-1"},
+    )
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "Trigger reference A1 already redeemed",  # about a behavioural action's own limit, not our reference
+        "Wallet transaction reference does not exist",
+        "Identity already exists",
+    ],
+)
+def test_other_refusals_stay_final(message):
+    assert _air_error(400, "VE", message) == Outcome(
+        OutcomeKind.TERMINAL, reason=f"AIR refused the request: {message}"
+    )
+
+
+def test_a_bare_409_or_a_repeat_under_another_status_is_left_to_the_pipeline():
+    assert _air_error(409, "CONFLICT", "Conflict") is None
+    assert _air_error(500, "DUPLICATE_REFERENCE", "Wallet transaction reference already exists") is None

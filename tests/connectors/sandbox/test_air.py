@@ -86,15 +86,29 @@ def test_query_string_is_part_of_the_hash(air_post):
 
 
 @pytest.mark.django_db
-def test_repeated_reference_answers_the_same_transaction(air_post):
+def test_a_repeated_reference_is_refused_and_credits_nothing(air_post):
     first = air_post(trigger_body(reference="order-7"))
 
     second = air_post(trigger_body(reference="order-7"))
 
-    assert second.status_code == 201
-    assert second.json() == first.json()
-    assert SandboxRecord.objects.count() == 1
+    assert first.status_code == 201
+    assert (second.status_code, second.json()) == (
+        400,
+        {"errorCode": "DUPLICATE_REFERENCE", "errorMessage": "Wallet transaction reference 'order-7' already exists."},
+    )
+    assert [record.data for record in SandboxRecord.objects.all()] == [first.json()]
     assert SandboxRequest.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_a_reference_another_wallet_used_is_refused_too(air_post):
+    air_post(trigger_body(identity="card-1", reference="order-8"))
+
+    second = air_post(trigger_body(identity="card-2", reference="order-8"))
+
+    # The strictest reading of "a unique reference": unique across wallets, not per wallet.
+    assert (second.status_code, second.json()["errorCode"]) == (400, "DUPLICATE_REFERENCE")
+    assert SandboxRecord.objects.count() == 1
 
 
 @pytest.mark.django_db

@@ -5,14 +5,21 @@ A batch's top-level ``context`` and ``integrations`` apply to every message in i
 HTTP API: each message gets their keys, its own keys winning (spec/segment-air.md §2.3).
 
 ``event_type``
-    ``track:<event>`` for track calls (the event name as sent, cut to 120 characters), otherwise the
-    message type: ``identify``, ``page``, ``screen``, ``group`` or ``alias``.
+    ``track:<event>`` for track calls, otherwise the message type: ``identify``, ``page``,
+    ``screen``, ``group`` or ``alias``.
 ``source_event_id``
     the ``messageId`` ("" when absent: the pipeline then uses a hash of the message).
 ``identity``
     ``userId``, else the email found by :func:`segment_email`, else ``anonymousId``.
 ``occurred_at``
     ``timestamp``, else ``originalTimestamp`` (UTC assumed when the value has no offset).
+
+Refused, naming the field: a message that is not an object; ``userId``, ``anonymousId``,
+``messageId``, ``name`` or ``event`` that is not text; ``properties``, ``traits`` or ``context``
+that is not an object; a ``timestamp`` that is not an ISO-8601 date-time; ids and identities
+longer than the platform keeps (``MAX_ID_CHARS``; a track event name, ``MAX_EVENT_CHARS``); a
+batch of more than ``MAX_BATCH_MESSAGES`` messages. Nothing is cut short: two ids cut alike would
+be taken for one.
 
 The event context (flat; every key is always present):
 
@@ -47,7 +54,14 @@ from typing import Any
 from connectors.kinds.base import FieldError, IncomingEvent, PayloadInvalid
 
 MESSAGE_TYPES = ("track", "identify", "page", "screen", "group", "alias")
+# What the platform keeps of a sender's id or identity, and of an event type (the columns of
+# events.Event: source_event_id and identity, event_type).
+MAX_ID_CHARS = 200
 MAX_EVENT_TYPE_CHARS = 120
+MAX_EVENT_CHARS = MAX_EVENT_TYPE_CHARS - len("track:")
+# Segment's HTTP API takes at most 500 KB per batch (checked on the body) in at most this many calls.
+MAX_BATCH_MESSAGES = 2500
+_IDS = ("userId", "anonymousId", "messageId")
 _SNAKE_CASE = re.compile(r"^[a-z0-9]+(?:_[a-z0-9]+)*$")
 _AUDIENCE_CLASSES = ("audience", "journey_step")
 _BATCH_SHARED_KEYS = ("context", "integrations")
@@ -67,11 +81,11 @@ def segment_timestamp(value: Any) -> datetime | None:
         return None
     try:
         parsed = datetime.fromisoformat(value)
-    except ValueError:
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=UTC)
+        return parsed.astimezone(UTC)
+    except (ValueError, OverflowError):  # OverflowError: a zone that moves year 1 or 9999 off the calendar
         return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
 
 
 def segment_email(message: dict) -> str:
@@ -124,13 +138,17 @@ def _message_errors(message: Any, prefix: str) -> list[FieldError]:
         errors.append(FieldError(at("type"), f"Must be one of: {', '.join(MESSAGE_TYPES)}."))
     if kind == "track" and not (isinstance(message.get("event"), str) and message["event"].strip()):
         errors.append(FieldError(at("event"), "A track call needs an event name."))
+    elif kind == "track" and len(message["event"]) > MAX_EVENT_CHARS:
+        errors.append(FieldError(at("event"), f"At most {MAX_EVENT_CHARS} characters ({len(message['event'])} sent)."))
     if kind == "group" and not (isinstance(message.get("groupId"), str | int) and str(message["groupId"])):
         errors.append(FieldError(at("groupId"), "A group call needs a groupId."))
     if not _text(message.get("userId")) and not _text(message.get("anonymousId")):
         errors.append(FieldError(at("userId"), "Either userId or anonymousId is required (non-empty text)."))
-    for name in ("messageId", "name"):
+    for name in ("userId", "anonymousId", "messageId", "name"):
         if message.get(name) is not None and not isinstance(message[name], str):
             errors.append(FieldError(at(name), "Must be a string."))
+        elif name in _IDS and len(message.get(name) or "") > MAX_ID_CHARS:
+            errors.append(FieldError(at(name), f"At most {MAX_ID_CHARS} characters ({len(message[name])} sent)."))
     for name in ("properties", "traits", "context"):
         if message.get(name) is not None and not isinstance(message[name], dict):
             errors.append(FieldError(at(name), "Must be a JSON object."))
@@ -172,6 +190,10 @@ def segment_messages_parse(payload: Any) -> list[dict]:
         batch = payload["batch"]
         if not isinstance(batch, list) or not batch:
             raise PayloadInvalid([FieldError("batch", "Must be a non-empty list of Segment messages.")])
+        if len(batch) > MAX_BATCH_MESSAGES:
+            raise PayloadInvalid(
+                [FieldError("batch", f"At most {MAX_BATCH_MESSAGES} messages in a batch ({len(batch)} sent).")]
+            )
         shared, errors = _batch_shared(payload)
         messages = [_with_shared(message, shared) for message in batch]
         prefixes = [f"batch[{index}]" for index in range(len(batch))]
@@ -189,7 +211,7 @@ def segment_messages_parse(payload: Any) -> list[dict]:
 
 def segment_event_type(message: dict) -> str:
     if message["type"] == "track":
-        return f"track:{message['event']}"[:MAX_EVENT_TYPE_CHARS]
+        return f"track:{message['event']}"
     return message["type"]
 
 

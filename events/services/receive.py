@@ -1,9 +1,11 @@
 """Receiving: authenticate is done by the view; here a parsed body becomes stored events and
-deliveries, in one transaction per event, with the task hints sent only after commit."""
+deliveries, in one transaction per body (a batch is stored whole or not at all), with the task
+hints sent only after commit."""
 
 import hashlib
 import json
 import logging
+from contextlib import nullcontext
 from dataclasses import dataclass, replace
 
 from django.db import IntegrityError, connection, transaction
@@ -71,8 +73,22 @@ def event_translate(
         return Translation(failed=f"Translation error: {type(exc).__name__}: {exc}")
 
 
-def deliveries_build(*, event: Event, connector: Connector, translation: Translation, now) -> list[Delivery]:
-    held = connector.state != Connector.State.ACTIVE
+def idempotency_key_fit(key: str) -> str:
+    """A key that fits its column: a longer one (built from a sender's long ids) keeps its start,
+    for support to read, and ends with its hash, so two different keys never become one."""
+    limit = Delivery._meta.get_field("idempotency_key").max_length
+    if len(key) <= limit:
+        return key
+    digest = "#sha256:" + hashlib.sha256(key.encode()).hexdigest()
+    return key[: limit - len(digest)] + digest
+
+
+def deliveries_build(
+    *, event: Event, connector: Connector, translation: Translation, now, held_because: str = ""
+) -> list[Delivery]:
+    """``held_because``: why the deliveries are held though the connector is active (its secrets
+    cannot be decrypted, ``ConnectorConfig.secrets_unreadable``), kept as their last error."""
+    held = connector.state != Connector.State.ACTIVE or bool(held_because)
     return [
         Delivery(
             event=event,
@@ -81,9 +97,10 @@ def deliveries_build(*, event: Event, connector: Connector, translation: Transla
             method=request.method,
             url=request.url,
             body=request.body,
-            idempotency_key=request.idempotency_key,
+            idempotency_key=idempotency_key_fit(request.idempotency_key),
             notes=request.notes,
             status=Delivery.Status.HELD if held else Delivery.Status.PENDING,
+            last_error=held_because,
             next_attempt_at=None if held else now,
             enqueued_at=None if held else now,
             created_at=now,
@@ -127,9 +144,9 @@ def event_prepare(
     event = Event(
         connector=connector,
         direction=direction,
-        event_type=incoming.event_type[:120],
+        event_type=incoming.event_type,
         source_event_id=incoming.source_event_id,
-        identity=(incoming.identity or "")[:200],
+        identity=incoming.identity or "",
         occurred_at=incoming.occurred_at,
         received_at=now,
         payload=payload,
@@ -137,7 +154,9 @@ def event_prepare(
         status=status,
         error=error,
     )
-    return event, deliveries_build(event=event, connector=connector, translation=translation, now=now)
+    return event, deliveries_build(
+        event=event, connector=connector, translation=translation, now=now, held_because=config.secrets_unreadable
+    )
 
 
 def event_store(
@@ -180,6 +199,28 @@ def event_store(
     return Received(event=existing, duplicate=True)
 
 
+# The event's fields a sender's values fill, with how the sender calls them in general.
+_SENDER_FIELDS = (
+    ("source_event_id", "The sender's event id"),
+    ("identity", "The customer's identity"),
+    ("event_type", "The event type"),
+)
+
+
+def _length_errors(incoming: IncomingEvent) -> list[FieldError]:
+    """What is longer than its column: refused rather than cut, as two ids cut alike would collide.
+
+    Kinds name the exact field for the values they check themselves; this catches the rest.
+    """
+    errors = []
+    for name, label in _SENDER_FIELDS:
+        value = getattr(incoming, name) or ""
+        limit = Event._meta.get_field(name).max_length
+        if len(value) > limit:
+            errors.append(FieldError(name, f"{label} is {len(value)} characters; at most {limit} are kept."))
+    return errors
+
+
 def events_receive(
     *,
     connector: Connector,
@@ -202,26 +243,29 @@ def events_receive(
     incoming_events = kind.parse(Direction(direction), payload, config)
     if not incoming_events:
         raise PayloadInvalid([FieldError("", "The body holds no event")])
-    errors = [error for incoming in incoming_events for error in hooks.validate(connector=connector, incoming=incoming)]
+    errors = [
+        error
+        for incoming in incoming_events
+        for error in [*_length_errors(incoming), *hooks.validate(connector=connector, incoming=incoming)]
+    ]
     if errors:
         raise PayloadInvalid(errors)
-    try:
-        body_text = body.decode() if body is not None else None
-    except UnicodeDecodeError:  # JSON in UTF-16 or UTF-32: parsed fine, stored re-serialised
-        body_text = None
+    body_text = body.decode() if body is not None else None  # UTF-8: the view refuses any other
     received = []
-    for incoming in incoming_events:
-        raw = incoming.raw if incoming.raw is not None else payload
-        if not incoming.source_event_id:
-            incoming = replace(incoming, source_event_id=body_fingerprint(raw))
-        event, deliveries = event_prepare(
-            connector=connector, config=config, direction=direction, incoming=incoming, payload=raw,
-            kind=kind, rules=rules,
-        )
-        received.append(
-            event_store(
-                event, deliveries, payload_text=body_text if raw is payload else None,
-                guard=None if received else guard,
+    # A batch is stored whole or not at all: a failure part-way leaves none of its events behind.
+    with transaction.atomic() if len(incoming_events) > 1 else nullcontext():
+        for incoming in incoming_events:
+            raw = incoming.raw if incoming.raw is not None else payload
+            if not incoming.source_event_id:
+                incoming = replace(incoming, source_event_id=body_fingerprint(raw))
+            event, deliveries = event_prepare(
+                connector=connector, config=config, direction=direction, incoming=incoming, payload=raw,
+                kind=kind, rules=rules,
             )
-        )
+            received.append(
+                event_store(
+                    event, deliveries, payload_text=body_text if raw is payload else None,
+                    guard=None if received else guard,
+                )
+            )
     return received

@@ -44,3 +44,46 @@ def test_a_single_message_is_kept_as_sent():
     message = _track(context={"ip": "203.0.113.7"})
 
     assert segment_messages_parse(message) == [message]
+
+
+def test_a_timestamp_a_zone_moves_off_the_calendar_is_refused_not_an_overflow():
+    # Year 1, midnight, an hour ahead of UTC: in UTC it would be year 0, which Python cannot hold.
+    with pytest.raises(PayloadInvalid) as refused:
+        segment_messages_parse(_track(timestamp="0001-01-01T00:00:00+01:00"))
+
+    assert refused.value.errors == [
+        FieldError("timestamp", "Must be an ISO-8601 date-time, e.g. 2024-03-01T12:00:00Z.")
+    ]
+
+
+def test_ids_longer_than_the_platform_keeps_are_refused_naming_each():
+    with pytest.raises(PayloadInvalid) as refused:
+        segment_messages_parse(_track(userId="u" * 201, anonymousId="a" * 201, messageId="m" * 200))
+
+    assert refused.value.errors == [
+        FieldError("userId", "At most 200 characters (201 sent)."),
+        FieldError("anonymousId", "At most 200 characters (201 sent)."),
+    ]
+
+
+def test_a_track_event_name_fits_its_event_type_whole():
+    [event] = segment_events_parse(_track(event="E" * 114))
+
+    assert event.event_type == "track:" + "E" * 114  # 6 + 114 = 120 characters, the column's size
+
+
+def test_a_batch_of_2500_messages_is_read_and_one_more_is_refused():
+    assert len(segment_messages_parse({"batch": [_track()] * 2500})) == 2500
+    with pytest.raises(PayloadInvalid) as refused:
+        segment_messages_parse({"batch": [_track()] * 2501})
+
+    assert refused.value.errors == [FieldError("batch", "At most 2500 messages in a batch (2501 sent).")]
+
+
+def test_the_limits_are_the_columns_of_the_stored_event():
+    from connectors.kinds import segment_spec
+    from events.models import Event
+
+    assert Event._meta.get_field("source_event_id").max_length == segment_spec.MAX_ID_CHARS
+    assert Event._meta.get_field("identity").max_length == segment_spec.MAX_ID_CHARS
+    assert Event._meta.get_field("event_type").max_length == segment_spec.MAX_EVENT_TYPE_CHARS

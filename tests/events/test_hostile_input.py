@@ -2,6 +2,7 @@
 nothing is stored for a refused body; 503 is kept for a database or broker that is really down."""
 
 import copy
+import hashlib
 import io
 import json
 import uuid
@@ -288,3 +289,153 @@ def test_a_chunked_body_over_the_limit_is_413(connector, out_token, settings):
 
     assert response.status_code == 413
     assert not Event.objects.exists()
+
+
+# Segment batches: stored whole or not at all, within Segment's limits; ids never cut short.
+
+PERKVILLE_SETTINGS = {
+    "api_base_url": "https://api.perkville.example",
+    "business_id": "4211",
+    "location_id": "87",
+    "send_email": False,
+    "event_perk_map": {"Checked In": 5},
+}
+
+
+@pytest.fixture
+def perkville():
+    return ConnectorFactory(kind="segment_perkville", settings=PERKVILLE_SETTINGS, secrets={"api_token": "t"})
+
+
+@pytest.fixture
+def in_token(perkville):
+    return token_issue(connector=perkville, direction="in").plaintext
+
+
+def check_in(number: int, **changes) -> dict:
+    return {
+        "type": "track", "event": "Checked In", "userId": f"u-{number}", "messageId": f"m-{number}",
+        "properties": {"email": f"member{number}@example.com"}, **changes,
+    }
+
+
+def post_in(client, connector, body, token):
+    data = body if isinstance(body, bytes) else json.dumps(body)
+    return client.post(
+        f"/in/segment/{connector.public_id}", data=data, content_type="application/json", HTTP_X_AUTH_TOKEN=token
+    )
+
+
+def test_a_batch_is_stored_with_a_delivery_per_message(client, perkville, in_token):
+    response = post_in(client, perkville, {"batch": [check_in(1), check_in(2), check_in(3)]}, in_token)
+
+    assert response.status_code == 200, response.content
+    assert response.json()["duplicates"] == 0
+    assert sorted(Event.objects.values_list("source_event_id", flat=True)) == ["m-1", "m-2", "m-3"]
+    assert Delivery.objects.count() == 3
+
+
+def test_a_failure_part_way_through_a_batch_leaves_none_of_it_stored(client, perkville, in_token, monkeypatch):
+    from events.services import receive
+
+    stored = []
+    real_store = receive.event_store
+
+    def store_twice_then_fail(event, deliveries, **kwargs):
+        if len(stored) == 2:
+            raise OperationalError("connection to server lost")
+        stored.append(event.source_event_id)
+        return real_store(event, deliveries, **kwargs)
+
+    monkeypatch.setattr(receive, "event_store", store_twice_then_fail)
+
+    response = post_in(client, perkville, {"batch": [check_in(1), check_in(2), check_in(3)]}, in_token)
+
+    assert response.status_code == 503
+    assert stored == ["m-1", "m-2"]  # stored, then rolled back with the third
+    assert not Event.objects.exists()
+    assert not Delivery.objects.exists()
+
+
+def test_a_batch_of_more_than_2500_messages_is_400_before_storing(client, perkville, in_token):
+    response = post_in(client, perkville, {"batch": [check_in(n) for n in range(2501)]}, in_token)
+
+    assert refused(response) == [("batch", "At most 2500 messages in a batch (2501 sent).")]
+
+
+def test_a_batch_over_500_kb_is_413_before_storing(client, perkville, in_token):
+    # 2 messages of about 300 KB each: 600 KB, over Segment's 500 KB (the body limit is 1 MB).
+    padding = "x" * 300_000
+    body = {"batch": [check_in(1, properties={"note": padding}), check_in(2, properties={"note": padding})]}
+
+    response = post_in(client, perkville, body, in_token)
+
+    assert response.status_code == 413
+    assert response.json() == {"message": "A batch is at most 500 KB (Segment's limit)", "errors": []}
+    assert not Event.objects.exists()
+
+
+def test_ids_longer_than_kept_are_400_naming_the_field_never_cut(client, perkville, in_token):
+    # Two ids equal in their first 200 characters would have been stored as one event.
+    common = "m" * 200
+    body = {"batch": [check_in(1, messageId=common + "-a"), check_in(2, messageId=common + "-b")]}
+
+    response = post_in(client, perkville, body, in_token)
+
+    assert refused(response) == [
+        ("batch[0].messageId", "At most 200 characters (202 sent)."),
+        ("batch[1].messageId", "At most 200 characters (202 sent)."),
+    ]
+
+
+def test_an_identity_longer_than_kept_is_400_naming_it(client, perkville, in_token):
+    # No userId: the identity is the email, 201 characters (189 + "@example.com").
+    message = check_in(1, userId=None, anonymousId="a-1", properties={"email": "e" * 189 + "@example.com"})
+
+    response = post_in(client, perkville, message, in_token)
+
+    assert refused(response) == [("identity", "The customer's identity is 201 characters; at most 200 are kept.")]
+
+
+def test_a_track_event_name_longer_than_its_event_type_column_is_400(client, perkville, in_token):
+    response = post_in(client, perkville, check_in(1, event="E" * 115), in_token)  # "track:" + 115 = 121
+
+    assert refused(response) == [("event", "At most 114 characters (115 sent).")]
+
+
+@pytest.mark.parametrize(
+    ("body", "errors"),
+    [
+        ("just text", [("", "Must be a Segment message (a JSON object).")]),
+        ({"batch": ["a", "b"]}, [
+            ("batch[0]", "Must be a Segment message (a JSON object)."),
+            ("batch[1]", "Must be a Segment message (a JSON object)."),
+        ]),
+        (check_in(1, properties="email=a@example.com"), [("properties", "Must be a JSON object.")]),
+        (check_in(1, userId=42), [
+            ("userId", "Either userId or anonymousId is required (non-empty text)."),
+            ("userId", "Must be a string."),
+        ]),
+        (check_in(1, timestamp="yesterday"), [
+            ("timestamp", "Must be an ISO-8601 date-time, e.g. 2024-03-01T12:00:00Z.")
+        ]),
+    ],
+)
+def test_values_of_the_wrong_type_are_400_naming_the_field(client, perkville, in_token, body, errors):
+    response = post_in(client, perkville, body, in_token)
+
+    assert refused(response) == errors
+
+
+def test_a_long_idempotency_key_keeps_its_start_and_ends_with_its_hash():
+    from events.services.receive import idempotency_key_fit
+
+    key_a, key_b = "perkville:" + "x" * 300 + "a", "perkville:" + "x" * 300 + "b"
+
+    fitted_a, fitted_b = idempotency_key_fit(key_a), idempotency_key_fit(key_b)
+
+    # 200 = 128 characters of the key + "#sha256:" (8) + 64 hex digits.
+    assert len(fitted_a) == len(fitted_b) == 200
+    assert fitted_a == key_a[:128] + "#sha256:" + hashlib.sha256(key_a.encode()).hexdigest()
+    assert fitted_a != fitted_b
+    assert idempotency_key_fit("perkville:short") == "perkville:short"

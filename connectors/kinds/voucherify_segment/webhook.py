@@ -37,7 +37,7 @@ The event context:
 
 import hashlib
 import hmac
-import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -47,13 +47,21 @@ from connectors.kinds.segment_spec import segment_timestamp
 SIGNATURE_HEADER = "x-voucherify-signature"
 # Customer-activity names whose project-webhook twin has no "customer." prefix.
 _UNPREFIXED = ("redemption.", "reward_redemptions.", "validation.", "publication.")
+# A JSON string (kept, as group 1) or a run of JSON whitespace outside one (dropped).
+_OUTSIDE_STRING_WHITESPACE = re.compile(rb'("[^"\\]*(?:\\.[^"\\]*)*")|[ \t\n\r]+', re.DOTALL)
+# What the platform keeps of an id or identity, and of an event type (events.Event's columns).
+MAX_ID_CHARS = 200
+MAX_EVENT_TYPE_CHARS = 120
 
 
 def voucherify_signature_verify(raw_body: bytes, headers: Mapping[str, str], config: ConnectorConfig) -> None:
     """Raise Unauthenticated unless ``x-voucherify-signature`` is the HMAC-SHA256 of the body.
 
     Voucherify signs the JSON payload in compact form (spec §2.5): the raw body is checked first,
-    then its compact re-serialisation. Fails closed when the connector has no webhook secret.
+    then the body with the whitespace outside its strings removed, as Voucherify's own reference
+    code does. Neither parses the body, so an unsigned request costs two hashes and a scan, and
+    its JSON is read only once it is authenticated. Fails closed when the connector has no
+    webhook secret.
     """
     secret = config.secrets.get("voucherify_webhook_secret")
     if not secret:
@@ -65,10 +73,7 @@ def voucherify_signature_verify(raw_body: bytes, headers: Mapping[str, str], con
     if not presented:
         raise Unauthenticated(f"The {SIGNATURE_HEADER} header is missing.")
     candidates = [raw_body]
-    try:
-        compact = json.dumps(json.loads(raw_body), separators=(",", ":"), ensure_ascii=False).encode()
-    except ValueError:
-        compact = raw_body
+    compact = voucherify_compact(raw_body)
     if compact != raw_body:
         candidates.append(compact)
     for body in candidates:
@@ -78,6 +83,11 @@ def voucherify_signature_verify(raw_body: bytes, headers: Mapping[str, str], con
     raise Unauthenticated(
         f"The {SIGNATURE_HEADER} does not match the body signed with this connector's webhook secret."
     )
+
+
+def voucherify_compact(raw_body: bytes) -> bytes:
+    """The body without whitespace outside its strings (strings, escapes included, kept as sent)."""
+    return _OUTSIDE_STRING_WHITESPACE.sub(rb"\1", raw_body)
 
 
 def voucherify_event_type(name: str) -> str:
@@ -101,15 +111,40 @@ def voucherify_flatten(value: dict, prefix: str = "") -> dict[str, Any]:
     return flat
 
 
+def _text_errors(holder: dict, names: tuple[str, ...], prefix: str) -> list[FieldError]:
+    """Present values of ``names`` that are not text, or longer than the platform keeps."""
+    errors = []
+    for name in names:
+        value = holder.get(name)
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            errors.append(FieldError(f"{prefix}{name}", "Must be a string."))
+        elif len(value) > MAX_ID_CHARS:
+            errors.append(FieldError(f"{prefix}{name}", f"At most {MAX_ID_CHARS} characters ({len(value)} sent)."))
+    return errors
+
+
+def _date_errors(holder: dict, prefix: str) -> list[FieldError]:
+    value = holder.get("created_at")
+    if value is None or (isinstance(value, str) and segment_timestamp(value) is not None):
+        return []
+    return [FieldError(f"{prefix}created_at", "Must be an ISO-8601 date-time, e.g. 2024-03-01T12:00:00Z.")]
+
+
 def _envelope_errors(payload: Any) -> list[FieldError]:
     if not isinstance(payload, dict):
         return [FieldError("", "Must be a Voucherify webhook envelope (a JSON object).")]
     errors = []
     if not (isinstance(payload.get("id"), str) and payload["id"]):
         errors.append(FieldError("id", "The webhook envelope needs its id."))
+    elif len(payload["id"]) > MAX_ID_CHARS:
+        errors.append(FieldError("id", f"At most {MAX_ID_CHARS} characters ({len(payload['id'])} sent)."))
     if not (isinstance(payload.get("type"), str) and payload["type"].strip()):
         errors.append(FieldError("type", "The webhook envelope needs its type."))
-    if not isinstance(payload.get("data"), dict):
+    errors += _date_errors(payload, "")
+    data = payload.get("data")
+    if not isinstance(data, dict):
         errors.append(
             FieldError(
                 "data",
@@ -117,8 +152,21 @@ def _envelope_errors(payload: Any) -> list[FieldError]:
                 '"Raw payload" in the distribution).',
             )
         )
-    if payload.get("event") is not None and not isinstance(payload["event"], dict):
+    elif data.get("customer") is not None and not isinstance(data["customer"], dict):
+        errors.append(FieldError("data.customer", "Must be an object."))
+    elif isinstance(data.get("customer"), dict):
+        errors += _text_errors(data["customer"], ("source_id", "email", "id"), "data.customer.")
+    event = payload.get("event")
+    if event is not None and not isinstance(event, dict):
         errors.append(FieldError("event", "Must be an object."))
+    elif isinstance(event, dict):
+        if event.get("type") is not None and not isinstance(event["type"], str):
+            errors.append(FieldError("event.type", "Must be a string."))
+        errors += _text_errors(event, ("id",), "event.") + _date_errors(event, "event.")
+    if not errors:
+        name, path = (event["type"], "event.type") if event and event.get("type") else (payload["type"], "type")
+        if len(voucherify_event_type(name)) > MAX_EVENT_TYPE_CHARS:
+            errors.append(FieldError(path, f"At most {MAX_EVENT_TYPE_CHARS} characters ({len(name)} sent)."))
     return errors
 
 
@@ -149,7 +197,7 @@ def voucherify_webhook_parse(payload: Any) -> list[IncomingEvent]:
     }
     return [
         IncomingEvent(
-            event_type=context["event_type"][:120],
+            event_type=context["event_type"],
             source_event_id=payload["id"],
             identity=context["customer_source_id"]
             or context["customer_email"]

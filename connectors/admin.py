@@ -23,6 +23,7 @@ from connectors.kinds.registry import kind_get, kinds
 from connectors.models import AuthToken, Client, Connector
 from connectors.services import (
     client_create,
+    connector_config,
     connector_create,
     connector_policy_set,
     connector_state_set,
@@ -144,7 +145,9 @@ class ConnectorAdmin(admin.ModelAdmin):
                 fieldsets.append(("Secrets", secrets))
         else:
             fieldsets.append(("Settings", {"fields": ("settings_summary",)}))
-        fieldsets.append(("Delivery", {"fields": ("max_attempts", "rate_limit_per_second")}))
+        fieldsets.append(
+            ("Delivery", {"fields": ("max_attempts", "rate_limit_per_second", "destination_rate_per_second")})
+        )
         if obj:
             history = ("public_id", "created_at", "created_by", "updated_at", "updated_by")
             fieldsets.append(("History", {"fields": history, "classes": ("collapse",)}))
@@ -177,6 +180,11 @@ class ConnectorAdmin(admin.ModelAdmin):
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         can_issue = request.user.has_perm("connectors.add_authtoken")
+        connector = self.get_object(request, object_id)
+        if request.method == "GET" and connector is not None and self.has_change_permission(request, connector):
+            unreadable = connector_config(connector).secrets_unreadable
+            if unreadable:
+                self.message_user(request, f"{unreadable}.", messages.WARNING)
         extra_context = {
             **(extra_context or {}),
             "can_issue_tokens": can_issue,
@@ -207,6 +215,7 @@ class ConnectorAdmin(admin.ModelAdmin):
                 user=request.user,
                 max_attempts=data.get("max_attempts"),
                 rate_limit_per_second=data.get("rate_limit_per_second"),
+                destination_rate_per_second=data.get("destination_rate_per_second"),
             )
             obj.pk = created.pk
             obj.refresh_from_db()
@@ -220,11 +229,12 @@ class ConnectorAdmin(admin.ModelAdmin):
             secrets_cleared=form.secrets_cleared,
             user=request.user,
         )
-        if {"max_attempts", "rate_limit_per_second"} & set(form.changed_data):
+        if {"max_attempts", "rate_limit_per_second", "destination_rate_per_second"} & set(form.changed_data):
             connector_policy_set(
                 connector=obj,
                 max_attempts=data.get("max_attempts"),
                 rate_limit_per_second=data.get("rate_limit_per_second"),
+                destination_rate_per_second=data.get("destination_rate_per_second"),
                 user=request.user,
             )
 

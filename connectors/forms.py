@@ -13,13 +13,13 @@ from django import forms
 from django.conf import settings as django_settings
 from django.core.exceptions import ImproperlyConfigured
 
-from connectors.crypto import secrets_decrypt
+from connectors.crypto import SecretsUnreadable, secrets_decrypt
 from connectors.kinds.base import FieldType, Kind, SettingField
 from connectors.kinds.registry import kind_get
 from connectors.kinds.validation import SettingsInvalid, settings_validate
 from connectors.models import Connector
 
-MODEL_FIELDS = ("client", "name", "environment", "max_attempts", "rate_limit_per_second")
+MODEL_FIELDS = ("client", "name", "environment", "max_attempts", "rate_limit_per_second", "destination_rate_per_second")
 CLEAR_SUFFIX = "_clear"
 
 
@@ -55,6 +55,7 @@ class ConnectorForm(forms.ModelForm):
 
     kind: Kind
     secret_status_visible: bool = False
+    secrets_unreadable: bool = False  # the stored secrets exist but no key decrypts them
 
     class Meta:
         model = Connector
@@ -63,13 +64,19 @@ class ConnectorForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.instance.kind = self.kind.key
-        self.stored_secrets = secrets_decrypt(self.instance.secrets_encrypted) if self.instance.pk else {}
+        try:
+            self.stored_secrets = secrets_decrypt(self.instance.secrets_encrypted) if self.instance.pk else {}
+        except SecretsUnreadable:  # the page still opens, so the secrets can be entered again
+            self.stored_secrets = {}
+            self.secrets_unreadable = True
         for field in self.kind.setting_fields:
             if field.key in self.fields and field.key not in self.initial:
                 self.initial[field.key] = self.instance.settings.get(field.key, field.default)
         for field in self.kind.secret_fields:
             if field.key in self.fields and self.secret_status_visible:
                 status = "Set; leave blank to keep it." if self.stored_secrets.get(field.key) else "Not set."
+                if self.secrets_unreadable:
+                    status = "Stored, but no key in ENCRYPTION_KEYS decrypts it: enter it again."
                 self.fields[field.key].help_text = f"{status} {field.help_text}".strip()
         self.settings_values: dict[str, Any] = {}
         self.secret_values: dict[str, str] = {}

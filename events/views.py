@@ -21,7 +21,7 @@ from rest_framework.views import APIView
 from connectors.kinds.base import Direction, PayloadInvalid, Unauthenticated
 from connectors.kinds.registry import kind_get
 from connectors.models import Connector
-from connectors.services import connector_config_cached
+from connectors.services import connector_config_cached, connectors_secrets_unreadable
 from connectors.tokens import token_touch
 from events.services.intake import (
     Caller,
@@ -38,6 +38,7 @@ from events.services.webhook_body import BodyRefused, webhook_body_parse
 TRACE_HEADER = "X-EES-Connector-Trace-Id"
 logger = logging.getLogger(__name__)
 UNAVAILABLE = "The platform cannot store events right now; retry later"
+SIGNATURE_UNCHECKABLE = "This connector's secrets cannot be decrypted, so the signature cannot be checked; retry later"
 INTERNAL = "The platform failed to receive this webhook; a retry is safe (a repeat is recognised)"
 # PostgreSQL's "program limit exceeded" (SQLSTATE class 54) is an OperationalError too, but a
 # retry of the same body meets the same limit: the body's fault, not an outage.
@@ -64,6 +65,10 @@ class StatusView(APIView):
         return Response({"api": "ee-connect", "version": settings.VERSION, "tagline": "Eagle Eye AIR ⇄ Segment"})
 
 
+# Connectors named in /readyz's answer at most; the count is always given.
+READY_IDS_SHOWN = 20
+
+
 class ReadyView(APIView):
     def get(self, request):
         down = {}
@@ -77,6 +82,16 @@ class ReadyView(APIView):
                 conn.ensure_connection(max_retries=1, timeout=2)
         except Exception as exc:  # any broker error means "not ready"
             down["broker"] = str(exc) or type(exc).__name__
+        if "database" not in down:
+            unreadable = connectors_secrets_unreadable()
+            if unreadable:
+                # By admin id only: this answer is public, and names of clients or webhook URLs are not.
+                shown = ", ".join(str(pk) for pk in unreadable[:READY_IDS_SHOWN])
+                more = f" and {len(unreadable) - READY_IDS_SHOWN} more" if len(unreadable) > READY_IDS_SHOWN else ""
+                down["connector_secrets"] = (
+                    f"{len(unreadable)} connector(s) have secrets no key in ENCRYPTION_KEYS decrypts "
+                    f"(admin ids {shown}{more}): put back the key that encrypted them, or enter their secrets again"
+                )
         if down:
             return Response({"status": "unavailable", "down": down}, status=503)
         return Response({"status": "ready"})
@@ -143,9 +158,12 @@ class WebhookView(View):
         if connector is None:
             return _error(403, "Unknown connector or wrong token")
         if kind_auth is not None:
+            config = connector_config_cached(connector)
+            if config.secrets_unreadable:  # the secret that checks the signature is lost for now
+                return _error(503, SIGNATURE_UNCHECKABLE, headers={"Retry-After": "60"})
             try:
                 headers = {key.lower(): value for key, value in request.headers.items()}
-                kind_auth(raw_body, headers, connector_config_cached(connector))
+                kind_auth(raw_body, headers, config)
             except Unauthenticated as exc:
                 return _error(exc.status, exc.message)
         elif caller.token is None:

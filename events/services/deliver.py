@@ -33,7 +33,7 @@ from connectors.kinds.base import (
 )
 from connectors.kinds.registry import kind_get
 from connectors.models import Connector
-from connectors.services import connector_config
+from connectors.services import SECRETS_UNREADABLE, connector_config, connector_config_cached
 from events import policy
 from events.http import http_send
 from events.models import Delivery, DeliveryAttempt
@@ -161,12 +161,14 @@ def _deliveries_claim(*, delivery_ids: list[int], now, top_up: bool = False) -> 
     return sorted(deliveries, key=lambda delivery: delivery.pk)
 
 
-def _hold(deliveries: list[Delivery]) -> None:
+def _hold(deliveries: list[Delivery], **reason) -> None:
+    """Hold claimed rows, this attempt uncounted; ``reason``: ``last_error``, when not a pause."""
     Delivery.objects.filter(pk__in=[delivery.pk for delivery in deliveries]).update(
         status=Delivery.Status.HELD,
         attempts=F("attempts") - 1,
         claim_expires_at=None,
         next_attempt_at=None,
+        **reason,
     )
 
 
@@ -301,6 +303,15 @@ def deliveries_attempt(*, delivery_ids: list[int], task_id: str = "", top_up: bo
     held = [delivery for delivery in deliveries if delivery.connector.state != Connector.State.ACTIVE]
     if held:
         _hold(held)
+    # Secrets no key decrypts: nothing can be sent, through no fault of the delivery's; held, never failed.
+    locked = [
+        delivery for delivery in deliveries
+        if delivery.connector.state == Connector.State.ACTIVE
+        and connector_config_cached(delivery.connector).secrets_unreadable
+    ]
+    if locked:
+        _hold(locked, last_error=SECRETS_UNREADABLE)
+    held += locked
     statuses = {delivery.pk: Delivery.Status.HELD for delivery in held}
     sends = deque(_sends_plan([delivery for delivery in deliveries if delivery.pk not in statuses]))
     # The claims expire after DELIVERY_CLAIM_SECONDS, and the sweeper then gives the rows to

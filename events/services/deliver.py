@@ -33,6 +33,7 @@ from connectors.kinds.base import (
 )
 from connectors.kinds.registry import kind_get
 from connectors.models import Connector
+from connectors.redaction import headers_secrets_redact, text_redact
 from connectors.services import SECRETS_UNREADABLE, connector_config, connector_config_cached
 from events import policy
 from events.http import http_send
@@ -419,6 +420,9 @@ def _record(*, send: _Send, sent: _Sent, task_id: str) -> dict[int, str]:
         delivery.pk: _next_state(delivery=delivery, response=response, outcome=outcome, now=now)
         for delivery in send.deliveries
     }
+    secrets = connector_config_cached(send.connector).secrets  # found and redacted wherever echoed
+    for state in changes.values():  # an error quoting the URL it could not reach quotes its token
+        state["last_error"] = text_redact(state["last_error"], secrets)
     attempts = [
         DeliveryAttempt(
             delivery=delivery,
@@ -428,16 +432,19 @@ def _record(*, send: _Send, sent: _Sent, task_id: str) -> dict[int, str]:
             started_at=sent.started_at,
             duration_ms=int(sent.duration * 1000),
             method=prepared.method if prepared else send.request.method,
-            url=url_redact(prepared.url if prepared else send.request.url),
-            request_headers=headers_redact(prepared.headers) if prepared else {},
+            url=text_redact(url_redact(prepared.url if prepared else send.request.url), secrets),
+            request_headers=headers_secrets_redact(headers_redact(prepared.headers), secrets) if prepared else {},
             request_body=_request_body(send, prepared, delivery),
             response_status=response.status,
-            response_headers=headers_redact(response.headers),
-            response_body=response.body[:RESPONSE_BODY_LIMIT].decode("utf-8", "replace"),
+            response_headers=headers_secrets_redact(headers_redact(response.headers), secrets),
+            response_body=text_redact(
+                response.body[:RESPONSE_BODY_LIMIT].decode("utf-8", "replace"), secrets,
+                cut=len(response.body) > RESPONSE_BODY_LIMIT,
+            ),
             error_class=response.error_class,
-            error_message=" ".join(filter(None, (
+            error_message=text_redact(" ".join(filter(None, (
                 response.error_message or changes[delivery.pk]["last_error"] or outcome.reason, send.note
-            ))),
+            ))), secrets),
             outcome=_ATTEMPT_OUTCOME[changes[delivery.pk]["status"]],
             task_id=task_id,
         )

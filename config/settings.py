@@ -32,6 +32,9 @@ _default_encryption_key = base64.urlsafe_b64encode(hashlib.sha256(SECRET_KEY.enc
 ENCRYPTION_KEYS = [key.strip() for key in env.list("ENCRYPTION_KEYS", default=[])] or [_default_encryption_key]
 
 SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=True)
+# Destinations may only have public addresses (connectors/addresses.py); the sandbox upstreams live
+# on 127.0.0.1, so loopback is let through while they are mounted.
+OUTBOUND_ALLOW_LOOPBACK = env.bool("OUTBOUND_ALLOW_LOOPBACK", default=SANDBOX_ENABLED)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -178,6 +181,9 @@ WEB_THREADS = env.int("WEB_THREADS", default=4)
 # Delivery: outbound HTTP and retry defaults (each connector may override the schedule).
 HTTP_CONNECT_TIMEOUT = env.float("HTTP_CONNECT_TIMEOUT", default=5.0)
 HTTP_READ_TIMEOUT = env.float("HTTP_READ_TIMEOUT", default=20.0)
+# The whole call, connecting to the last byte of the answer: a destination that answers slowly,
+# a byte at a time, is cut off here (events/http.py), however often it sends.
+HTTP_TOTAL_TIMEOUT = env.float("HTTP_TOTAL_TIMEOUT", default=30.0)
 DELIVERY_MAX_ATTEMPTS = env.int("DELIVERY_MAX_ATTEMPTS", default=12)
 DELIVERY_CLAIM_SECONDS = env.int("DELIVERY_CLAIM_SECONDS", default=180)
 DELIVERY_SWEEP_SECONDS = env.float("DELIVERY_SWEEP_SECONDS", default=5.0)

@@ -9,7 +9,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from babel.numbers import list_currencies
+from django.conf import settings as django_settings
 
+from connectors.addresses import host_refusal
 from connectors.kinds.base import FieldType, Kind, SettingField
 
 ISO_4217 = frozenset(code for code in list_currencies() if len(code) == 3 and code.isalpha() and code.isupper())
@@ -31,6 +33,8 @@ def _is_loopback(host: str) -> bool:
 
 
 def url_error(value: str, *, sandbox_enabled: bool) -> str:
+    if any(char.isspace() or not char.isprintable() for char in value):
+        return "A URL cannot contain spaces or control characters."
     parts = urlsplit(value)
     if not parts.netloc or parts.scheme not in ("https", "http"):
         return "Enter a full URL, such as https://wallet.sandbox.uk.eagleeye.com."
@@ -38,7 +42,12 @@ def url_error(value: str, *, sandbox_enabled: bool) -> str:
         return "Credentials do not belong in the URL; use the secret fields."
     if parts.scheme == "http" and not (sandbox_enabled and _is_loopback(parts.hostname or "")):
         return "Must use https:// (http:// is allowed only for 127.0.0.1 while the sandbox is enabled)."
-    return ""
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        return "The port must be a number from 0 to 65535."
+    # Checked again when connecting (events.http): the name may resolve elsewhere by then.
+    return host_refusal(parts.hostname or "", port, allow_loopback=django_settings.OUTBOUND_ALLOW_LOOPBACK)
 
 
 def _clean(field: SettingField, value: Any, *, sandbox_enabled: bool) -> tuple[Any, str]:

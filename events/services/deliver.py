@@ -36,21 +36,20 @@ from connectors.models import Connector
 from connectors.redaction import headers_secrets_redact, text_redact
 from connectors.services import SECRETS_UNREADABLE, connector_config, connector_config_cached
 from events import policy
-from events.http import http_send
+from events.http import AddressRefused, http_send
 from events.models import Delivery, DeliveryAttempt
 from events.services import hooks
 
 logger = logging.getLogger(__name__)
 
-# What reading a response body may raise: the HTTP client's and the socket's errors, nothing else.
-_READ_TIMEOUTS = (requests.Timeout, urllib3.exceptions.TimeoutError, TimeoutError)
-_READ_ERRORS = (requests.RequestException, urllib3.exceptions.HTTPError, OSError)
-
+# What the HTTP client may raise, as it reads the socket through urllib3: nothing else is caught.
+_TIMEOUTS = (requests.Timeout, urllib3.exceptions.TimeoutError, TimeoutError)
+_NETWORK_ERRORS = (requests.RequestException, urllib3.exceptions.HTTPError, OSError)
 RESPONSE_BODY_LIMIT = 8 * 1024
 REQUEST_BODY_LIMIT = 64 * 1024
 REDACTED = "[redacted]"
 # Time kept back from a claim for recording the last request's outcome; a request is only started
-# while a whole one (connect and read timeouts) still fits before the claims expire.
+# while a whole one (its total deadline) still fits before the claims expire.
 CLAIM_MARGIN_SECONDS = 10
 _SECRET_HEADER = re.compile(r"auth|token|key|secret|signature|hash|cookie", re.IGNORECASE)
 _SECRET_QUERY = re.compile(r"([?&][^=&]*(?:token|key|secret|signature)[^=&]*=)[^&]*", re.IGNORECASE)
@@ -72,36 +71,29 @@ class Response:
     error_class: str = ""
     error_message: str = ""
     timed_out: bool = False
+    refused: bool = False  # an address outbound calls may not reach: nothing was sent
 
 
 def _send(prepared) -> Response:
-    """Send and read the answer. Only the HTTP client's own errors become a Response: anything else
-    (a Celery time limit, a worker shutting down) propagates, for the caller to record and re-raise."""
+    """Send and read the answer within the call's total deadline (``events.http``). Only the HTTP
+    client's own errors become a Response: anything else (a Celery time limit, a worker shutting
+    down) propagates, for the caller to record and raise again."""
     try:
-        response = http_send(prepared)
+        response = http_send(prepared, body_limit=RESPONSE_BODY_LIMIT + 1)
     except requests.TooManyRedirects as exc:  # redirects are never followed: the 3xx is the answer
         response = exc.response
-    except requests.Timeout as exc:
+    except AddressRefused as exc:  # the same whatever listens there, and final
+        return Response(None, {}, b"", type(exc).__name__, str(exc), refused=True)
+    except _TIMEOUTS as exc:
         return Response(None, {}, b"", type(exc).__name__, f"No answer in time: {exc}", timed_out=True)
-    except requests.RequestException as exc:
+    except _NETWORK_ERRORS as exc:
         return Response(None, {}, b"", type(exc).__name__, f"Could not reach the destination: {exc}")
-    try:
-        body = response.raw.read(RESPONSE_BODY_LIMIT + 1, decode_content=True) or b""
-    except _READ_TIMEOUTS as exc:
-        # The status line came, the rest did not in time (a dripping answer): not a success,
-        # whatever the status said; retried like any timeout.
-        message = f"Answered {response.status_code} but the rest of the answer did not come in time: {exc}"
-        return Response(None, dict(response.headers), b"", type(exc).__name__, message, timed_out=True)
-    except _READ_ERRORS as exc:  # a broken stream after the status line: keep the status, say why
-        body = f"(response body unreadable: {exc})".encode()
-    finally:
-        response.close()
-    return Response(response.status_code, dict(response.headers), body)
+    return Response(response.status_code, dict(response.headers), response.content)
 
 
 def _classify(*, request: OutboundRequest, kind, response: Response) -> Outcome:
     if response.status is None:
-        return Outcome(OutcomeKind.RETRY, response.error_message)
+        return Outcome(OutcomeKind.TERMINAL if response.refused else OutcomeKind.RETRY, response.error_message)
     specific = kind.interpret(request, response.status, response.headers, response.body)
     if specific is not None:
         return specific
@@ -317,9 +309,7 @@ def deliveries_attempt(*, delivery_ids: list[int], task_id: str = "", top_up: bo
     sends = deque(_sends_plan([delivery for delivery in deliveries if delivery.pk not in statuses]))
     # The claims expire after DELIVERY_CLAIM_SECONDS, and the sweeper then gives the rows to
     # another worker: a request is only started while it can end before that.
-    send_until = started + settings.DELIVERY_CLAIM_SECONDS - CLAIM_MARGIN_SECONDS - (
-        settings.HTTP_CONNECT_TIMEOUT + settings.HTTP_READ_TIMEOUT
-    )
+    send_until = started + settings.DELIVERY_CLAIM_SECONDS - CLAIM_MARGIN_SECONDS - settings.HTTP_TOTAL_TIMEOUT
     configs: dict[int, ConnectorConfig] = {}
     # Until one send has been recorded, the next is made whatever the time: a claim always settles
     # at least one delivery. Otherwise a merged request refused for good, whose deliveries are then

@@ -149,6 +149,9 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     }
 else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_timeout": 1, "socket_timeout": 2}
+# A worker whose threads or processes are all busy (a slow destination's requests among them)
+# takes no more hints: they wait in Redis for a worker that is free, not behind the busy one.
+CELERY_WORKER_DISABLE_PREFETCH = CELERY_BROKER_URL.startswith(("redis://", "rediss://"))
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
@@ -200,6 +203,14 @@ DELIVERY_HINT_LINGER_SECONDS = env.float("DELIVERY_HINT_LINGER_SECONDS", default
 # connectors when their kind merges requests (Segment: one /v1/batch for many events).
 DELIVERY_BATCH_SIZE = env.int("DELIVERY_BATCH_SIZE", default=100)
 RETRY_AFTER_MAX_SECONDS = env.int("RETRY_AFTER_MAX_SECONDS", default=3600)
+# Each destination of each connector (events/services/destinations.py): requests it may have in
+# flight at once (a slow one holds no more of the workers); retried failures in a row that open
+# its circuit, and how long it then waits before one probe request; how soon a delivery put off
+# because its destination is at that limit (or over the connector's outbound rate) comes back.
+DESTINATION_MAX_CONCURRENCY = env.int("DESTINATION_MAX_CONCURRENCY", default=2)
+DESTINATION_CIRCUIT_FAILURES = env.int("DESTINATION_CIRCUIT_FAILURES", default=5)
+DESTINATION_CIRCUIT_COOLDOWN_SECONDS = env.float("DESTINATION_CIRCUIT_COOLDOWN_SECONDS", default=60.0)
+DESTINATION_BUSY_DELAY_SECONDS = env.float("DESTINATION_BUSY_DELAY_SECONDS", default=1.0)
 # Exponential backoff with ±20 % jitter: base * 2^(attempt-1), capped. The defaults spread 12
 # attempts over about a day.
 DELIVERY_BACKOFF_BASE_SECONDS = env.float("DELIVERY_BACKOFF_BASE_SECONDS", default=60.0)

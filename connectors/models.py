@@ -40,6 +40,10 @@ class Connector(models.Model):
     rate_limit_per_second = models.PositiveIntegerField(
         null=True, blank=True, help_text="Webhooks accepted per second; blank for no limit."
     )
+    destination_rate_per_second = models.PositiveIntegerField(
+        null=True, blank=True,
+        help_text="Requests sent per second to each of its destinations (a partner's quota); blank for no limit.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     created_by = models.ForeignKey(

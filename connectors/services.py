@@ -72,6 +72,7 @@ def connector_create(
     user=None,
     max_attempts: int | None = None,
     rate_limit_per_second: int | None = None,
+    destination_rate_per_second: int | None = None,
 ) -> Connector:
     _kind(kind)
     connector = Connector(
@@ -81,6 +82,7 @@ def connector_create(
         environment=environment.strip(),
         max_attempts=max_attempts,
         rate_limit_per_second=rate_limit_per_second,
+        destination_rate_per_second=destination_rate_per_second,
         created_by=user,
         updated_by=user,
     )
@@ -131,14 +133,24 @@ def connector_update(
 
 @transaction.atomic
 def connector_policy_set(
-    *, connector: Connector, max_attempts: int | None, rate_limit_per_second: int | None, user=None
+    *,
+    connector: Connector,
+    max_attempts: int | None,
+    rate_limit_per_second: int | None,
+    destination_rate_per_second: int | None = None,
+    user=None,
 ) -> Connector:
     """Set the delivery policy; None means the platform default (no rate limit)."""
     connector.max_attempts = max_attempts
     connector.rate_limit_per_second = rate_limit_per_second
+    connector.destination_rate_per_second = destination_rate_per_second
     connector.updated_by = user
     connector.full_clean(exclude=["created_by", "updated_by"], validate_unique=False)
-    connector.save(update_fields=["max_attempts", "rate_limit_per_second", "updated_by", "updated_at"])
+    connector.save(
+        update_fields=[
+            "max_attempts", "rate_limit_per_second", "destination_rate_per_second", "updated_by", "updated_at"
+        ]
+    )
     return connector
 
 

@@ -292,4 +292,5 @@ class ConnectorHealth(Connector):
         verbose_name_plural = "connector health"
 
 
+from events.destination_models import DestinationCircuit, DestinationSlot  # noqa: E402,F401 - circuits and slots
 from events.rule_models import *  # noqa: E402,F403 - mapping-rule models live in their own module

@@ -13,6 +13,7 @@ from events.admin.chart import chart_svg
 from events.models import ConnectorHealth, Delivery
 from events.services.actions import connector_pause, connector_resume
 from events.services.console_dashboard import WINDOWS, dashboard_figures
+from events.services.destinations import destination_health
 
 
 @admin.register(ConnectorHealth)
@@ -105,6 +106,13 @@ class ConnectorHealthAdmin(admin.ModelAdmin):
             ),
             *super().get_urls(),
         ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # Each destination's circuit breaker and requests in flight (events/services/destinations.py).
+        connector_id = int(object_id) if object_id.isdigit() else None
+        destinations = destination_health(connector_id=connector_id, now=timezone.now()) if connector_id else []
+        context = {**(extra_context or {}), "destinations": destinations}
+        return super().change_view(request, object_id, form_url, context)
 
     def state_view(self, request, pk, pause: bool):
         if request.method != "POST" or not self.has_retry_permission(request):

@@ -38,7 +38,9 @@ from connectors.services import SECRETS_UNREADABLE, connector_config, connector_
 from events import policy
 from events.http import AddressRefused, http_send
 from events.models import Delivery, DeliveryAttempt
+from events.queue import deliveries_enqueue
 from events.services import hooks
+from events.services.destinations import Admission, destination_admit, destination_settle
 
 logger = logging.getLogger(__name__)
 
@@ -165,15 +167,23 @@ def _hold(deliveries: list[Delivery], **reason) -> None:
     )
 
 
-def _release(deliveries: list[Delivery]) -> dict[int, str]:
+def _release(deliveries: list[Delivery], **changes) -> dict[int, str]:
     """Give back claimed rows that were not sent: still due, this attempt uncounted, hinted again
-    by the next sweep."""
+    by the next sweep. ``changes``: when they are due again, and why, if they must wait."""
     statuses = {delivery.pk: delivery.status for delivery in deliveries}
     for status in set(statuses.values()):
         Delivery.objects.filter(
             pk__in=[pk for pk, was in statuses.items() if was == status], status=Delivery.Status.DELIVERING
-        ).update(status=status, attempts=F("attempts") - 1, claim_expires_at=None, enqueued_at=None)
+        ).update(status=status, attempts=F("attempts") - 1, claim_expires_at=None, enqueued_at=None, **changes)
     return statuses
+
+
+def _wait(deliveries: tuple[Delivery, ...], admission: Admission) -> dict[int, str]:
+    """Deliveries whose destination may not be sent to now wait, uncounted, until it may."""
+    changes = {"next_attempt_at": admission.wait_until}
+    if admission.reason:
+        changes["last_error"] = admission.reason
+    return _release(list(deliveries), **changes)
 
 
 @dataclass(frozen=True)
@@ -287,11 +297,36 @@ def delivery_attempt(*, delivery_id: int, task_id: str = "") -> str | None:
     return deliveries_attempt(delivery_ids=[delivery_id], task_id=task_id).get(delivery_id)
 
 
+def _one_destination(delivery_ids: list[int]) -> list[int]:
+    """The ids of one connector's destination (the lowest id's); the others are hinted apart.
+
+    A worker sends one request after another: a hint that mixed destinations would make one
+    client's deliveries wait behind another's slow destination.
+    """
+    groups: dict[tuple[int, str], list[int]] = {}
+    rows = Delivery.objects.filter(pk__in=delivery_ids).order_by("pk")
+    for pk, connector_id, destination in rows.values_list("pk", "connector_id", "destination"):
+        groups.setdefault((connector_id, destination), []).append(pk)
+    if len(groups) <= 1:
+        return delivery_ids
+    first, *others = groups.values()
+    for ids in others:
+        deliveries_enqueue(ids)
+    return first
+
+
 def deliveries_attempt(*, delivery_ids: list[int], task_id: str = "", top_up: bool = False) -> dict[int, str]:
     """Make one attempt at each due delivery among ``delivery_ids`` (and, with ``top_up``, at other
     due rows of the same connectors, see ``_deliveries_claim``), merging requests where the kind
-    allows; returns the new status of each row claimed. Rows not due are someone else's."""
+    allows; returns the new status of each row claimed. Rows not due are someone else's.
+
+    With ``top_up`` (a worker's hint) only one connector's destination is attempted; the others'
+    ids are hinted again apart (``_one_destination``). Each request first asks its destination
+    (``destination_admit``): a destination at its concurrency cap or over the connector's rate, or
+    with its circuit open, makes its deliveries wait, uncounted, until the time it says."""
     started = time.monotonic()
+    if top_up:
+        delivery_ids = _one_destination(delivery_ids)
     deliveries = _deliveries_claim(delivery_ids=delivery_ids, now=timezone.now(), top_up=top_up)
     held = [delivery for delivery in deliveries if delivery.connector.state != Connector.State.ACTIVE]
     if held:
@@ -320,11 +355,26 @@ def deliveries_attempt(*, delivery_ids: list[int], task_id: str = "", top_up: bo
             statuses.update(_release([delivery for send in sends for delivery in send.deliveries]))
             break
         send = sends.popleft()
+        admission = destination_admit(
+            connector_id=send.connector.pk,
+            destination=send.request.destination,
+            now=timezone.now(),
+            rate_per_second=send.connector.destination_rate_per_second,
+        )
+        if not admission.admitted:
+            statuses.update(_wait(send.deliveries, admission))
+            continue
         try:
             sent = _send_once(send, configs)
         except BaseException:  # interrupted before sending: nothing to record, every row goes back
+            destination_settle(admission=admission, now=timezone.now(), sent=False)
             _release([*send.deliveries, *(delivery for later in sends for delivery in later.deliveries)])
             raise
+        failed = sent.outcome.kind is OutcomeKind.RETRY
+        destination_settle(
+            admission=admission, now=timezone.now(), sent=sent.prepared is not None,
+            failure=sent.outcome.reason if failed else "",
+        )
         if sent.outcome.kind is OutcomeKind.TERMINAL and len(send.deliveries) > 1:
             sends.extendleft(reversed(_sends_alone(send, sent.outcome)))
             continue

@@ -13,6 +13,7 @@ from django.utils import timezone
 from events.models import Delivery
 from events.services import hooks
 from events.services.deliver import deliveries_attempt, delivery_attempt
+from events.services.destinations import destination_admit, destination_settle
 from tests.connectors.factories import ConnectorFactory
 from tests.events.factories import DeliveryFactory, EventFactory
 
@@ -374,9 +375,13 @@ def test_the_finished_hook_sees_the_status_code_of_this_attempt(connector, monke
 def test_a_batch_is_claimed_sent_and_recorded_in_a_fixed_number_of_queries(connector, django_assert_num_queries):
     deliveries = [_segment_delivery(connector, f"m-{n}") for n in range(25)]
     responses.post(SEGMENT_BATCH, json={"success": True})
+    # The destination's circuit and slots exist once it has had a request.
+    first = destination_admit(connector_id=connector.pk, destination="segment", now=timezone.now())
+    destination_settle(admission=first, now=timezone.now())
 
-    # claim: savepoint, select, update, release; record: savepoint, insert, update, release
-    with django_assert_num_queries(8):
+    # claim: savepoint, select, update, release; destination: its circuit, a slot leased; record:
+    # savepoint, insert, update, release; the slot freed
+    with django_assert_num_queries(11):
         statuses = deliveries_attempt(delivery_ids=_ids(*deliveries))
 
     assert set(statuses.values()) == {Delivery.Status.SUCCEEDED}

@@ -5,7 +5,7 @@ Exits 1 when any orphan is found, so a scheduler (cron, Kubernetes CronJob) can 
 
 import json
 import re
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
@@ -25,7 +25,7 @@ def moment_parse(value: str, *, now: datetime) -> datetime:
     moment = parse_datetime(value.strip())
     if moment is None:
         raise CommandError(f"{value!r} is neither a duration like 2h nor an ISO date and time")
-    return moment if timezone.is_aware(moment) else timezone.make_aware(moment, timezone.UTC)
+    return moment if timezone.is_aware(moment) else moment.replace(tzinfo=UTC)
 
 
 class Command(BaseCommand):

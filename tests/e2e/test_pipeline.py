@@ -90,7 +90,9 @@ def test_segment_trigger_reaches_the_air_sandbox_with_a_valid_hash(live, connect
     assert delivery.status == Delivery.Status.SUCCEEDED
     assert delivery.last_status_code == 201
     [received] = live.received("air")
-    assert received["body"] == trigger["body"]
+    # Segment's reference, suffixed from the trigger's key (its identity and triggers).
+    assert delivery.idempotency_key.startswith("msg-abc-123-")
+    assert received["body"] == {**trigger["body"], "walletTransaction": {"reference": delivery.idempotency_key}}
     assert received["status"] == 201
 
 
@@ -189,10 +191,13 @@ def test_a_body_over_the_limit_is_refused_with_413_and_nothing_stored(live, conn
 
 def test_a_body_with_a_bad_field_is_refused_naming_the_field(live, connector):
     trigger = segment_trigger()
-    trigger["body"]["triggers"] = [{"reference": "A1"}, {"reference": " "}]
+    trigger["body"]["triggers"] = [{"reference": ""}, {"reference": " "}]  # no usable trigger at all
 
     response = live.post(in_path(connector), trigger, token=connector.tokens_plain["in"])
 
     assert response.status_code == 400
-    assert [error["path"] for error in response.json()["errors"]] == ["body.triggers[1].reference"]
+    assert [error["path"] for error in response.json()["errors"]] == [
+        "body.triggers[0].reference",
+        "body.triggers[1].reference",
+    ]
     assert not Event.objects.filter(connector=connector).exists()

@@ -29,7 +29,7 @@ The event's source id, which the pipeline de-duplicates on:
   own reward (two Segment events for one customer and trigger are two triggers at AIR), and a
   Segment retry can reward twice: the connector page says to map messageId.
 
-Either is 72 characters, within the event's 200-character source id.
+Either has a fixed length (72 and 40 characters), within the event's 200-character source id.
 """
 
 import hashlib

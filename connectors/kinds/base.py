@@ -183,6 +183,9 @@ class Kind:
     )
     # Sample payloads per direction, for the admin's "send a test event" and the mapping preview.
     samples: Mapping[Direction, Mapping[str, Any]] = field(default_factory=dict)
+    # A copy of a sample that the kind takes as a new event (its sender ids renewed), for a test
+    # event sent twice. Without it, the pipeline renews the source ids ``parse`` finds in the sample.
+    sample_renew: Callable[[Direction, Any], Any] | None = None
     # Given requests to one target (destination, method, url), in order: the requests to send
     # instead, each naming the given ones it carries; every given index appears in exactly one.
     # A request that cannot be merged comes back alone as (itself, (index,)).

@@ -28,12 +28,15 @@ def _fresh_id(old: str) -> str:
 
 
 def sample_body(*, connector: Connector, direction: str, sample: str) -> str:
-    """The sample as indented JSON, with every sender's event id in it replaced by a new one, so
-    that sending it again is a new event rather than a duplicate."""
+    """The sample as indented JSON, with its sender's ids renewed (by the kind, or every source id
+    the kind parses from it replaced), so that sending it again is a new event, not a duplicate."""
     payload = samples_for(connector, direction)[sample]
+    kind = kind_get(connector.kind)
+    if kind.sample_renew is not None:
+        return json.dumps(kind.sample_renew(Direction(direction), payload), indent=2, ensure_ascii=False)
     text = json.dumps(payload, indent=2, ensure_ascii=False)
     try:
-        incoming = kind_get(connector.kind).parse(Direction(direction), payload, connector_config(connector))
+        incoming = kind.parse(Direction(direction), payload, connector_config(connector))
     except PayloadInvalid:
         return text  # the connector's settings reject the sample: shown as it is, sending says why
     for old in {event.source_event_id for event in incoming if event.source_event_id}:

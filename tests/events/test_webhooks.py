@@ -100,7 +100,7 @@ def test_an_unmapped_event_type_is_accepted_and_stored_as_ignored(
     assert hints == []
 
 
-def test_an_event_without_the_identity_type_is_stored_failed_and_nothing_is_sent(client, out_token, connector):
+def test_an_event_without_the_identity_type_is_stored_ignored_and_nothing_is_sent(client, out_token, connector):
     connector.settings = {**connector.settings, "identity_type": "LOYALTY_NUMBER"}
     connector.save()
 
@@ -108,7 +108,7 @@ def test_an_event_without_the_identity_type_is_stored_failed_and_nothing_is_sent
 
     assert response.status_code == 200
     event = Event.objects.get()
-    assert event.status == Event.Status.FAILED
+    assert event.status == Event.Status.IGNORED
     assert "LOYALTY_NUMBER" in event.error
     assert not Delivery.objects.exists()
 

@@ -7,7 +7,9 @@
   becomes one ``POST {wallet}/services/trigger`` call, signed with AIR's hash (``client``).
 """
 
+import copy
 import json
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +43,17 @@ def _samples() -> dict[Direction, dict[str, Any]]:
     }
 
 
+def sample_renew(direction: Direction, payload: Any) -> Any:
+    """The sample as another event: a new ``eesEventId`` for a notification (its key is the id plus
+    its operations), a new wallet-transaction reference for a trigger that carries one."""
+    renewed = copy.deepcopy(payload)
+    if direction is Direction.OUT:
+        renewed["headers"]["eesEventId"] = str(uuid.uuid4())
+    elif isinstance((renewed.get("body") or {}).get("walletTransaction"), dict):
+        renewed["body"]["walletTransaction"]["reference"] = f"test-{uuid.uuid4()}"
+    return renewed
+
+
 def parse(direction: Direction, payload: Any, config: ConnectorConfig) -> list[IncomingEvent]:
     if direction is Direction.IN:
         return [trigger_parse(payload)]
@@ -71,5 +84,6 @@ KIND = Kind(
     interpret=response_interpret,
     default_rules={Direction.OUT: json.loads((_HERE / "default_rules.json").read_text())},
     samples=_samples(),
+    sample_renew=sample_renew,
     merge=segment_merge,
 )

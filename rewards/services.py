@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from connectors.models import Connector
@@ -61,6 +62,11 @@ def trigger_window_claim(
     except IntegrityError:
         return windows.get()
     return None
+
+
+def trigger_windows_ended(*, before) -> QuerySet[TriggerWindow]:
+    """Repeat windows that ended before ``before``: nothing left to guard, safe to delete."""
+    return TriggerWindow.objects.filter(counted_until__lt=before)
 
 
 def reward_request_record(*, event: Event, delivery: Delivery) -> RewardLedgerEntry:

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from events.models import Delivery, DeliveryAttempt, Event
 from events.queue import deliveries_enqueue
+from rewards.services import trigger_windows_ended
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,7 @@ class PruneResult:
     deliveries: int
     attempts: int
     events: int
+    trigger_windows: int = 0
 
 
 def _delete_in_batches(queryset, *, batch_size: int, deadline: float) -> int:
@@ -88,4 +90,8 @@ def log_prune(*, now=None, batch_size: int | None = None, seconds: float = 60.0)
         batch_size=batch_size,
         deadline=deadline,
     )
-    return PruneResult(deliveries=deliveries, attempts=attempts, events=events)
+    # A repeat window that ended a day ago guards nothing: the next trigger would claim it anyway.
+    trigger_windows = _delete_in_batches(
+        trigger_windows_ended(before=now - timedelta(days=1)), batch_size=batch_size, deadline=deadline
+    )
+    return PruneResult(deliveries=deliveries, attempts=attempts, events=events, trigger_windows=trigger_windows)

@@ -1,5 +1,6 @@
 """Beat's work: the sweeper re-sends hints for due rows and reclaims rows of dead workers; pruning."""
 
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -7,6 +8,8 @@ from django.utils import timezone
 
 from events.models import Delivery, DeliveryAttempt, Event
 from events.services.maintenance import deliveries_sweep, log_prune
+from rewards.models import TriggerWindow
+from tests.connectors.factories import ConnectorFactory
 from tests.events.factories import DeliveryAttemptFactory, DeliveryFactory, EventFactory
 
 pytestmark = pytest.mark.django_db
@@ -90,3 +93,20 @@ def test_pruning_keeps_failures_longer_than_successes(settings):
     assert result.attempts == 1
     assert not Event.objects.filter(pk__in=[old_success.event_id, ancient_failure.event_id]).exists()
     assert DeliveryAttempt.objects.filter(delivery=old_failure).exists()
+
+
+def test_pruning_deletes_trigger_repeat_windows_that_ended_over_a_day_ago():
+    now = timezone.now()
+    connector = ConnectorFactory()
+    ended = TriggerWindow.objects.create(
+        connector=connector, key="ended", counted_until=now - timedelta(days=1, seconds=1), counted_event=uuid.uuid4()
+    )
+    recent = TriggerWindow.objects.create(
+        connector=connector, key="recent", counted_until=now - timedelta(hours=23), counted_event=uuid.uuid4()
+    )
+
+    result = log_prune(now=now)
+
+    assert result.trigger_windows == 1
+    assert list(TriggerWindow.objects.values_list("pk", flat=True)) == [recent.pk]
+    assert not TriggerWindow.objects.filter(pk=ended.pk).exists()

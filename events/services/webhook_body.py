@@ -7,9 +7,10 @@ Refused before anything is stored, each with what was wrong and, where there is 
 - 413: a Segment batch over Segment's 500 KB;
 - 400: bytes that are not UTF-8 or not JSON; nesting deeper than ``MAX_DEPTH`` levels (counted on
   the bytes before parsing, so no parser recurses that deep); ``NaN``, ``Infinity`` and
-  ``-Infinity``; numbers too large for a double (``1e400``) or integers with more digits than
-  Python reads (4,300); and in any string or key the escape ``\\u0000`` or a UTF-16 surrogate
-  without its pair (``\\ud800``), which PostgreSQL's jsonb and text cannot hold.
+  ``-Infinity``; numbers a double cannot hold (``1e400``; ``1e-400``, which would read as 0) or
+  integers with more digits than Python reads (4,300); and in any string or key the escape
+  ``\\u0000`` or a UTF-16 surrogate without its pair (``\\ud800``), which PostgreSQL's jsonb and
+  text cannot hold.
 
 A UTF-8 byte order mark at the start is ignored, as RFC 8259 lets a parser do; the body is stored
 without it.
@@ -114,9 +115,17 @@ def _refuse(text: str):
     raise _Unstorable(text)
 
 
+def _kept(value: float, text: str) -> bool:
+    """Whether a number survives as a double: not past 1.8e308, and not below 5e-324 turned to 0,
+    which PostgreSQL would keep (or refuse, past its own scale) while the event's context said 0."""
+    if not math.isfinite(value):
+        return False
+    return value != 0 or not any(digit in "123456789" for digit in text.partition("e")[0].partition("E")[0])
+
+
 def _float_or_refuse(text: str) -> float:
     value = float(text)
-    if not math.isfinite(value):
+    if not _kept(value, text):
         raise _Unstorable(text)
     return value
 
@@ -127,8 +136,10 @@ def _constant(name: str) -> _Unreadable:
 
 def _float(text: str) -> float | _Unreadable:
     value = float(text)
+    if _kept(value, text):
+        return value
     shown = text if len(text) <= 24 else f"{text[:20]}…"
-    return value if math.isfinite(value) else _Unreadable(f"{shown} is too large for a number.")
+    return _Unreadable(f"{shown} is too {'small' if value == 0 else 'large'} for a number.")
 
 
 def _integer(text: str) -> int | _Unreadable:

@@ -66,6 +66,7 @@ def refused(response, status=400):
         ("-Infinity", "-Infinity is not a JSON number."),
         ("1e400", "1e400 is too large for a number."),  # past a double's 1.8e308
         ("-1.5E+0400", "-1.5E+0400 is too large for a number."),
+        ("1e-400", "1e-400 is too small for a number."),  # below a double's 5e-324: it would read as 0
         ('"nul \\u0000 inside"', "The text holds \\u0000, which cannot be stored."),
         ('"\\ud800 alone"', "The text holds a UTF-16 surrogate escape (\\ud800 to \\udfff) without its pair."),
         ('"\\udc00"', "The text holds a UTF-16 surrogate escape (\\ud800 to \\udfff) without its pair."),
@@ -439,3 +440,24 @@ def test_a_long_idempotency_key_keeps_its_start_and_ends_with_its_hash():
     assert fitted_a == key_a[:128] + "#sha256:" + hashlib.sha256(key_a.encode()).hexdigest()
     assert fitted_a != fitted_b
     assert idempotency_key_fit("perkville:short") == "perkville:short"
+
+
+def test_an_unsigned_voucherify_webhook_is_refused_before_its_body_is_parsed(client, monkeypatch):
+    connector = ConnectorFactory(
+        kind="voucherify_segment",
+        settings={"voucherify_api_url": "https://api.voucherify.example", "voucherify_app_id": "a"},
+        secrets={"voucherify_webhook_secret": "whsec", "segment_write_key": "w", "voucherify_app_token": "t"},
+    )
+
+    def never(**kwargs):
+        raise AssertionError("an unsigned body was parsed")
+
+    monkeypatch.setattr("events.views.webhook_body_parse", never)
+
+    response = client.post(
+        f"/out/segment/{connector.public_id}", data=b"[" * 100_000, content_type="application/json",
+        HTTP_X_VOUCHERIFY_SIGNATURE="0" * 64,
+    )
+
+    assert response.status_code == 401
+    assert not Event.objects.exists()

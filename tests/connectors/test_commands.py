@@ -61,7 +61,8 @@ def test_connector_create_prints_the_id_and_both_urls(settings):
         f"in: https://connect.example.com/in/segment/{connector.public_id}\n"
         f"out: https://connect.example.com/out/segment/{connector.public_id}\n"
     )
-    assert connector.settings == AIR_SETTINGS
+    # The settings given, and the defaults of those not given (the repeat window is off).
+    assert connector.settings == {**AIR_SETTINGS, "trigger_dedupe_window_seconds": 0}
     assert secrets_decrypt(connector.secrets_encrypted) == AIR_SECRETS
 
 

@@ -17,11 +17,15 @@ os.environ["DATABASE_URL"] = DATABASE_URL
 os.environ["CELERY_BROKER_URL"] = BROKER_URL
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
+os.environ.setdefault("SANDBOX_ENABLED", "true")  # the destinations measured are the sandbox upstreams
 
 import django
 import redis
 
-ENV = {"DATABASE_URL": DATABASE_URL, "CELERY_BROKER_URL": BROKER_URL, "LOG_LEVEL": "WARNING", "DEBUG": "false"}
+ENV = {
+    "DATABASE_URL": DATABASE_URL, "CELERY_BROKER_URL": BROKER_URL, "LOG_LEVEL": "WARNING", "DEBUG": "false",
+    "SANDBOX_ENABLED": "true",
+}
 
 
 def _broker_clear() -> None:

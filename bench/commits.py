@@ -26,6 +26,7 @@ from bench.stack import BROKER_URL, DATABASE_URL, database_ensure
 os.environ["DATABASE_URL"] = DATABASE_URL
 os.environ["CELERY_BROKER_URL"] = BROKER_URL
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+os.environ.setdefault("SANDBOX_ENABLED", "true")  # its connector points at the sandbox
 
 import django
 import psycopg

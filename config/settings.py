@@ -8,6 +8,7 @@ Redis. Every variable is listed, with its default, in ``.env.example`` and the R
 import base64
 import hashlib
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -26,15 +27,31 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[:
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
+# Served over https (PUBLIC_BASE_URL says so): cookies only over TLS, HSTS, http redirected to https
+# (not the health checks, which a container's probe makes over plain http). TLS ends at the proxy
+# in front, which says so in X-Forwarded-Proto. The embedded default (http://127.0.0.1) keeps them
+# off so the admin works over plain http.
+_HTTPS = PUBLIC_BASE_URL.startswith("https://")
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=_HTTPS)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=_HTTPS)
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=_HTTPS)
+SECURE_REDIRECT_EXEMPT = [r"^status$", r"^readyz$"]
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=365 * 24 * 3600 if _HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=_HTTPS)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=_HTTPS)
+if env.bool("TRUST_X_FORWARDED_PROTO", default=_HTTPS):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
 # Secrets of connectors are encrypted with the first key; the others still decrypt (rotation).
 _default_encryption_key = base64.urlsafe_b64encode(hashlib.sha256(SECRET_KEY.encode()).digest()).decode()
 # Checked when the connectors app starts (connectors.crypto.encryption_keys_check).
 ENCRYPTION_KEYS = [key.strip() for key in env.list("ENCRYPTION_KEYS", default=[])] or [_default_encryption_key]
 
-SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=True)
+# The fake upstreams under /sandbox/: off unless asked for (make run / platform_run and the tests do).
+SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=False)
 # Destinations may only have public addresses (connectors/addresses.py); the sandbox upstreams live
-# on 127.0.0.1, so loopback is let through while they are mounted.
-OUTBOUND_ALLOW_LOOPBACK = env.bool("OUTBOUND_ALLOW_LOOPBACK", default=SANDBOX_ENABLED)
+# on 127.0.0.1, so loopback is let through while they are mounted (unset: as SANDBOX_ENABLED).
+OUTBOUND_ALLOW_LOOPBACK = env.bool("OUTBOUND_ALLOW_LOOPBACK", default=None)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -44,6 +61,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "axes",
     "connectors",
     "connectors.sandbox",
     "events",
@@ -59,7 +77,20 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: it answers a locked-out login
 ]
+
+# Admin logins are throttled (django-axes): after ADMIN_LOGIN_FAILURE_LIMIT failures for one username
+# from one address, that pair is refused (429) for ADMIN_LOGIN_COOLOFF_MINUTES, even with the right
+# password. Staff unlock early in the admin (Axes → Access attempts) or with `manage.py axes_reset`.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("ADMIN_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("ADMIN_LOGIN_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -74,6 +105,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "connectors.sandbox.context_processors.sandbox",
             ],
         },
     },

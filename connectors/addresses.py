@@ -10,6 +10,7 @@ lets loopback through; nothing else non-public is ever allowed.
 import ipaddress
 import socket
 
+from django.conf import settings
 from requests_hardened.ip_filter import EXTRA_BLOCKED_NET_RANGES
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -25,6 +26,12 @@ _CATEGORIES = (
     # Shared address space (carrier NAT), NAT64, 6to4 relays...: requests-hardened's list.
     ("not public", lambda ip: not ip.is_global or any(ip in net for net in EXTRA_BLOCKED_NET_RANGES)),
 )
+
+
+def loopback_allowed() -> bool:
+    """``OUTBOUND_ALLOW_LOOPBACK``, or when it is not set, whether the sandbox is mounted."""
+    allowed = settings.OUTBOUND_ALLOW_LOOPBACK
+    return settings.SANDBOX_ENABLED if allowed is None else allowed
 
 
 def address_refusal(ip: Address, *, allow_loopback: bool) -> str:

@@ -29,7 +29,7 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import HTTPError as Urllib3Error
 from urllib3.exceptions import ReadTimeoutError
 
-from connectors.addresses import address_refusal
+from connectors.addresses import address_refusal, loopback_allowed
 from connectors.kinds.base import PreparedRequest
 
 USER_AGENT = f"ee-connect/{settings.VERSION}"
@@ -159,7 +159,7 @@ class _Session(requests.Session):
 
 
 def _session() -> requests.Session:
-    allow_loopback = settings.OUTBOUND_ALLOW_LOOPBACK
+    allow_loopback = loopback_allowed()
     sessions = _local.__dict__.setdefault("sessions", {})
     session = sessions.get(allow_loopback)
     if session is None:

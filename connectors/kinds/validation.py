@@ -9,9 +9,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from babel.numbers import list_currencies
-from django.conf import settings as django_settings
 
-from connectors.addresses import host_refusal
+from connectors.addresses import host_refusal, loopback_allowed
 from connectors.kinds.base import FieldType, Kind, SettingField
 
 ISO_4217 = frozenset(code for code in list_currencies() if len(code) == 3 and code.isalpha() and code.isupper())
@@ -47,7 +46,7 @@ def url_error(value: str, *, sandbox_enabled: bool) -> str:
     except ValueError:
         return "The port must be a number from 0 to 65535."
     # Checked again when connecting (events.http): the name may resolve elsewhere by then.
-    return host_refusal(parts.hostname or "", port, allow_loopback=django_settings.OUTBOUND_ALLOW_LOOPBACK)
+    return host_refusal(parts.hostname or "", port, allow_loopback=loopback_allowed())
 
 
 def _clean(field: SettingField, value: Any, *, sandbox_enabled: bool) -> tuple[Any, str]:

@@ -96,3 +96,11 @@ def test_saving_a_connector_with_a_private_url_is_refused_naming_the_field_and_n
 
     assert caught.value.errors == {"air_wallet_url": "Destination address 169.254.169.254 is link-local; refused."}
     assert Connector.objects.count() == 0
+
+
+@pytest.mark.parametrize(("sandbox", "error"), [(True, ""), (False, "Destination address ::1 is loopback; refused.")])
+def test_unset_the_loopback_allowance_follows_the_sandbox(settings, sandbox, error):
+    settings.OUTBOUND_ALLOW_LOOPBACK = None
+    settings.SANDBOX_ENABLED = sandbox
+
+    assert url_error("https://[::1]:8000", sandbox_enabled=sandbox) == error

@@ -1,7 +1,8 @@
 """Run the whole platform in one terminal: web server, one Celery worker and beat.
 
 Migrates, sets up the demo, starts the three processes, prints where to go, and stops all of
-them cleanly on Ctrl-C (or when any of them exits).
+them cleanly on Ctrl-C (or when any of them exits). This is the demo: what it starts runs with the
+sandbox on unless SANDBOX_ENABLED says otherwise (it is off by default everywhere else).
 """
 
 import os
@@ -11,9 +12,10 @@ import sys
 import time
 from urllib.parse import urlsplit
 
+import environ
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 
 def web_server_argv(*, bind: str, workers: int | None = None, threads: int | None = None) -> list[str]:
@@ -21,6 +23,12 @@ def web_server_argv(*, bind: str, workers: int | None = None, threads: int | Non
     return [os.path.join(os.path.dirname(sys.executable), "gunicorn"), "config.wsgi", "--bind", bind,
             "--workers", str(workers or settings.WEB_CONCURRENCY), "--threads", str(threads or settings.WEB_THREADS),
             "--access-logfile", "-"]
+
+
+def platform_env() -> dict[str, str]:
+    """The environment of every process platform_run starts: this one's, with the sandbox on unless
+    SANDBOX_ENABLED is set, and not empty (in the environment or .env)."""
+    return {**os.environ, "SANDBOX_ENABLED": os.environ.get("SANDBOX_ENABLED") or "true"}
 
 
 class Command(BaseCommand):
@@ -41,11 +49,15 @@ class Command(BaseCommand):
         }
 
     def handle(self, *args, no_demo, web_workers, **options):
+        env = platform_env()
+        if not no_demo and env["SANDBOX_ENABLED"].lower() not in environ.Env.BOOLEAN_TRUE_STRINGS:
+            raise CommandError("The demo needs the sandbox: set SANDBOX_ENABLED=true (or unset it), or pass --no-demo.")
         call_command("migrate", interactive=False, verbosity=0)
         call_command("collectstatic", interactive=False, verbosity=0)
         self.stdout.write(self.style.SUCCESS("Database ready."))
         children = {
-            name: subprocess.Popen(argv, start_new_session=True)  # own group: Ctrl-C is ours to relay
+            # own group: Ctrl-C is ours to relay
+            name: subprocess.Popen(argv, start_new_session=True, env=env)
             for name, argv in self._processes(web_workers).items()
         }
         stopping = False
@@ -58,8 +70,10 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, stop)
         try:
             time.sleep(2)
-            if not no_demo:
-                call_command("demo_setup", stdout=self.stdout)
+            # In a process of its own: this one read its settings before the sandbox was switched on.
+            demo_setup = [sys.executable, str(settings.BASE_DIR / "manage.py"), "demo_setup"]
+            if not no_demo and subprocess.run(demo_setup, env=env).returncode:
+                raise CommandError("The demo could not be set up (see above).")
             self.stdout.write(self.style.SUCCESS(
                 f"EE Connect is running at {settings.PUBLIC_BASE_URL}/admin/ — press Ctrl-C to stop."
             ))

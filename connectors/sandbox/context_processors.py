@@ -1,0 +1,7 @@
+"""Whether the fake upstreams are mounted, for the admin's banner (templates/admin/base_site.html)."""
+
+from django.conf import settings
+
+
+def sandbox(request) -> dict[str, bool]:
+    return {"sandbox_enabled": settings.SANDBOX_ENABLED}

@@ -16,6 +16,7 @@ from connectors.models import Connector
 from connectors.services import connector_config, connector_state_set
 from events.models import Delivery, DeliveryAttempt, Event
 from events.queue import deliveries_enqueue_on_commit
+from events.services import hooks
 from events.services.receive import deliveries_build, event_status, event_translate
 
 RETRYABLE_BY_HAND = (Delivery.Status.FAILED, Delivery.Status.RETRYING, Delivery.Status.PENDING, Delivery.Status.HELD)
@@ -67,6 +68,16 @@ def connector_pause(*, connector: Connector, user=None) -> int:
 def connector_resume(*, connector: Connector, user=None, per_second: int = 50) -> int:
     """Resume and release held deliveries, spread at ``per_second`` so the destination is not flooded."""
     connector_state_set(connector=connector, state=Connector.State.ACTIVE, user=user)
+    return held_release(connector=connector, user=user, per_second=per_second)
+
+
+def held_release(*, connector: Connector, user=None, per_second: int = 50) -> int:
+    """Make the held deliveries of an active connector due again, oldest first, ``per_second`` a
+    second. Whatever made the connector active (Resume, Enable, the API) releases them: the
+    sweeper calls this for every active connector that still holds deliveries. Held while its
+    secrets cannot be decrypted, a connector keeps them held."""
+    if connector.state != Connector.State.ACTIVE or connector_config(connector).secrets_unreadable:
+        return 0
     now = timezone.now()
     held = list(
         Delivery.objects.filter(connector=connector, status=Delivery.Status.HELD)
@@ -74,10 +85,11 @@ def connector_resume(*, connector: Connector, user=None, per_second: int = 50) -
         .values_list("id", flat=True)
     )
     for offset in range(0, len(held), per_second):
-        Delivery.objects.filter(pk__in=held[offset : offset + per_second]).update(
+        Delivery.objects.filter(pk__in=held[offset : offset + per_second], status=Delivery.Status.HELD).update(
             status=Delivery.Status.PENDING,
             next_attempt_at=now + timedelta(seconds=offset // per_second),
             enqueued_at=None,
+            last_error="",
             next_trigger=DeliveryAttempt.Trigger.RESUME,
             next_triggered_by=user,
         )
@@ -121,6 +133,8 @@ def event_replay(*, event: Event, user=None) -> list[Delivery]:
             delivery.replay_of = previous.get(delivery.destination)
             delivery.notes = "\n".join(filter(None, [delivery.notes, f"Replayed by {_who(user)}"]))
         deliveries = Delivery.objects.bulk_create(deliveries)
+        # A replayed reward request is a new request to AIR: the ledger records it like the first.
+        hooks.on_event_stored(event=event, deliveries=deliveries)
         Event.objects.filter(pk=event.pk).update(
             status=status, error=error, context=incoming.context, replayed_at=now
         )

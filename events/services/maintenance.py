@@ -9,8 +9,10 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from connectors.models import Connector
 from events.models import Delivery, DeliveryAttempt, Event
 from events.queue import deliveries_enqueue
+from events.services.actions import held_release
 from rewards.services import trigger_windows_ended
 
 
@@ -18,6 +20,7 @@ from rewards.services import trigger_windows_ended
 class SweepResult:
     reclaimed: int
     enqueued: int
+    released: int = 0
 
 
 def deliveries_sweep(*, limit: int = 1000, now=None) -> SweepResult:
@@ -41,7 +44,13 @@ def deliveries_sweep(*, limit: int = 1000, now=None) -> SweepResult:
         ids = list(due)
         Delivery.objects.filter(pk__in=ids).update(enqueued_at=now)
     unsent = deliveries_enqueue(ids)
-    return SweepResult(reclaimed=reclaimed, enqueued=len(ids) - len(unsent))
+    # Deliveries held by a pause stay held after the connector became active some other way than
+    # Resume (Enable in the connector admin, a state change by command): released here.
+    stranded = Connector.objects.filter(
+        state=Connector.State.ACTIVE, pk__in=Delivery.objects.filter(status=Delivery.Status.HELD).values("connector_id")
+    )
+    released = sum(held_release(connector=connector) for connector in stranded)
+    return SweepResult(reclaimed=reclaimed, enqueued=len(ids) - len(unsent), released=released)
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,8 @@
 
 Every accepted event must be translated (with deliveries), ignored or failed with a reason; every
 delivery must be finished (succeeded, failed, cancelled), scheduled (pending or retrying with a
-``next_attempt_at``), in flight under a claim, or held because its connector is paused. Anything
+``next_attempt_at``), in flight under a claim, or held because its connector is paused (or its
+secrets cannot be decrypted). Anything
 else is an orphan: the sweeper would never pick it up and nobody would see it fail.
 """
 
@@ -11,6 +12,8 @@ from datetime import datetime
 
 from django.db.models import Count, Q
 
+from connectors.models import Connector
+from connectors.services import SECRETS_UNREADABLE
 from events.models import Delivery, Event
 
 ORPHAN_SAMPLE = 20
@@ -26,6 +29,10 @@ EVENT_ORPHANS = (
 DELIVERY_ORPHANS = (
     (Q(status__in=Delivery.DUE_STATUSES, next_attempt_at__isnull=True), "Due but has no next attempt time"),
     (Q(status=Delivery.Status.DELIVERING, claim_expires_at__isnull=True), "Delivering without a claim"),
+    (
+        Q(status=Delivery.Status.HELD, connector__state=Connector.State.ACTIVE) & ~Q(last_error=SECRETS_UNREADABLE),
+        "Held while its connector is active (the sweeper releases it)",
+    ),
 )
 
 

@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from connectors.kinds.base import Direction
 from connectors.kinds.registry import kind_get
 from connectors.models import Connector
+from connectors.services import connector_state_set
 from events.models import Delivery, Event
 from events.services.actions import (
     connector_pause,
@@ -16,8 +17,11 @@ from events.services.actions import (
     deliveries_cancel,
     deliveries_retry_now,
     event_replay,
+    held_release,
 )
+from events.services.maintenance import deliveries_sweep
 from events.services.receive import events_receive
+from rewards.models import RewardLedgerEntry
 from tests.connectors.factories import ConnectorFactory
 from tests.events.factories import DeliveryFactory
 
@@ -98,3 +102,42 @@ def test_replay_makes_new_deliveries_with_fresh_message_ids_and_keeps_the_old_on
     assert old_ids.isdisjoint(new_ids)
     assert [m.get("event") for m in replayed.body["batch"]] == [m.get("event") for m in original.body["batch"]]
     assert Event.objects.get(pk=received.event.pk).replayed_at is not None
+
+
+def test_a_replayed_reward_request_is_recorded_in_the_reward_ledger(support_user):
+    connector = ConnectorFactory()
+    trigger = copy.deepcopy(kind_get("air_segment").samples[Direction.IN]["services/trigger"])
+    [received] = events_receive(connector=connector, direction="in", payload=trigger)
+    [original] = RewardLedgerEntry.objects.filter(request_event=received.event)
+
+    [replayed] = event_replay(event=received.event, user=support_user)
+
+    entries = RewardLedgerEntry.objects.filter(request_event=received.event).order_by("pk")
+    assert [entry.delivery_id for entry in entries] == [original.delivery_id, replayed.pk]
+    # The replay asks AIR for the same reward under the same reference, so AIR cannot grant it twice.
+    assert entries[1].wallet_transaction_reference == original.wallet_transaction_reference
+
+
+def test_a_connector_enabled_without_resume_has_its_held_deliveries_released_by_the_sweeper(support_user, hints):
+    connector = ConnectorFactory()
+    held = [DeliveryFactory(event__connector=connector) for _ in range(2)]
+    connector_pause(connector=connector, user=support_user)
+    assert deliveries_sweep().released == 0  # still paused: held stays held
+
+    connector_state_set(connector=connector, state=Connector.State.ACTIVE, user=support_user)  # the admin's Enable
+    result = deliveries_sweep()
+
+    assert result.released == 2
+    rows = Delivery.objects.filter(pk__in=[d.pk for d in held])
+    assert {(row.status, row.next_trigger) for row in rows} == {(Delivery.Status.PENDING, "resume")}
+
+
+def test_deliveries_held_for_unreadable_secrets_stay_held_until_the_secrets_can_be_read(settings, hints):
+    connector = ConnectorFactory()
+    delivery = DeliveryFactory(event__connector=connector, status=Delivery.Status.HELD, next_attempt_at=None)
+    Connector.objects.filter(pk=connector.pk).update(secrets_encrypted="not-a-token-any-key-decrypts")
+
+    assert held_release(connector=Connector.objects.get(pk=connector.pk)) == 0
+
+    delivery.refresh_from_db()
+    assert delivery.status == Delivery.Status.HELD

@@ -1,12 +1,17 @@
+import copy
+
 import pytest
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import Group, User
 from django.urls import reverse
 
 from connectors.groups import SUPPORT
+from connectors.kinds.base import Direction
+from connectors.kinds.registry import kind_get
 from connectors.models import Connector
-from events.models import BulkRetryJob, ConnectorHealth, Delivery, DeliveryAttempt
+from events.models import BulkRetryJob, ConnectorHealth, Delivery, DeliveryAttempt, Event
 from events.services.console import bulk_retry_job_run
+from events.services.receive import events_receive
 from tests.connectors.factories import ConnectorFactory
 from tests.events.test_console_factories import DeliveryFactory
 
@@ -14,6 +19,7 @@ pytestmark = pytest.mark.django_db
 
 DELIVERIES = reverse("admin:events_delivery_changelist")
 HEALTH = reverse("admin:events_connectorhealth_changelist")
+EVENTS = reverse("admin:events_event_changelist")
 
 
 @pytest.fixture
@@ -189,3 +195,38 @@ def test_a_user_without_the_retry_permission_cannot_act(client):
     failed.refresh_from_db()
     assert failed.status == Delivery.Status.FAILED
     assert LogEntry.objects.count() == 0
+
+
+def _superuser(client):
+    client.force_login(User.objects.create_superuser("root", password="pw"))
+    return client
+
+
+@pytest.mark.parametrize(
+    ("kind", "direction", "sample", "connector_settings", "secrets"),
+    [
+        ("air_segment", "in", "services/trigger", None, None),
+        (
+            "voucherify_segment",
+            "out",
+            "redemption.succeeded",
+            {"voucherify_api_url": "https://api.voucherify.io", "voucherify_app_id": "a", "segment_region": "EU"},
+            {"voucherify_webhook_secret": "whsec-1", "segment_write_key": "wk-1", "voucherify_app_token": "t"},
+        ),
+    ],
+)
+def test_the_replay_action_replays_air_triggers_and_voucherify_webhooks(
+    client, kind, direction, sample, connector_settings, secrets
+):
+    # Replay once compared the stored direction by identity with Direction.IN and refused both.
+    extra = {} if connector_settings is None else {"settings": connector_settings, "secrets": secrets}
+    connector = ConnectorFactory(kind=kind, **extra)
+    payload = copy.deepcopy(kind_get(kind).samples[Direction(direction)][sample])
+    [received] = events_receive(connector=connector, direction=direction, payload=payload)
+    before = received.event.deliveries.count()
+
+    response = _action(_superuser(client), EVENTS, "replay", [received.event])
+
+    assert response.status_code == 302
+    assert received.event.deliveries.count() == 2 * before
+    assert Event.objects.get(pk=received.event.pk).replayed_at is not None

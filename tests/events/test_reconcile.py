@@ -9,6 +9,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
+from connectors.models import Connector
 from events.models import Delivery, Event
 from events.services.reconcile import Orphan, events_reconcile
 from tests.connectors.factories import ConnectorFactory
@@ -62,7 +63,7 @@ def test_a_settled_window_is_clean_and_counted(connector):
     delivery_make(event=retrying, status=Delivery.Status.RETRYING, next_attempt_at=NOW + HOUR)
     in_flight = event_make(connector=connector, number=3)
     delivery_make(event=in_flight, status=Delivery.Status.DELIVERING, claim_expires_at=NOW + HOUR)
-    held = event_make(connector=connector, number=4)
+    held = event_make(connector=ConnectorFactory(state=Connector.State.PAUSED), number=4)
     delivery_make(event=held, status=Delivery.Status.HELD)
     event_make(connector=connector, number=5, status=Event.Status.IGNORED, error="Not a type we send")
     failed = event_make(connector=connector, number=6, status=Event.Status.FAILED, error="Mapping rule broke")
@@ -175,3 +176,16 @@ def test_the_command_refuses_a_moment_it_cannot_read():
     # when / then
     with pytest.raises(CommandError, match="neither a duration like 2h nor an ISO date and time"):
         call_command("events_reconcile", "--since", "yesterday", stdout=StringIO())
+
+
+def test_a_delivery_held_while_its_connector_is_active_is_an_orphan(connector):
+    # given a delivery held by a pause the connector left without Resume (the sweeper releases it)
+    stranded = delivery_make(event=event_make(connector=connector, number=1), status=Delivery.Status.HELD)
+
+    # when
+    report = events_reconcile(since=NOW - HOUR, until=NOW)
+
+    # then
+    assert report.orphans == [
+        Orphan("delivery", stranded.pk, "Held while its connector is active (the sweeper releases it)")
+    ]

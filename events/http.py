@@ -164,8 +164,8 @@ def _session() -> requests.Session:
     session = sessions.get(allow_loopback)
     if session is None:
         session = _Session()
-        # Straight to the destination: no proxy or credentials from the environment, whose
-        # address the check above would not see.
+        # Straight to the destination: no proxy from the environment, whose connections would
+        # be made by urllib3's proxy pools, without the deadline sockets above.
         session.trust_env = False
         session.headers["User-Agent"] = USER_AGENT
         session.mount("http://", _Adapter(https=False, allow_loopback=allow_loopback))

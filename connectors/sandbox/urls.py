@@ -2,7 +2,7 @@
 
 from django.urls import path, register_converter
 
-from connectors.sandbox import air, partners, segment, views
+from connectors.sandbox import air, everflow, perkville, segment, views, voucherify
 from connectors.sandbox.models import Upstream
 
 
@@ -17,11 +17,6 @@ class UpstreamConverter:
 
 
 register_converter(UpstreamConverter, "upstream")
-
-_everflow = views.upstream_endpoint(
-    upstream=Upstream.EVERFLOW, handle=partners.everflow_postback, methods=("GET",)
-)
-_perkville = views.upstream_endpoint(upstream=Upstream.PERKVILLE, handle=partners.perkville_transactions)
 
 urlpatterns = [
     path("<upstream:upstream>/received", views.received, name="sandbox-received"),
@@ -44,18 +39,7 @@ urlpatterns = [
         views.upstream_endpoint(upstream=Upstream.AIR, handle=air.air_services_trigger),
         name="sandbox-air-trigger",
     ),
-    path(
-        "voucherify/v1/customers",
-        views.upstream_endpoint(upstream=Upstream.VOUCHERIFY, handle=partners.voucherify_customers),
-        name="sandbox-voucherify-customers",
-    ),
-    path(
-        "voucherify/v1/events",
-        views.upstream_endpoint(upstream=Upstream.VOUCHERIFY, handle=partners.voucherify_events),
-        name="sandbox-voucherify-events",
-    ),
-    path("everflow/", _everflow, name="sandbox-everflow-postback"),
-    path("everflow", _everflow),
-    path("perkville/v2/transactions/", _perkville, name="sandbox-perkville-transactions"),
-    path("perkville/v2/transactions", _perkville),
+    *voucherify.urls,
+    *everflow.urls,
+    *perkville.urls,
 ]

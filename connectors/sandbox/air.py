@@ -1,12 +1,28 @@
-"""Sandbox Eagle Eye AIR wallet API (spec/segment-air.md §4.1, §4.3), mounted at ``/sandbox/air``.
+"""Sandbox Eagle Eye AIR wallet API, mounted at ``/sandbox/air``.
+
+Follows EE's API authentication page and its behavioural-action trigger page
+(developer.eagleeye.com/eagleeye-developer/docs/api-authentication, …/behavioral-action-trigger),
+the trigger body as Segment's Eagle Eye destination builds it (segmentio/action-destinations,
+``eagleeye-audiences/triggerBehavioralAction/types.ts``: ``identityValue`` text, optional
+``walletTransaction.reference`` text, ``triggers[].reference`` text) and EE's own client of AIR
+(Eagle-Eye-Solutions/integration-events-common, ``src/common/ee-air-client/ee-air-client.ts``: 400,
+401 and 404 are permanent answers), as summarised with their sources in spec/segment-air.md §4.1,
+§4.3.
 
 ``POST /services/trigger`` behaves like AIR's behavioural-action trigger:
 
+- Another method → 405 with ``Allow: POST``; any other path under the mount → 404 ``NOT_FOUND``
+  (what AIR answers a client that called the wrong path: a 404, which EE's client reads as an
+  unknown identity).
 - ``X-EES-AUTH-CLIENT-ID`` must be ``credentials.AIR_CLIENT_ID`` and ``X-EES-AUTH-HASH`` the
   SHA-256 of the request path *as received* (so including the ``/sandbox/air`` prefix) plus its
   query string, the exact body bytes and ``credentials.AIR_CLIENT_SECRET``; otherwise 401.
-- The body needs ``identityValue``, at least one ``triggers[].reference`` and
-  ``walletTransaction.reference``; otherwise 400 naming every bad field.
+- The body needs ``identityValue`` (non-empty text), at least one trigger, each an object with a
+  non-empty text ``reference``, and ``walletTransaction`` an object with a non-empty text
+  ``reference``; otherwise 400 naming every bad field. A misspelled key (``identityvalue``,
+  ``walletTransaction.Reference``) leaves its field missing, so it is refused like a missing one.
+  Keys AIR does not use are not refused: no source shows AIR refusing them, and EE's own schemas of
+  this body (zod, in integration-events-common) drop unknown keys rather than refuse them.
 - **Sandbox rule:** an ``identityValue`` beginning with ``unknown`` is a customer AIR does not know:
   404, which AIR callers treat as permanent.
 - Otherwise 201 with a settled ``BEHAVIOURAL_ACTION_POINTS`` wallet transaction that credits
@@ -28,9 +44,13 @@ import hashlib
 from datetime import UTC, datetime
 from typing import Any
 
+from django.urls import path, re_path
+
 from connectors.kinds.air_segment.auth import air_auth_verify
+from connectors.sandbox import views
 from connectors.sandbox.credentials import AIR_CLIENT_ID, AIR_CLIENT_SECRET
 from connectors.sandbox.models import Upstream
+from connectors.sandbox.segment import ANY_METHOD
 from connectors.sandbox.services import (
     Call,
     Reply,
@@ -65,26 +85,52 @@ def _non_empty(value: Any) -> bool:
     return isinstance(value, str) and bool(value.strip())
 
 
+def _text_error(value: Any, *, path: str, missing: str) -> dict[str, str] | None:
+    if value is None:
+        return {"path": path, "message": missing}
+    if not isinstance(value, str):
+        return {"path": path, "message": f"Must be text, not {type(value).__name__}."}
+    if not value.strip():
+        return {"path": path, "message": missing}
+    return None
+
+
 def air_trigger_errors(body: Any) -> list[dict[str, str]]:
     """Every reason the trigger body cannot be used, as ``{"path", "message"}``."""
     if not isinstance(body, dict):
         return [{"path": "", "message": "The body must be a JSON object."}]
-    errors = []
-    if not _non_empty(body.get("identityValue")):
-        errors.append({"path": "identityValue", "message": "Required: a non-empty identity value."})
+    errors = [
+        _text_error(body.get("identityValue"), path="identityValue", missing="Required: a non-empty identity value.")
+    ]
     triggers = body.get("triggers")
-    if not isinstance(triggers, list) or not triggers:
+    if triggers is not None and not isinstance(triggers, list):
+        errors.append({"path": "triggers", "message": "Must be a list of triggers."})
+    elif not triggers:
         errors.append({"path": "triggers", "message": "Required: at least one trigger."})
     else:
-        errors.extend(
-            {"path": f"triggers[{index}].reference", "message": "Required: the action reference."}
-            for index, trigger in enumerate(triggers)
-            if not (isinstance(trigger, dict) and _non_empty(trigger.get("reference")))
-        )
+        for index, trigger in enumerate(triggers):
+            if not isinstance(trigger, dict):
+                errors.append({"path": f"triggers[{index}]", "message": "Must be an object with a reference."})
+            else:
+                errors.append(
+                    _text_error(
+                        trigger.get("reference"),
+                        path=f"triggers[{index}].reference",
+                        missing="Required: the action reference.",
+                    )
+                )
     transaction = body.get("walletTransaction")
-    if not (isinstance(transaction, dict) and _non_empty(transaction.get("reference"))):
-        errors.append({"path": "walletTransaction.reference", "message": "Required: a unique reference."})
-    return errors
+    if transaction is not None and not isinstance(transaction, dict):
+        errors.append({"path": "walletTransaction", "message": "Must be an object with a reference."})
+    else:
+        errors.append(
+            _text_error(
+                (transaction or {}).get("reference"),
+                path="walletTransaction.reference",
+                missing="Required: a unique reference.",
+            )
+        )
+    return [error for error in errors if error is not None]
 
 
 def _account(*, wallet_id: str, account_id: str, account_type: str, status: str, stamp: str, **extra) -> dict:
@@ -234,6 +280,12 @@ def _authenticated(call: Call) -> bool:
 
 
 def air_services_trigger(call: Call) -> Reply:
+    if call.method != "POST":
+        return Reply(
+            status=405,
+            body={"errorCode": "METHOD_NOT_ALLOWED", "errorMessage": f"{call.method} is not allowed; use POST."},
+            headers={"Allow": "POST"},
+        )
     if not _authenticated(call):
         return _error(
             401, "UNAUTHORISED", "The client id or the X-EES-AUTH-HASH is not valid for this request."
@@ -265,3 +317,22 @@ def air_services_trigger(call: Call) -> Reply:
     if not created:  # a concurrent request with the same reference was kept first
         return _duplicate(reference)
     return Reply(status=201, body=kept)
+
+
+def air_unknown_path(call: Call) -> Reply:
+    return _error(404, "NOT_FOUND", f"No endpoint at {call.path.partition('?')[0]}.")
+
+
+urls = [
+    path(
+        "air/services/trigger",
+        views.upstream_endpoint(upstream=Upstream.AIR, handle=air_services_trigger, methods=ANY_METHOD),
+        name="sandbox-air-trigger",
+    ),
+    # Last: whatever else is asked of AIR's host (its received/behaviour pages come before).
+    re_path(
+        r"^air/",
+        views.upstream_endpoint(upstream=Upstream.AIR, handle=air_unknown_path, methods=ANY_METHOD),
+        name="sandbox-air-unknown",
+    ),
+]

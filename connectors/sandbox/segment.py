@@ -1,41 +1,80 @@
-"""Sandbox Segment HTTP Tracking API (spec/segment-air.md §2), mounted at ``/sandbox/segment``.
+"""Sandbox Segment HTTP Tracking API, mounted at ``/sandbox/segment``.
 
-``POST /v1/batch`` and the single calls ``/v1/{identify,track,page,screen,group,alias}``.
+Follows Segment's HTTP Tracking API documentation (segment-docs,
+``src/connections/sources/catalog/libraries/server/http-api/index.md``: Authentication, Batch, Max
+request size, Errors) and the Segment Spec (``src/connections/spec/common.md``, ``track.md``,
+``group.md``, ``alias.md``), as summarised with their sources in spec/segment-air.md §2, §3.
 
-- The write key is taken from HTTP Basic (user name = write key, empty password) or from the
-  body's ``writeKey``; either one matching ``credentials.SEGMENT_WRITE_KEY`` is enough, else 401.
-- 32 KB per message (a single call's whole body, or each item of a batch as compact JSON) and
-  500 KB per batch body, over → 400; a body that is not JSON → 400. Errors carry
-  ``{"code", "message"}`` as Segment's libraries expect.
-- Stricter than Segment, so that a connector's mistakes show up in tests instead of being dropped
-  silently: a message without ``type``, without ``userId``/``anonymousId``, a track without
-  ``event`` or a ``messageId`` of 100 characters or more rejects the whole request with 400.
-- Accepted messages are kept once per ``messageId`` (a repeat only counts a duplicate); a message
-  without one gets a generated id, as the real API does. Success is 200 ``{"success": true}``.
+As Segment answers:
+
+- ``POST /v1/batch`` and ``POST /v1/{identify,track,page,screen,group,alias}`` (one message, whose
+  type is the path's). Any other path under the mount → 404; another method → 405 with
+  ``Allow: POST``. (Segment does not document these two answers' bodies; the sandbox uses its
+  ``{"code", "message"}`` shape.)
+- The write key from HTTP Basic (user name = write key, empty password) or the body's ``writeKey``.
+- 400 for a body that is not a JSON object, a single call over 32 KB, a batch over 500 KB, or a
+  message of a batch over 32 KB as compact JSON. Errors carry ``{"code", "message"}``, as Segment's
+  libraries read them (analytics-python ``request.py``).
+- Lenient about keys: a message may carry keys the Spec does not name (``sentAt``, ``_metadata``,
+  its own); they are kept, never refused. So a misspelled *optional* key is only an extra key: a
+  ``messageID`` leaves the message without a ``messageId``, and it is kept under a generated one,
+  as Segment generates one (``src/guides/duplicate-data.md``) — de-duplication then cannot see it.
+- Success is 200 ``{"success": true}``; each message is kept once per ``messageId``, a repeat only
+  counted (Segment's dedupe, ``duplicate-data.md``).
+
+Where Segment answers 200 yet drops the message, which only its Debugger then shows (http-api
+Errors: no userId/anonymousId, a track without ``event``, a ``messageId`` of 100 characters or more,
+more than 2,500 messages in a batch; an unknown write key, analytics-go#205 and analytics-node#59),
+the sandbox refuses the whole request instead, so that a connector's mistake fails a test rather
+than vanish:
+
+- no write key, or not the sandbox's (``credentials.SEGMENT_WRITE_KEY``) → 401 ``unauthorized``
+  (Segment: 400 for an empty key, 200 for an unknown one);
+- a message without a type of the Spec, without ``userId``/``anonymousId`` (``no_user_anon_id``,
+  Segment's own code), a track without ``event``, a group without ``groupId``, an alias without
+  ``previousId``, a ``messageId`` of 100 characters or more, more than 2,500 messages → 400;
+- a field the Spec types, of another type → 400 naming it: ``userId``/``anonymousId``/``groupId``/
+  ``previousId`` text or a number; ``event``, ``name``, ``messageId`` text; ``properties``,
+  ``traits``, ``context``, ``integrations`` objects; ``timestamp``, ``originalTimestamp``,
+  ``sentAt`` ISO-8601 date-times;
+- a ``Content-Type`` other than ``application/json``, which the docs require (Headers) → 400.
 """
 
 import base64
 import binascii
 import json
 import uuid
+from datetime import datetime
 from typing import Any
 
+from django.urls import path, re_path
+
 from connectors.bulk import bulk_insert_counting
+from connectors.sandbox import views
 from connectors.sandbox.credentials import SEGMENT_WRITE_KEY
 from connectors.sandbox.models import SandboxSegmentMessage, Upstream
 from connectors.sandbox.services import Call, Reply
 
 MAX_MESSAGE_BYTES = 32 * 1024
 MAX_BATCH_BYTES = 500 * 1024
+MAX_BATCH_MESSAGES = 2500
 MAX_MESSAGE_ID_CHARS = 99
 MESSAGE_TYPES = ("identify", "track", "page", "screen", "group", "alias")
+# Every method a client could send: the endpoints answer the wrong ones themselves (405), recorded.
+ANY_METHOD = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 _MERGED_BATCH_KEYS = ("context", "integrations")
+_ID_FIELDS = ("userId", "anonymousId", "groupId", "previousId")
+_TEXT_FIELDS = ("event", "name", "messageId")
+_OBJECT_FIELDS = ("properties", "traits", "context", "integrations")
+_TIME_FIELDS = ("timestamp", "originalTimestamp", "sentAt")
+# What the Spec requires of each type beyond a user (group.md: groupId; alias.md: previousId).
+_REQUIRED_BY_TYPE = {"track": "event", "group": "groupId", "alias": "previousId"}
 
 
 class SegmentRefused(Exception):
-    def __init__(self, status: int, code: str, message: str):
+    def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None):
         super().__init__(message)
-        self.reply = Reply(status=status, body={"code": code, "message": message})
+        self.reply = Reply(status=status, body={"code": code, "message": message}, headers=headers or {})
 
 
 def _basic_user(authorization: str) -> str:
@@ -50,7 +89,8 @@ def _basic_user(authorization: str) -> str:
 
 
 def _authenticate(call: Call, payload: dict) -> None:
-    presented = [key for key in (_basic_user(call.header("Authorization")), payload.get("writeKey")) if key]
+    body_key = payload.get("writeKey")
+    presented = [key for key in (_basic_user(call.header("Authorization")), body_key) if key]
     if not presented:
         raise SegmentRefused(
             401, "unauthorized", "No write key: send HTTP Basic auth or writeKey in the body."
@@ -59,7 +99,18 @@ def _authenticate(call: Call, payload: dict) -> None:
         raise SegmentRefused(401, "unauthorized", "Invalid write key.")
 
 
+def _post_only(call: Call) -> None:
+    if call.method != "POST":
+        raise SegmentRefused(
+            405, "method_not_allowed", f"{call.method} is not allowed here; use POST.", headers={"Allow": "POST"}
+        )
+
+
 def _parse(call: Call, *, limit: int) -> dict:
+    _post_only(call)
+    media_type = call.header("Content-Type").partition(";")[0].strip().lower()
+    if media_type != "application/json":
+        raise SegmentRefused(400, "invalid_content_type", "The Content-Type header must be application/json.")
     if len(call.body) > limit:
         raise SegmentRefused(
             400, "request_too_large", f"The request is {len(call.body)} bytes; the limit is {limit}."
@@ -73,6 +124,37 @@ def _parse(call: Call, *, limit: int) -> dict:
     return payload
 
 
+def _is_time(value: Any) -> bool:
+    if not isinstance(value, str):
+        return False
+    try:
+        datetime.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _is_id(value: Any) -> bool:
+    return isinstance(value, str | int) and not isinstance(value, bool)
+
+
+def _type_error(message: dict, where: str) -> str:
+    """The first field of the message whose type is not the Spec's, said as a refusal; "" if none."""
+    for name in _ID_FIELDS:
+        if name in message and message[name] is not None and not _is_id(message[name]):
+            return f"{where}.{name} must be text or a number."
+    for name in _TEXT_FIELDS:
+        if name in message and message[name] is not None and not isinstance(message[name], str):
+            return f"{where}.{name} must be text."
+    for name in _OBJECT_FIELDS:
+        if name in message and message[name] is not None and not isinstance(message[name], dict):
+            return f"{where}.{name} must be a JSON object."
+    for name in _TIME_FIELDS:
+        if name in message and message[name] is not None and not _is_time(message[name]):
+            return f"{where}.{name} must be an ISO-8601 date-time."
+    return ""
+
+
 def _checked(message: Any, *, where: str) -> dict:
     if not isinstance(message, dict):
         raise SegmentRefused(400, "invalid_message", f"{where} is not a JSON object.")
@@ -81,15 +163,21 @@ def _checked(message: Any, *, where: str) -> dict:
         raise SegmentRefused(
             400, "message_too_large", f"{where} is {size} bytes; the limit is {MAX_MESSAGE_BYTES}."
         )
-    if message.get("type") not in MESSAGE_TYPES:
+    kind = message.get("type")
+    if kind not in MESSAGE_TYPES:
         raise SegmentRefused(
             400, "invalid_message", f"{where} needs a type, one of {', '.join(MESSAGE_TYPES)}."
         )
-    if not (message.get("userId") or message.get("anonymousId")):
+    wrong_type = _type_error(message, where)
+    if wrong_type:
+        raise SegmentRefused(400, "invalid_message", wrong_type)
+    if message.get("userId") in (None, "") and message.get("anonymousId") in (None, ""):
         raise SegmentRefused(400, "no_user_anon_id", f"{where} needs a userId or an anonymousId.")
-    if message["type"] == "track" and not message.get("event"):
-        raise SegmentRefused(400, "invalid_message", f"{where} is a track call without an event name.")
-    if len(str(message.get("messageId", ""))) > MAX_MESSAGE_ID_CHARS:
+    required = _REQUIRED_BY_TYPE.get(kind)
+    if required and message.get(required) in (None, ""):
+        article = "an" if kind == "alias" else "a"
+        raise SegmentRefused(400, "invalid_message", f"{where} is {article} {kind} call without {required}.")
+    if len(message.get("messageId") or "") > MAX_MESSAGE_ID_CHARS:
         raise SegmentRefused(400, "invalid_message", f"{where} has a messageId of 100 characters or more.")
     return message
 
@@ -98,7 +186,16 @@ def _batch_messages(payload: dict) -> list[dict]:
     items = payload.get("batch")
     if not isinstance(items, list) or not items:
         raise SegmentRefused(400, "invalid_message", "A batch needs a non-empty 'batch' list.")
-    shared = {key: payload[key] for key in _MERGED_BATCH_KEYS if isinstance(payload.get(key), dict)}
+    if len(items) > MAX_BATCH_MESSAGES:
+        raise SegmentRefused(
+            400, "too_many_messages", f"The batch has {len(items)} messages; the limit is {MAX_BATCH_MESSAGES}."
+        )
+    shared = {}
+    for key in _MERGED_BATCH_KEYS:
+        if payload.get(key) is not None and not isinstance(payload[key], dict):
+            raise SegmentRefused(400, "invalid_message", f"The batch's {key} must be a JSON object.")
+        if payload.get(key):
+            shared[key] = payload[key]
     messages = []
     for index, item in enumerate(items):
         message = _checked(item, where=f"batch[{index}]")
@@ -115,7 +212,9 @@ def _store(messages: list[dict]) -> None:
     seen: dict[str, int] = {}
     first: dict[str, dict] = {}
     for message in messages:
-        message_id = str(message.setdefault("messageId", str(uuid.uuid4())))
+        if not message.get("messageId"):
+            message["messageId"] = str(uuid.uuid4())
+        message_id = message["messageId"]
         seen[message_id] = seen.get(message_id, 0) + 1
         first.setdefault(message_id, message)
     rows = [
@@ -160,3 +259,33 @@ def segment_single(message_type: str):
 
     handle.__name__ = f"segment_{message_type}"
     return handle
+
+
+def segment_unknown_path(call: Call) -> Reply:
+    path_only = call.path.partition("?")[0]
+    return Reply(status=404, body={"code": "not_found", "message": f"No endpoint at {path_only}."})
+
+
+urls = [
+    path(
+        "segment/v1/batch",
+        views.upstream_endpoint(upstream=Upstream.SEGMENT, handle=segment_batch, methods=ANY_METHOD),
+        name="sandbox-segment-batch",
+    ),
+    *(
+        path(
+            f"segment/v1/{message_type}",
+            views.upstream_endpoint(
+                upstream=Upstream.SEGMENT, handle=segment_single(message_type), methods=ANY_METHOD
+            ),
+            name=f"sandbox-segment-{message_type}",
+        )
+        for message_type in MESSAGE_TYPES
+    ),
+    # Last: whatever else is asked of Segment's host (its received/behaviour pages come before).
+    re_path(
+        r"^segment/",
+        views.upstream_endpoint(upstream=Upstream.SEGMENT, handle=segment_unknown_path, methods=ANY_METHOD),
+        name="sandbox-segment-unknown",
+    ),
+]

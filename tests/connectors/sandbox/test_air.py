@@ -225,3 +225,113 @@ def test_unknown_identity_is_not_found(air_post):
         "errorMessage": "No wallet has the identity 'unknown-customer-1'.",
     }
     assert SandboxRecord.objects.count() == 0
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("method", ["get", "put", "delete"])
+def test_another_method_than_post_is_not_allowed(client, method):
+    response = getattr(client, method)(AIR_TRIGGER_PATH)
+
+    assert response.status_code == 405
+    assert response["Allow"] == "POST"
+    assert response.json() == {
+        "errorCode": "METHOD_NOT_ALLOWED",
+        "errorMessage": f"{method.upper()} is not allowed; use POST.",
+    }
+    assert SandboxRecord.objects.count() == 0
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "path", ["/sandbox/air/service/trigger", "/sandbox/air/services/trigger/", "/sandbox/air/trigger"]
+)
+def test_a_path_air_does_not_serve_is_not_found_and_recorded(air_post, path):
+    response = air_post(trigger_body(), path=path)
+
+    assert response.status_code == 404
+    assert response.json() == {"errorCode": "NOT_FOUND", "errorMessage": f"No endpoint at {path}."}
+    assert SandboxRecord.objects.count() == 0
+    assert [(r.path, r.status) for r in SandboxRequest.objects.all()] == [(path, 404)]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("body", "errors"),
+    [
+        (
+            {"identityvalue": "1111", "triggers": [{"reference": "P1"}], "walletTransaction": {"reference": "r"}},
+            [{"path": "identityValue", "message": "Required: a non-empty identity value."}],
+        ),
+        (
+            {"identityValue": "1111", "trigger": [{"reference": "P1"}], "walletTransaction": {"reference": "r"}},
+            [{"path": "triggers", "message": "Required: at least one trigger."}],
+        ),
+        (
+            {"identityValue": "1111", "triggers": [{"Reference": "P1"}], "walletTransaction": {"reference": "r"}},
+            [{"path": "triggers[0].reference", "message": "Required: the action reference."}],
+        ),
+        (
+            {"identityValue": "1111", "triggers": [{"reference": "P1"}], "walletTransaction": {"ref": "r"}},
+            [{"path": "walletTransaction.reference", "message": "Required: a unique reference."}],
+        ),
+        (
+            {"identityValue": "1111", "triggers": [{"reference": "P1"}], "wallettransaction": {"reference": "r"}},
+            [{"path": "walletTransaction.reference", "message": "Required: a unique reference."}],
+        ),
+    ],
+)
+def test_a_misspelled_key_leaves_its_field_missing_and_is_refused(air_post, body, errors):
+    response = air_post(json.dumps(body).encode())
+
+    assert response.status_code == 400
+    assert response.json() == {"errorCode": "VALIDATION_ERROR", "errorMessage": "Validation error", "errors": errors}
+    assert SandboxRecord.objects.count() == 0
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("body", "errors"),
+    [
+        (
+            {"identityValue": 1111, "triggers": [{"reference": "P1"}], "walletTransaction": {"reference": "r"}},
+            [{"path": "identityValue", "message": "Must be text, not int."}],
+        ),
+        (
+            {"identityValue": "1111", "triggers": {"reference": "P1"}, "walletTransaction": {"reference": "r"}},
+            [{"path": "triggers", "message": "Must be a list of triggers."}],
+        ),
+        (
+            {"identityValue": "1111", "triggers": ["P1"], "walletTransaction": {"reference": "r"}},
+            [{"path": "triggers[0]", "message": "Must be an object with a reference."}],
+        ),
+        (
+            {"identityValue": "1111", "triggers": [{"reference": 2}], "walletTransaction": {"reference": "r"}},
+            [{"path": "triggers[0].reference", "message": "Must be text, not int."}],
+        ),
+        (
+            {"identityValue": "1111", "triggers": [{"reference": "P1"}], "walletTransaction": "r"},
+            [{"path": "walletTransaction", "message": "Must be an object with a reference."}],
+        ),
+        (
+            {"identityValue": "1111", "triggers": [{"reference": "P1"}], "walletTransaction": {"reference": 7}},
+            [{"path": "walletTransaction.reference", "message": "Must be text, not int."}],
+        ),
+    ],
+)
+def test_a_field_of_the_wrong_type_is_refused_by_name(air_post, body, errors):
+    response = air_post(json.dumps(body).encode())
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == errors
+    assert SandboxRecord.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_keys_air_does_not_use_are_not_refused(air_post):
+    body = json.loads(trigger_body(reference="order-extra"))
+    body["walletTransaction"]["meta"] = {"channel": "web"}
+
+    response = air_post(json.dumps(body).encode())
+
+    assert response.status_code == 201
+    assert response.json()["reference"] == "order-extra"

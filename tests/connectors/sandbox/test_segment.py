@@ -81,7 +81,14 @@ def test_message_without_message_id_gets_one(client):
 @pytest.mark.django_db
 @pytest.mark.parametrize("message_type", ["track", "identify", "page", "screen", "group", "alias"])
 def test_single_calls_take_their_type_from_the_path(client, message_type):
-    message = {"userId": "u-1", "event": "Signed Up", "messageId": f"single-{message_type}"}
+    # each with what its type requires: track an event, group a groupId, alias a previousId
+    message = {
+        "userId": "u-1",
+        "event": "Signed Up",
+        "groupId": "g-1",
+        "previousId": "a-1",
+        "messageId": f"single-{message_type}",
+    }
 
     response = _post(client, f"/sandbox/segment/v1/{message_type}", message)
 
@@ -178,7 +185,7 @@ def test_batch_over_500_kb_is_refused(client):
         (
             {"batch": [{"type": "track", "userId": "u"}]},
             "invalid_message",
-            "batch[0] is a track call without an event name.",
+            "batch[0] is a track call without event.",
         ),
         (
             {"batch": [_track("m" * 100)]},
@@ -216,3 +223,161 @@ def test_received_lists_requests_and_messages_oldest_first(client):
     assert received["requests"][0]["path"] == BATCH_URL
     assert received["requests"][0]["headers"]["Authorization"] == segment_auth()["Authorization"]
     assert [(m["message_id"], m["duplicate_count"]) for m in received["messages"]] == [("m-1", 1), ("m-2", 0)]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url", ["/sandbox/segment/v1/tracks", "/sandbox/segment/v2/batch", "/sandbox/segment/batch"])
+def test_a_path_segment_does_not_serve_is_not_found_and_recorded(client, url):
+    response = _post(client, url, {"batch": [_track()]})
+
+    assert response.status_code == 404
+    assert response.json() == {"code": "not_found", "message": f"No endpoint at {url}."}
+    assert SandboxSegmentMessage.objects.count() == 0
+    assert [(r.path, r.status) for r in SandboxRequest.objects.all()] == [(url, 404)]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("method", ["get", "put", "delete"])
+def test_another_method_than_post_is_not_allowed(client, method):
+    response = getattr(client, method)(BATCH_URL, headers=segment_auth())
+
+    assert response.status_code == 405
+    assert response["Allow"] == "POST"
+    assert response.json() == {
+        "code": "method_not_allowed",
+        "message": f"{method.upper()} is not allowed here; use POST.",
+    }
+    assert SandboxSegmentMessage.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_a_body_not_sent_as_json_is_refused(client):
+    response = client.post(
+        BATCH_URL, data=json.dumps({"batch": [_track()]}), content_type="text/plain", headers=segment_auth()
+    )
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "code": "invalid_content_type",
+        "message": "The Content-Type header must be application/json.",
+    }
+    assert SandboxSegmentMessage.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_json_with_a_charset_is_json(client):
+    response = client.post(
+        BATCH_URL,
+        data=json.dumps({"batch": [_track()]}),
+        content_type="application/json; charset=utf-8",
+        headers=segment_auth(),
+    )
+
+    assert response.status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_misspelled_user_id_leaves_the_message_without_a_user_and_is_refused(client):
+    message = {"type": "track", "event": "Order Completed", "userID": "u-1", "messageId": "m-1"}
+
+    response = _post(client, BATCH_URL, {"batch": [message]})
+
+    assert response.status_code == 400
+    assert response.json() == {"code": "no_user_anon_id", "message": "batch[0] needs a userId or an anonymousId."}
+    assert SandboxSegmentMessage.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_a_misspelled_message_id_is_an_extra_key_and_the_message_gets_an_id_of_its_own(client):
+    # Segment keeps keys it does not know and generates a messageId for a message without one:
+    # the misspelling is not refused, but the id the sender meant is not the one kept.
+    message = {"type": "track", "event": "Order Completed", "userId": "u-1", "messageID": "m-meant"}
+
+    response = _post(client, BATCH_URL, {"batch": [message]})
+
+    assert response.status_code == 200
+    kept = SandboxSegmentMessage.objects.get()
+    assert kept.message_id != "m-meant"
+    assert len(kept.message_id) == 36
+    assert kept.message["messageID"] == "m-meant"
+
+
+@pytest.mark.django_db
+def test_keys_the_spec_does_not_name_are_kept_not_refused(client):
+    message = _track(sentAt="2026-01-01T00:00:00Z", _metadata={"bundled": []}, loyalty_tier="Gold")
+
+    response = _post(client, BATCH_URL, {"batch": [message], "sentAt": "2026-01-01T00:00:01Z", "extra": 1})
+
+    assert response.status_code == 200
+    assert SandboxSegmentMessage.objects.get().message["loyalty_tier"] == "Gold"
+
+
+@pytest.mark.django_db
+def test_a_number_is_a_user_id(client):
+    response = _post(client, BATCH_URL, {"batch": [_track(userId=42)]})
+
+    assert response.status_code == 200
+    assert SandboxSegmentMessage.objects.get().user_id == "42"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ({"userId": True}, "batch[0].userId must be text or a number."),
+        ({"anonymousId": ["a"]}, "batch[0].anonymousId must be text or a number."),
+        ({"event": 7}, "batch[0].event must be text."),
+        ({"messageId": 12}, "batch[0].messageId must be text."),
+        ({"properties": ["total", 1]}, "batch[0].properties must be a JSON object."),
+        ({"context": "web"}, "batch[0].context must be a JSON object."),
+        ({"integrations": True}, "batch[0].integrations must be a JSON object."),
+        ({"timestamp": "yesterday"}, "batch[0].timestamp must be an ISO-8601 date-time."),
+        ({"originalTimestamp": 1700000000}, "batch[0].originalTimestamp must be an ISO-8601 date-time."),
+    ],
+)
+def test_a_field_of_the_wrong_type_is_refused_by_name(client, extra, message):
+    response = _post(client, BATCH_URL, {"batch": [_track("m-ok"), _track("m-bad", **extra)]})
+
+    assert response.status_code == 400
+    assert response.json() == {"code": "invalid_message", "message": message.replace("batch[0]", "batch[1]")}
+    assert SandboxSegmentMessage.objects.count() == 0
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("url", "message", "refusal"),
+    [
+        ("/sandbox/segment/v1/group", {"userId": "u-1"}, "The message is a group call without groupId."),
+        ("/sandbox/segment/v1/alias", {"userId": "u-1"}, "The message is an alias call without previousId."),
+        ("/sandbox/segment/v1/track", {"userId": "u-1", "event": ""}, "The message is a track call without event."),
+    ],
+)
+def test_a_call_without_what_its_type_requires_is_refused(client, url, message, refusal):
+    response = _post(client, url, message)
+
+    assert response.status_code == 400
+    assert response.json() == {"code": "invalid_message", "message": refusal}
+    assert SandboxSegmentMessage.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_a_batch_of_more_than_2500_messages_is_refused(client):
+    # 2,501 messages of about 60 bytes: far under 500 KB, over Segment's count.
+    batch = [{"type": "track", "event": "E", "userId": "u"}] * 2501
+
+    response = _post(client, BATCH_URL, {"batch": batch})
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "code": "too_many_messages",
+        "message": "The batch has 2501 messages; the limit is 2500.",
+    }
+    assert SandboxSegmentMessage.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_a_batch_context_that_is_not_an_object_is_refused(client):
+    response = _post(client, BATCH_URL, {"batch": [_track()], "context": "web"})
+
+    assert response.status_code == 400
+    assert response.json() == {"code": "invalid_message", "message": "The batch's context must be a JSON object."}

@@ -18,7 +18,8 @@ def _track(message_id: str) -> dict:
 
 def _call(messages: list[dict]) -> Call:
     body = json.dumps({"batch": messages}).encode()
-    return Call(method="POST", path="/sandbox/segment/v1/batch", headers=segment_auth(), body=body)
+    headers = {**segment_auth(), "Content-Type": "application/json"}
+    return Call(method="POST", path="/sandbox/segment/v1/batch", headers=headers, body=body)
 
 
 def _kept() -> list[tuple[str, int]]:

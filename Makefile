@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint install bench faults clean
+.PHONY: run test lint install bench faults mutants clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,14 @@ bench: install
 
 faults: install
 	$(BIN)/pytest -m faults -p no:cacheprovider -s
+
+# Mutation testing of the AIR kind's parsing and building ([tool.mutmut] in pyproject.toml). It
+# starts from a fresh mutants/ each time: mutmut keeps a verdict per mutant and would not retry a
+# survivor against tests added since.
+mutants: install
+	rm -rf mutants
+	$(BIN)/mutmut run
+	$(BIN)/python tools/mutants_score.py
 
 clean:
 	rm -rf var

@@ -9,7 +9,9 @@ upstream    how the caller authenticates                 accepted value
 ==========  ===========================================  =================================
 AIR         ``X-EES-AUTH-CLIENT-ID`` + ``X-EES-AUTH-HASH`` client id / secret below
 Segment     HTTP Basic (user = write key) or ``writeKey``  ``SEGMENT_WRITE_KEY``
-Voucherify  ``X-App-Id`` + ``X-App-Token``                 app id / token below
+Voucherify  ``X-App-Id`` + ``X-App-Token`` (API);          app id / token below
+            ``authorization: Basic`` + ``secret-key``
+            (Segment integration, each base64)
 Perkville   ``Authorization: Bearer <token>``              ``PERKVILLE_TOKEN``
 Everflow    ``nid`` query parameter of the postback        ``EVERFLOW_NETWORK_ID``
 ==========  ===========================================  =================================

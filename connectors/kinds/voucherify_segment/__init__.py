@@ -1,13 +1,14 @@
 """Voucherify ⇄ Segment.
 
-- ``in`` (Segment → Voucherify): Segment Spec messages become customer upserts and custom events on
-  Voucherify's public API, authenticated with ``X-App-Id``/``X-App-Token``
+- ``in`` (Segment → Voucherify): Segment Spec messages go to the endpoints of Voucherify's Segment
+  integration, as Segment's own Voucherify destination sends them
   (:mod:`connectors.kinds.voucherify_segment.inbound`).
 - ``out`` (Voucherify → Segment): signed Voucherify webhooks become Segment track calls through the
   connector's mapping rules (:mod:`connectors.kinds.voucherify_segment.webhook`,
   :mod:`connectors.kinds.voucherify_segment.outbound`).
 """
 
+import base64
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -46,17 +47,24 @@ def voucherify_build(
     return voucherify_inbound_build(event, config)
 
 
+def _base64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
 def voucherify_prepare(request: OutboundRequest, config: ConnectorConfig) -> PreparedRequest:
     if request.destination == "segment":
         return segment_prepare(request, config)
+    # The Segment destination's extendRequest: ``authorization: Basic base64(Application ID)`` (the
+    # id alone, no "id:secret" pair) and ``secret-key: base64(Secret Key)``
+    # (segmentio/action-destinations ``destinations/voucherify/index.ts``).
     return PreparedRequest(
         method=request.method,
         url=request.url,
         headers={
             "Content-Type": "application/json",
             "Accept": "application/json",
-            "X-App-Id": str(config.settings["voucherify_app_id"]),
-            "X-App-Token": config.secrets["voucherify_app_token"],
+            "authorization": f"Basic {_base64(str(config.settings['voucherify_app_id']))}",
+            "secret-key": _base64(config.secrets["voucherify_app_token"]),
         },
         body=json.dumps(request.body, separators=(",", ":")).encode(),
     )
@@ -82,13 +90,13 @@ def voucherify_interpret(
     detail = _voucherify_error(body)
     if status == 401:
         reason = (
-            "Voucherify refused the application id or secret key. Keys work only on their own project's "
-            "region: check the API endpoint setting too."
+            "Voucherify refused the application id or secret key. Use an integration key created for "
+            "Segment; keys work only on their own project's region: check the API endpoint setting too."
         )
-    elif status == 404 and request.url.endswith("/v1/events"):
+    elif status in (404, 405):
         reason = (
-            "Voucherify could not find what this custom event refers to: is the event defined in "
-            "Project Settings → Event Schema?"
+            f"Voucherify has no Segment integration endpoint at {request.url} (HTTP {status}): check the "
+            "API endpoint and the Custom Voucherify URL settings."
         )
     else:
         reason = f"Voucherify refused the request (HTTP {status})."
@@ -98,8 +106,9 @@ def voucherify_interpret(
 KIND = Kind(
     key="voucherify_segment",
     label="Voucherify ⇄ Segment",
-    description="Segment → Voucherify: identify calls create or update customers (with schema-checked "
-    "metadata), track/page/screen calls become custom events, group calls are kept in customer metadata. "
+    description="Segment → Voucherify through Voucherify's Segment integration: identify calls create or "
+    "update customers (metadata checked by the project's schema), track/page/screen calls become custom "
+    "events, group calls assign the customer to the group. "
     "Voucherify → Segment: signed Voucherify webhooks for redemptions, rewards, loyalty points, validations, "
     "publications and segment changes become Segment track calls for the customer's source_id.",
     fields=FIELDS,

@@ -10,10 +10,21 @@ FIELDS = (
         help_text="Voucherify → Project Settings → General → API endpoint: "
         "https://api.voucherify.io (Europe), "
         "https://us1.api.voucherify.io (US), https://as1.api.voucherify.io (Asia) or a dedicated URL. "
-        "Keys work only on their own project's region.",
+        "Keys work only on their own project's region. The metadata schema is read from it.",
     ),
     SettingField(
-        "voucherify_app_id", "Voucherify application id", help_text="Project Settings → Integration keys."
+        "voucherify_segment_url",
+        "Custom Voucherify URL (override)",
+        FieldType.URL,
+        required=False,
+        help_text="Where Segment data is sent (Voucherify's Segment integration, metered as webhook calls). "
+        "Leave blank to use the API endpoint with api replaced by segmentio "
+        "(https://us1.api.voucherify.io → https://us1.segmentio.voucherify.io); set it for a dedicated URL.",
+    ),
+    SettingField(
+        "voucherify_app_id",
+        "Voucherify application id",
+        help_text="Project Settings → General → Integration keys: create a key with Integration = Segment.",
     ),
     SettingField("voucherify_app_token", "Voucherify secret key", FieldType.SECRET),
     SettingField(
@@ -25,14 +36,24 @@ FIELDS = (
     ),
     *SEGMENT_FIELDS,
     SettingField(
-        "metadata_schema",
-        "Customer metadata schema",
+        "voucherify_metadata_schema",
+        "Customer metadata schema read from Voucherify",
         FieldType.MAPPING,
         required=False,
         default={},
-        help_text='Customer metadata keys defined in Voucherify and their types, e.g. {"tier": "string", '
+        help_text='Filled by "Read the metadata schema from Voucherify" on this page (GET '
+        "/v1/metadata-schemas/customer) and kept until read again; correct it with the override below, "
+        "not here.",
+    ),
+    SettingField(
+        "metadata_schema",
+        "Customer metadata schema override",
+        FieldType.MAPPING,
+        required=False,
+        default={},
+        help_text='Keys that replace or add to the schema read from Voucherify, e.g. {"tier": "string", '
         '"vip": "boolean"}; types: string, number, boolean, date, datetime, image_url, object, '
-        'and "<type>[]" '
-        "for lists. Keys not listed, or of another type, are not sent (the delivery notes which).",
+        'and "<type>[]" for lists. Keys in neither, or of another type, are not sent (the delivery notes '
+        "which).",
     ),
 )

@@ -1,90 +1,136 @@
-"""Segment → Voucherify: Segment Spec messages become Voucherify public-API requests (spec §5.1).
+"""Segment → Voucherify through Voucherify's Segment integration endpoints.
 
-- identify → ``POST {voucherify_api_url}/v1/customers`` (an upsert on ``source_id`` = userId):
-  ``name`` (``traits.name``, else first + last name), ``description``, ``email``, ``phone``,
-  ``birthdate`` (``traits.birthdate`` or ``birthday``, as YYYY-MM-DD), ``address`` (``street`` →
-  ``line_1``, ``postalCode``/``postal_code`` → ``postal_code``, ``city``, ``state``, ``country``,
-  ``line_2``), ``metadata`` (``traits.metadata``, filtered by the connector's metadata schema).
-  Empty and null traits are not sent, so they never clear a value already in Voucherify.
-- track → ``POST {voucherify_api_url}/v1/events``: ``event`` = the event name; page and screen calls
-  are "Viewed {name} Page" / "Viewed {name} Screen"; ``customer`` = {``source_id``: userId,
-  ``email``: ``properties.email`` else ``context.traits.email``}; ``referral``, ``loyalty`` and
-  ``metadata`` from the same-named properties (event metadata, checked by Voucherify's event schema).
-- group → a customer upsert whose metadata holds ``group_id`` and each group trait as
-  ``group_<trait>``, filtered by the metadata schema (Voucherify keeps group data in customer
-  metadata; only keys defined there are sent).
+Voucherify hosts the endpoints its Segment destination calls: ``POST {integration URL}/segmentio/
+{customer|event|group}-processing`` (segmentio/action-destinations
+``destinations/voucherify/url-provider.ts`` and each action's ``perform``). Data sent there is
+metered as integration webhook calls (seed 001; Voucherify docs ``integrations/segment.mdx``, "Data
+sent from Segment to Voucherify uses webhook limits"), not against the public API's per-minute
+quota that the shop's checkout shares, which is why this connector does not call ``/v1/customers``
+or ``/v1/events``. Each body is the destination action's payload, field for field
+(``upsertCustomer``, ``addCustomEvent``, ``assignCustomerToGroup`` ``index.ts``):
 
-Voucherify customers are keyed by ``source_id``, so a call with only an anonymousId cannot be sent.
+- identify → ``customer-processing``: ``source_id`` (userId), ``name``, ``first_name``,
+  ``last_name``, ``description``, ``email``, ``phone``, ``birthdate``, ``address`` {``city``,
+  ``state``, ``postal_code``, ``street``, ``country``}, ``metadata``, ``type``. A trait present
+  and ``null`` is sent as ``null``, which clears the value in Voucherify (the destination declares
+  these fields ``allowNull``); a trait absent or empty is not sent and leaves the value as it is.
+  Metadata goes through the project's customer metadata schema (:mod:`.metadata`).
+- track, page, screen → ``event-processing``: ``customer`` {``source_id``, ``email``
+  (``properties.email`` else ``context.traits.email``)}, ``referral`` {``code``, ``referrer_id``},
+  ``loyalty`` {``code``}, ``metadata`` (``properties.metadata``: event metadata, checked by
+  Voucherify's event schema), ``event`` (page and screen: "Viewed {name} Page/Screen", as the
+  destination's presets name them), ``type``.
+- group → ``group-processing``: ``customer`` {``source_id``, ``email``}, ``group_id``, ``traits``,
+  ``type``. Voucherify's integration writes the group's traits into the customer's metadata
+  (the destination's field description); how it names them is not public, so the traits are sent
+  as Segment's destination sends them and Voucherify keeps the ones its schema defines.
+
+Voucherify customers are keyed by ``source_id``, so a call with only an anonymousId cannot be sent
+(the released destination has no anonymousId fallback either).
 """
 
 from datetime import date, datetime
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from connectors.kinds.base import ConnectorConfig, IncomingEvent, OutboundRequest, Translation
 from connectors.kinds.segment_spec import segment_message_key
-from connectors.kinds.voucherify_segment.metadata import voucherify_metadata_filter
+from connectors.kinds.voucherify_segment.metadata import voucherify_metadata_filter, voucherify_schema_effective
 
+DEFAULT_API_URL = "https://api.voucherify.io"
+# (field sent, trait names read in order): Segment Spec's reserved traits are camelCase, the
+# destination's default mappings snake_case; both are read.
+TEXT_TRAITS = (
+    ("name", ("name",)),
+    ("first_name", ("firstName", "first_name")),
+    ("last_name", ("lastName", "last_name")),
+    ("description", ("description",)),
+    ("email", ("email",)),
+    ("phone", ("phone",)),
+)
 ADDRESS_TRAITS = (
-    ("line_1", ("street", "line_1")),
-    ("line_2", ("line_2",)),
     ("city", ("city",)),
     ("state", ("state",)),
-    ("postal_code", ("postal_code", "postalCode")),
+    ("postal_code", ("postalCode", "postal_code")),
+    ("street", ("street",)),
     ("country", ("country",)),
 )
+_ABSENT = object()
 
 
-def _text(value: Any) -> str:
-    return value.strip() if isinstance(value, str) else ""
+def voucherify_integration_url(settings: dict) -> str:
+    """The Custom Voucherify URL: the override, else the API endpoint with its ``api`` label
+    replaced by ``segmentio`` (``https://us1.api.voucherify.io`` → ``https://us1.segmentio.
+    voucherify.io``, Voucherify docs ``integrations/segment.mdx`` step 4). A host without an
+    ``api`` label (a dedicated URL, the sandbox) is used as it is."""
+    override = settings.get("voucherify_segment_url")
+    if override:
+        return str(override).rstrip("/")
+    api = urlsplit(str(settings.get("voucherify_api_url") or DEFAULT_API_URL).rstrip("/"))
+    labels = (api.hostname or "").split(".")
+    if "api" not in labels:
+        return urlunsplit(api)
+    labels[labels.index("api")] = "segmentio"
+    netloc = ".".join(labels) + (f":{api.port}" if api.port else "")
+    return urlunsplit(api._replace(netloc=netloc))
 
 
-def _first_text(holder: dict, *keys: str) -> str:
+def _first_present(holder: dict, keys: tuple[str, ...]) -> tuple[str, Any]:
+    """(the trait's name, its value) for the first of ``keys`` present, else ("", _ABSENT)."""
     for key in keys:
-        text = _text(holder.get(key))
-        if text:
-            return text
-    return ""
+        if key in holder:
+            return key, holder[key]
+    return "", _ABSENT
 
 
-def _birthdate(value: Any) -> str:
-    text = _text(value)
-    if not text:
-        return ""
+def _text_field(holder: dict, keys: tuple[str, ...], where: str, notes: list[str]) -> Any:
+    """The value to send: text, ``None`` to clear, or _ABSENT (not sent, noted when unusable)."""
+    key, value = _first_present(holder, keys)
+    if value is None or value is _ABSENT:
+        return value
+    if not isinstance(value, str):
+        notes.append(f"{where}{key} (expected text, got {type(value).__name__})")
+        return _ABSENT
+    return value.strip() or _ABSENT
+
+
+def _birthdate(traits: dict, notes: list[str]) -> Any:
+    key, value = _first_present(traits, ("birthdate", "birthday"))
+    if value is None or value is _ABSENT:
+        return value
+    text = value.strip() if isinstance(value, str) else ""
     try:
-        return (
-            date.fromisoformat(text[:10]).isoformat()
-            if len(text) == 10
-            else datetime.fromisoformat(text).date().isoformat()
-        )
+        parsed = date.fromisoformat(text) if len(text) == 10 else datetime.fromisoformat(text).date()
+        return parsed.isoformat()
     except ValueError:
-        return ""
+        notes.append(f"traits.{key} (not an ISO 8601 date: {value!r})")
+        return _ABSENT
 
 
-def _address(traits: dict) -> dict[str, str]:
+def _address(traits: dict, notes: list[str]) -> dict[str, Any]:
     address = traits.get("address")
     if not isinstance(address, dict):
+        if address is not None:
+            notes.append("traits.address (not an object)")
         return {}
-    result = {}
-    for target, sources in ADDRESS_TRAITS:
-        text = _first_text(address, *sources)
-        if text:
-            result[target] = text
-    return result
+    fields = {target: _text_field(address, sources, "traits.address.", notes) for target, sources in ADDRESS_TRAITS}
+    return {target: value for target, value in fields.items() if value is not _ABSENT}
 
 
-def _api_post(
-    config: ConnectorConfig, path: str, body: dict, *, event: IncomingEvent, what: str, notes: str = ""
+def _post(
+    config: ConnectorConfig, kind: str, body: dict, *, event: IncomingEvent, notes: list[str] | None = None
 ) -> Translation:
-    """One POST to the Voucherify API, keyed by the Segment message so a retry is the same request."""
+    """One POST to ``/segmentio/<kind>-processing``, keyed by the Segment message so a retry is the
+    same request."""
     return Translation(
         requests=[
             OutboundRequest(
                 destination="voucherify",
                 method="POST",
-                url=f"{str(config.settings['voucherify_api_url']).rstrip('/')}{path}",
+                url=f"{voucherify_integration_url(dict(config.settings))}/segmentio/{kind}-processing",
                 body=body,
-                idempotency_key=f"voucherify:{what}:{segment_message_key(event)}",
-                notes=notes,
+                idempotency_key=f"voucherify:{kind}:{segment_message_key(event)}",
+                notes=f"Not sent: {'; '.join(notes)}." if notes else "",
             )
         ]
     )
@@ -97,47 +143,35 @@ def _no_source_id(kind: str) -> Translation:
     )
 
 
-def _notes(dropped: list[str]) -> str:
-    return f"Metadata not sent: {'; '.join(dropped)}." if dropped else ""
-
-
 def voucherify_customer_translation(event: IncomingEvent, config: ConnectorConfig) -> Translation:
     context = event.context
     if not context["user_id"]:
         return _no_source_id("identify")
     traits = context["traits"]
+    notes: list[str] = []
     body: dict[str, Any] = {"source_id": context["user_id"]}
-    name = _text(traits.get("name")) or " ".join(
-        part
-        for part in (
-            _first_text(traits, "firstName", "first_name"),
-            _first_text(traits, "lastName", "last_name"),
-        )
-        if part
-    )
-    for key, value in (
-        ("name", name),
-        ("description", _text(traits.get("description"))),
-        ("email", _text(traits.get("email"))),
-        ("phone", _text(traits.get("phone"))),
-        ("birthdate", _birthdate(traits.get("birthdate") or traits.get("birthday"))),
-    ):
-        if value:
-            body[key] = value
-    address = _address(traits)
+    for target, sources in TEXT_TRAITS:
+        value = _text_field(traits, sources, "traits.", notes)
+        if value is not _ABSENT:
+            body[target] = value
+    birthdate = _birthdate(traits, notes)
+    if birthdate is not _ABSENT:
+        body["birthdate"] = birthdate
+    address = _address(traits, notes)
     if address:
         body["address"] = address
-    dropped: list[str] = []
-    metadata = traits.get("metadata")
-    if isinstance(metadata, dict) and metadata:
-        kept, dropped = voucherify_metadata_filter(
-            metadata, schema=config.settings.get("metadata_schema") or {}
-        )
+    metadata = traits.get("metadata", _ABSENT)
+    if metadata is None:
+        body["metadata"] = None
+    elif isinstance(metadata, dict):
+        kept, dropped = voucherify_metadata_filter(metadata, schema=voucherify_schema_effective(config.settings))
+        notes += [f"metadata.{reason}" for reason in dropped]
         if kept:
             body["metadata"] = kept
-    elif metadata is not None and not isinstance(metadata, dict):
-        dropped = ["traits.metadata (not an object)"]
-    return _api_post(config, "/v1/customers", body, event=event, what="customer", notes=_notes(dropped))
+    elif metadata is not _ABSENT:
+        notes.append("traits.metadata (not an object)")
+    body["type"] = "identify"
+    return _post(config, "customer", body, event=event, notes=notes)
 
 
 def _event_name(context: dict) -> str:
@@ -154,16 +188,22 @@ def _sub_object(properties: dict, key: str, fields: tuple[str, ...]) -> dict[str
     return {field: holder[field] for field in fields if isinstance(holder.get(field), str) and holder[field]}
 
 
+def _customer(context: dict, *emails: Any) -> dict[str, str]:
+    customer = {"source_id": context["user_id"]}
+    email = next((e.strip() for e in emails if isinstance(e, str) and e.strip()), "")
+    if email:
+        customer["email"] = email
+    return customer
+
+
 def voucherify_custom_event_translation(event: IncomingEvent, config: ConnectorConfig) -> Translation:
     context = event.context
     if not context["user_id"]:
         return _no_source_id(context["type"])
     properties = context["properties"]
-    customer = {"source_id": context["user_id"]}
-    email = _text(properties.get("email")) or _text(context["context_traits"].get("email"))
-    if email:
-        customer["email"] = email
-    body: dict[str, Any] = {"event": _event_name(context), "customer": customer}
+    body: dict[str, Any] = {
+        "customer": _customer(context, properties.get("email"), context["context_traits"].get("email"))
+    }
     referral = _sub_object(properties, "referral", ("code", "referrer_id"))
     loyalty = _sub_object(properties, "loyalty", ("code",))
     if referral:
@@ -172,23 +212,23 @@ def voucherify_custom_event_translation(event: IncomingEvent, config: ConnectorC
         body["loyalty"] = loyalty
     if isinstance(properties.get("metadata"), dict) and properties["metadata"]:
         body["metadata"] = properties["metadata"]
-    return _api_post(config, "/v1/events", body, event=event, what="event")
+    body["event"] = _event_name(context)
+    body["type"] = context["type"]
+    return _post(config, "event", body, event=event)
 
 
 def voucherify_group_translation(event: IncomingEvent, config: ConnectorConfig) -> Translation:
     context = event.context
     if not context["user_id"]:
         return _no_source_id("group")
-    candidate = {"group_id": context["group_id"]}
-    candidate.update({f"group_{key}": value for key, value in context["traits"].items()})
-    kept, dropped = voucherify_metadata_filter(candidate, schema=config.settings.get("metadata_schema") or {})
-    if not kept:
-        return Translation(
-            ignored=f"None of the group's keys ({', '.join(candidate)}) are defined in this connector's "
-            "customer metadata schema, so there is nothing Voucherify would store."
-        )
-    body = {"source_id": context["user_id"], "metadata": kept}
-    return _api_post(config, "/v1/customers", body, event=event, what="group", notes=_notes(dropped))
+    # The destination maps the customer's email from the message root (``$.email``); a group call
+    # usually carries it in context.traits instead.
+    email_sources = (context["raw"].get("email"), context["context_traits"].get("email"))
+    body: dict[str, Any] = {"customer": _customer(context, *email_sources), "group_id": context["group_id"]}
+    if context["traits"]:
+        body["traits"] = context["traits"]
+    body["type"] = "group"
+    return _post(config, "group", body, event=event)
 
 
 def voucherify_inbound_build(event: IncomingEvent, config: ConnectorConfig) -> Translation:

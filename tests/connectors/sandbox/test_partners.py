@@ -4,7 +4,6 @@ import pytest
 
 from connectors.sandbox.models import SandboxRecord, SandboxRequest
 
-VOUCHERIFY_AUTH = {"X-App-Id": "sandbox-app-id", "X-App-Token": "sandbox-app-token"}
 PERKVILLE_AUTH = {"Authorization": "Bearer sandbox-perkville-token"}
 PERKVILLE_URL = "/sandbox/perkville/v2/transactions/"
 
@@ -12,86 +11,6 @@ PERKVILLE_URL = "/sandbox/perkville/v2/transactions/"
 def _post(client, url: str, payload, headers):
     body = payload if isinstance(payload, bytes) else json.dumps(payload)
     return client.post(url, data=body, content_type="application/json", headers=headers)
-
-
-@pytest.mark.django_db
-def test_voucherify_customer_upsert_creates_then_updates_one_customer(client):
-    created = _post(
-        client, "/sandbox/voucherify/v1/customers", {"source_id": "u-1", "name": "Ann"}, VOUCHERIFY_AUTH
-    )
-
-    updated = _post(
-        client,
-        "/sandbox/voucherify/v1/customers",
-        {"source_id": "u-1", "email": "ann@example.com"},
-        VOUCHERIFY_AUTH,
-    )
-
-    assert created.status_code == 200
-    assert updated.status_code == 200
-    customer = updated.json()
-    assert customer["id"] == created.json()["id"]
-    assert customer["id"].startswith("cust_")
-    assert (customer["source_id"], customer["name"], customer["email"]) == ("u-1", "Ann", "ann@example.com")
-    assert customer["object"] == "customer"
-    assert SandboxRecord.objects.filter(upstream="voucherify").count() == 1
-
-
-@pytest.mark.django_db
-def test_voucherify_event_creates_an_unknown_customer(client):
-    payload = {"event": "Order Completed", "customer": {"source_id": "u-2"}, "metadata": {"total": 12}}
-
-    response = _post(client, "/sandbox/voucherify/v1/events", payload, VOUCHERIFY_AUTH)
-
-    assert response.status_code == 200
-    event = response.json()
-    assert (event["object"], event["type"], event["metadata"]) == ("event", "Order Completed", {"total": 12})
-    assert event["customer"]["source_id"] == "u-2"
-    assert event["customer"]["id"].startswith("cust_")
-    assert SandboxRecord.objects.get(upstream="voucherify").data["source_id"] == "u-2"
-
-
-@pytest.mark.django_db
-@pytest.mark.parametrize(
-    "headers",
-    [{}, {"X-App-Id": "sandbox-app-id"}, {"X-App-Id": "sandbox-app-id", "X-App-Token": "wrong"}],
-)
-def test_voucherify_refuses_missing_or_wrong_keys(client, headers):
-    response = _post(client, "/sandbox/voucherify/v1/customers", {"source_id": "u-1"}, headers)
-
-    assert response.status_code == 401
-    assert response.json() == {
-        "code": 401,
-        "key": "unauthorized",
-        "message": "Unauthorized",
-        "details": "Invalid X-App-Id or X-App-Token.",
-    }
-    assert SandboxRecord.objects.count() == 0
-    assert SandboxRequest.objects.get().status == 401
-
-
-@pytest.mark.django_db
-@pytest.mark.parametrize(
-    ("url", "payload", "details"),
-    [
-        ("/sandbox/voucherify/v1/customers", b"{", "The body is not valid JSON."),
-        ("/sandbox/voucherify/v1/customers", b"[]", "The body must be a JSON object."),
-        ("/sandbox/voucherify/v1/events", {"customer": {"source_id": "u-1"}}, "event is required."),
-        ("/sandbox/voucherify/v1/events", {"event": "E", "customer": {}}, "customer.source_id is required."),
-        ("/sandbox/voucherify/v1/events", {"event": "E"}, "customer.source_id is required."),
-    ],
-)
-def test_voucherify_refuses_unusable_bodies(client, url, payload, details):
-    response = _post(client, url, payload, VOUCHERIFY_AUTH)
-
-    assert response.status_code == 400
-    assert response.json() == {
-        "code": 400,
-        "key": "invalid_payload",
-        "message": "Invalid payload",
-        "details": details,
-    }
-    assert SandboxRecord.objects.count() == 0
 
 
 @pytest.mark.django_db

@@ -1,3 +1,11 @@
+"""Segment → Voucherify: the exact request Voucherify's Segment integration receives.
+
+Paths, headers and field names are those of Segment's own Voucherify destination
+(segmentio/action-destinations ``destinations/voucherify/``): ``{Custom URL}/segmentio/
+{customer|event|group}-processing``, ``authorization: Basic base64(app id)``, ``secret-key:
+base64(secret)``, bodies with ``type``.
+"""
+
 import copy
 import json
 
@@ -5,22 +13,20 @@ import pytest
 
 from connectors.kinds.base import ConnectorConfig, Direction, OutcomeKind
 from connectors.kinds.voucherify_segment import KIND
+from connectors.kinds.voucherify_segment.inbound import voucherify_integration_url
 from connectors.kinds.voucherify_segment.samples import GROUP, IDENTIFY, PAGE, TRACK
 
+API = "http://127.0.0.1:8000/sandbox/voucherify"
 SETTINGS = {
-    "voucherify_api_url": "http://127.0.0.1:8000/sandbox/voucherify",
+    "voucherify_api_url": API,
     "voucherify_app_id": "sandbox-app-id",
     "segment_region": "US",
-    "metadata_schema": {
-        "tier": "string",
-        "vip": "boolean",
-        "visits": "number",
-        "tags": "string[]",
-        "joined": "date",
-        "group_id": "string",
-        "group_plan": "string",
-        "spot": "geopoint",
+    "voucherify_metadata_schema": {
+        "read_at": "2024-03-01T09:00:00+00:00",
+        "schema_id": "ms_Sandbox0Customer0Schema",
+        "properties": {"tier": "string", "vip": "boolean", "visits": "number", "spot": "geopoint"},
     },
+    "metadata_schema": {"tags": "string[]", "joined": "date"},
 }
 SECRETS = {
     "voucherify_app_token": "sandbox-app-token",
@@ -28,7 +34,10 @@ SECRETS = {
     "segment_write_key": "k",
 }
 CONFIG = ConnectorConfig(connector_id="x", settings=SETTINGS, secrets=SECRETS, sandbox_enabled=True)
-API = "http://127.0.0.1:8000/sandbox/voucherify"
+
+
+def _config(**settings):
+    return ConnectorConfig(connector_id="x", settings={**SETTINGS, **settings}, secrets=SECRETS)
 
 
 def _translate(message, config=CONFIG):
@@ -36,64 +45,111 @@ def _translate(message, config=CONFIG):
     return KIND.build(Direction.IN, event, [], config)
 
 
-def test_identify_upserts_the_customer_with_schema_checked_metadata():
-    translation = _translate(IDENTIFY)
+def _identify(**traits):
+    return {"type": "identify", "userId": "u1", "messageId": "m-1", "traits": traits}
 
-    [request] = translation.requests
-    assert (request.destination, request.method, request.url) == ("voucherify", "POST", f"{API}/v1/customers")
+
+def test_identify_goes_to_the_customer_processing_endpoint_as_the_segment_destination_sends_it():
+    [request] = _translate(IDENTIFY).requests
+
+    assert (request.destination, request.method, request.url) == (
+        "voucherify",
+        "POST",
+        f"{API}/segmentio/customer-processing",
+    )
+    # Field for field the upsertCustomer payload: first/last name kept apart (Voucherify merges
+    # them), the sample's birthday date-time cut to its date, address.street/postalCode as
+    # street/postal_code, metadata checked by the schema, type last.
     assert request.body == {
         "source_id": "user-3001",
-        "name": "Alex Sample",
+        "first_name": "Alex",
+        "last_name": "Sample",
         "email": "alex.sample@example.com",
         "phone": "+44 20 7946 0000",
         "birthdate": "1990-04-12",
-        "address": {
-            "line_1": "1 Example Street",
-            "city": "London",
-            "postal_code": "EC1A 1AA",
-            "country": "GB",
-        },
+        "address": {"city": "London", "postal_code": "EC1A 1AA", "street": "1 Example Street", "country": "GB"},
         "metadata": {"tier": "gold", "vip": True},
+        "type": "identify",
     }
     assert request.idempotency_key == "voucherify:customer:ajs-next-0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
-    assert request.notes == "Metadata not sent: favourite_colour (not in the metadata schema)."
+    assert request.notes == "Not sent: metadata.favourite_colour (not in the metadata schema)."
 
 
-def test_metadata_of_the_wrong_type_is_left_out_and_noted():
-    message = copy.deepcopy(IDENTIFY)
-    message["traits"]["metadata"] = {
-        "tier": 3,
-        "vip": "yes",
-        "visits": 4,
-        "tags": ["a", "b"],
-        "joined": "2024-13-01",
-        "spot": {"lat": 1},
-        "unset": None,
-    }
+@pytest.mark.parametrize(
+    ("traits", "body", "notes"),
+    [
+        # A trait present and null clears the value in Voucherify; absent or empty leaves it.
+        ({"email": None}, {"email": None}, ""),
+        ({"email": ""}, {}, ""),
+        ({"firstName": None, "lastName": "Lee"}, {"first_name": None, "last_name": "Lee"}, ""),
+        # camelCase (Segment Spec) is read before snake_case (the destination's default mapping).
+        ({"firstName": "Ann", "first_name": "Anna"}, {"first_name": "Ann"}, ""),
+        ({"first_name": "Anna"}, {"first_name": "Anna"}, ""),
+        ({"name": "  Sam Lee "}, {"name": "Sam Lee"}, ""),
+        ({"phone": 442079460000}, {}, "Not sent: traits.phone (expected text, got int)."),
+        ({"birthday": None}, {"birthdate": None}, ""),
+        ({"birthdate": "1990-04-12", "birthday": "1980-01-01"}, {"birthdate": "1990-04-12"}, ""),
+        ({"birthdate": "12/04/1990"}, {}, "Not sent: traits.birthdate (not an ISO 8601 date: '12/04/1990')."),
+        ({"address": {"city": None, "postal_code": "N1"}}, {"address": {"city": None, "postal_code": "N1"}}, ""),
+        ({"address": "1 Example Street"}, {}, "Not sent: traits.address (not an object)."),
+        ({"metadata": None}, {"metadata": None}, ""),
+        ({"metadata": {"tier": None}}, {"metadata": {"tier": None}}, ""),
+        ({"metadata": {"shoe": None}}, {}, "Not sent: metadata.shoe (not in the metadata schema)."),
+        ({"metadata": "gold"}, {}, "Not sent: traits.metadata (not an object)."),
+    ],
+)
+def test_identify_traits_table(traits, body, notes):
+    [request] = _translate(_identify(**traits)).requests
+
+    assert request.body == {"source_id": "u1", **body, "type": "identify"}
+    assert request.notes == notes
+
+
+def test_metadata_is_typed_by_the_schema_read_from_voucherify_and_the_override():
+    message = _identify(
+        metadata={
+            "tier": 3,
+            "vip": "yes",
+            "visits": 4,
+            "tags": ["a", "b"],
+            "joined": "2024-13-01",
+            "spot": {"lat": 1},
+            "favourite_colour": "green",
+        }
+    )
 
     [request] = _translate(message).requests
 
+    # visits (number) comes from the schema read from Voucherify, tags (string[]) from the override.
     assert request.body["metadata"] == {"visits": 4, "tags": ["a", "b"]}
     assert request.notes == (
-        "Metadata not sent: tier (expected string, got number); vip (expected boolean, got string); "
-        "joined (expected date, got string); "
-        "spot (schema type 'geopoint' is not one the connector can check)."
+        "Not sent: metadata.tier (expected string, got number); metadata.vip (expected boolean, got string); "
+        "metadata.joined (expected date, got string); "
+        "metadata.spot (schema type 'geopoint' is not one the connector can check); "
+        "metadata.favourite_colour (not in the metadata schema)."
     )
 
 
-def test_identify_with_only_a_name_and_null_traits_sends_no_empty_fields():
-    message = {"type": "identify", "userId": "u1", "traits": {"name": "Sam", "email": None, "phone": ""}}
+def test_the_override_replaces_the_type_read_from_voucherify():
+    config = _config(metadata_schema={"tier": "number"})
 
-    [request] = _translate(message).requests
+    [request] = _translate(_identify(metadata={"tier": 3}), config).requests
 
-    assert request.body == {"source_id": "u1", "name": "Sam"}
+    assert request.body["metadata"] == {"tier": 3}
     assert request.notes == ""
 
 
+def test_without_any_schema_no_metadata_is_sent():
+    config = _config(voucherify_metadata_schema={}, metadata_schema={})
+
+    [request] = _translate(_identify(metadata={"tier": "gold"}), config).requests
+
+    assert request.body == {"source_id": "u1", "type": "identify"}
+    assert request.notes == "Not sent: metadata.tier (not in the metadata schema)."
+
+
 def test_identify_without_user_id_fails():
-    translation = _translate(
-        {"type": "identify", "anonymousId": "anon-1", "traits": {"email": "a@example.com"}}
-    )
+    translation = _translate({"type": "identify", "anonymousId": "anon-1", "traits": {"email": "a@example.com"}})
 
     assert translation.failed == (
         "This identify call has no userId: Voucherify customers are keyed by source_id (the Segment userId), "
@@ -102,44 +158,48 @@ def test_identify_without_user_id_fails():
     assert (translation.requests, translation.ignored) == ([], "")
 
 
-def test_track_becomes_a_custom_event_with_the_customer():
+def test_track_goes_to_the_event_processing_endpoint():
     [request] = _translate(TRACK).requests
 
-    assert request.url == f"{API}/v1/events"
+    assert request.url == f"{API}/segmentio/event-processing"
     assert request.body == {
-        "event": "Review Written",
         "customer": {"source_id": "user-3001", "email": "alex.sample@example.com"},
         "referral": {"code": "REF-ALEX"},
         "metadata": {"rating": 5, "product": "Uno Card Game"},
+        "event": "Review Written",
+        "type": "track",
     }
     assert request.idempotency_key == "voucherify:event:ajs-next-5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b"
 
 
 def test_property_email_wins_over_context_traits_and_loyalty_is_sent():
     message = copy.deepcopy(TRACK)
-    message["properties"] = {"email": "props@example.com", "loyalty": {"code": "LOY-1"}}
+    message["properties"] = {"email": "props@example.com", "loyalty": {"code": "LOY-1"}, "total": 12}
 
     [request] = _translate(message).requests
 
+    # Only properties.metadata is event metadata; total is not sent (the destination maps no other property).
     assert request.body == {
-        "event": "Review Written",
         "customer": {"source_id": "user-3001", "email": "props@example.com"},
         "loyalty": {"code": "LOY-1"},
+        "event": "Review Written",
+        "type": "track",
     }
 
 
 @pytest.mark.parametrize(
-    ("message", "event_name"),
+    ("message", "event_name", "kind"),
     [
-        (PAGE, "Viewed Pricing Page"),
-        ({"type": "screen", "name": "Basket", "userId": "user-3001"}, "Viewed Basket Screen"),
-        ({"type": "page", "userId": "user-3001"}, "Viewed Page"),
+        (PAGE, "Viewed Pricing Page", "page"),
+        ({"type": "screen", "name": "Basket", "userId": "user-3001"}, "Viewed Basket Screen", "screen"),
+        ({"type": "page", "userId": "user-3001"}, "Viewed Page", "page"),
     ],
 )
-def test_page_and_screen_become_viewed_events(message, event_name):
+def test_page_and_screen_become_viewed_events(message, event_name, kind):
     [request] = _translate(message).requests
 
-    assert request.body == {"event": event_name, "customer": {"source_id": "user-3001"}}
+    assert request.url == f"{API}/segmentio/event-processing"
+    assert request.body == {"customer": {"source_id": "user-3001"}, "event": event_name, "type": kind}
 
 
 def test_track_without_user_id_fails():
@@ -152,28 +212,30 @@ def test_track_without_user_id_fails():
     assert translation.requests == []
 
 
-def test_group_is_kept_in_customer_metadata():
+def test_group_goes_to_the_group_processing_endpoint_with_its_traits():
     [request] = _translate(GROUP).requests
 
-    assert request.url == f"{API}/v1/customers"
+    assert request.url == f"{API}/segmentio/group-processing"
     assert request.body == {
-        "source_id": "user-3001",
-        "metadata": {"group_id": "acme-ltd", "group_plan": "enterprise"},
+        "customer": {"source_id": "user-3001"},
+        "group_id": "acme-ltd",
+        "traits": {"name": "Acme Ltd", "plan": "enterprise"},
+        "type": "group",
     }
-    assert request.notes == "Metadata not sent: group_name (not in the metadata schema)."
+    assert request.notes == ""
     assert request.idempotency_key == "voucherify:group:ajs-next-9e0f1a2b-3c4d-4e5f-8a6b-7c8d9e0f1a2b"
 
 
-def test_group_without_schema_keys_is_ignored():
-    config = ConnectorConfig(connector_id="x", settings={**SETTINGS, "metadata_schema": {}}, secrets=SECRETS)
+def test_group_email_comes_from_the_message_root_then_context_traits():
+    message = {**GROUP, "traits": {}, "context": {"traits": {"email": "ctx@example.com"}}}
 
-    translation = _translate(GROUP, config)
+    [request] = _translate(message).requests
 
-    assert translation.ignored == (
-        "None of the group's keys (group_id, group_name, group_plan) are defined in this connector's "
-        "customer metadata schema, so there is nothing Voucherify would store."
-    )
-    assert translation.requests == []
+    assert request.body == {
+        "customer": {"source_id": "user-3001", "email": "ctx@example.com"},
+        "group_id": "acme-ltd",
+        "type": "group",
+    }
 
 
 def test_alias_is_ignored():
@@ -195,50 +257,69 @@ def test_batch_gives_one_event_per_message():
     assert events[1].context["raw"] == TRACK
 
 
-def test_prepare_adds_voucherify_keys_at_send_time():
+@pytest.mark.parametrize(
+    ("given", "url"),
+    [
+        # Voucherify's rule (integrations/segment.mdx): the api label becomes segmentio.
+        ({"voucherify_api_url": "https://api.voucherify.io"}, "https://segmentio.voucherify.io"),
+        ({"voucherify_api_url": "https://us1.api.voucherify.io"}, "https://us1.segmentio.voucherify.io"),
+        ({"voucherify_api_url": "https://as1.api.voucherify.io/"}, "https://as1.segmentio.voucherify.io"),
+        ({"voucherify_api_url": "https://api.voucherify.io:8443"}, "https://segmentio.voucherify.io:8443"),
+        ({"voucherify_api_url": "https://acme.voucherify.io"}, "https://acme.voucherify.io"),
+        ({}, "https://segmentio.voucherify.io"),
+        (
+            {"voucherify_api_url": "https://api.voucherify.io", "voucherify_segment_url": "https://seg.acme.io/"},
+            "https://seg.acme.io",
+        ),
+    ],
+)
+def test_integration_url_table(given, url):
+    assert voucherify_integration_url(given) == url
+
+
+def test_prepare_authenticates_as_the_segment_destination_does():
     [request] = _translate(TRACK).requests
 
     prepared = KIND.prepare(request, CONFIG)
 
+    # base64("sandbox-app-id") and base64("sandbox-app-token"): the id alone, no "id:secret" pair.
     assert prepared.headers == {
         "Content-Type": "application/json",
         "Accept": "application/json",
-        "X-App-Id": "sandbox-app-id",
-        "X-App-Token": "sandbox-app-token",
+        "authorization": "Basic c2FuZGJveC1hcHAtaWQ=",
+        "secret-key": "c2FuZGJveC1hcHAtdG9rZW4=",
     }
+    assert (prepared.method, prepared.url) == ("POST", f"{API}/segmentio/event-processing")
     assert json.loads(prepared.body) == request.body
     assert "sandbox-app-token" not in json.dumps(request.body)
 
 
 @pytest.mark.parametrize(
-    ("status", "url_path", "body", "reason"),
+    ("status", "body", "reason"),
     [
         (
             400,
-            "/v1/customers",
-            b'{"code":400,"key":"invalid_customer","message":"Invalid customer",'
-            b'"details":"email is invalid"}',
-            "Voucherify refused the request (HTTP 400). Voucherify said: invalid_customer: Invalid customer: "
-            "email is invalid",
+            b'{"code":400,"key":"invalid_payload","message":"Invalid payload","details":"type is required."}',
+            "Voucherify refused the request (HTTP 400). Voucherify said: invalid_payload: Invalid payload: "
+            "type is required.",
         ),
         (
             401,
-            "/v1/customers",
             b'{"code":401,"key":"unauthorized","message":"Unauthorized"}',
-            "Voucherify refused the application id or secret key. Keys work only on their own project's "
-            "region: check the API endpoint setting too. Voucherify said: unauthorized: Unauthorized",
+            "Voucherify refused the application id or secret key. Use an integration key created for Segment; "
+            "keys work only on their own project's region: check the API endpoint setting too. "
+            "Voucherify said: unauthorized: Unauthorized",
         ),
         (
             404,
-            "/v1/events",
             b'{"code":404,"key":"not_found","message":"Resource not found"}',
-            "Voucherify could not find what this custom event refers to: is the event defined in Project "
-            "Settings → Event Schema? Voucherify said: not_found: Resource not found",
+            f"Voucherify has no Segment integration endpoint at {API}/segmentio/event-processing (HTTP 404): check "
+            "the API endpoint and the Custom Voucherify URL settings. Voucherify said: not_found: Resource not found",
         ),
     ],
 )
-def test_interpret_explains_voucherify_refusals(status, url_path, body, reason):
-    [request] = _translate(TRACK if url_path == "/v1/events" else IDENTIFY).requests
+def test_interpret_explains_voucherify_refusals(status, body, reason):
+    [request] = _translate(TRACK).requests
 
     outcome = KIND.interpret(request, status, {}, body)
 
@@ -251,3 +332,30 @@ def test_interpret_leaves_success_and_retryable_answers_to_the_generic_rules(sta
     [request] = _translate(TRACK).requests
 
     assert KIND.interpret(request, status, {}, b"{}") is None
+
+
+def _send_to_sandbox(client, message):
+    """Translate and prepare as the pipeline does, then post the exact bytes to the sandbox."""
+    [request] = _translate(message).requests
+    prepared = KIND.prepare(request, CONFIG)
+    path = prepared.url.removeprefix("http://127.0.0.1:8000")
+    headers = {k: v for k, v in prepared.headers.items() if k != "Content-Type"}
+    return client.post(path, data=prepared.body, content_type=prepared.headers["Content-Type"], headers=headers)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("message", [IDENTIFY, TRACK, PAGE, GROUP], ids=["identify", "track", "page", "group"])
+def test_every_request_the_kind_builds_is_accepted_by_the_strict_sandbox(client, message):
+    response = _send_to_sandbox(client, message)
+
+    assert response.status_code == 200, response.json()
+
+
+@pytest.mark.django_db
+def test_a_null_trait_clears_the_value_voucherify_holds(client):
+    _send_to_sandbox(client, _identify(email="a@example.com", metadata={"tier": "gold", "vip": True}))
+
+    response = _send_to_sandbox(client, _identify(email=None, metadata={"tier": None}))
+
+    customer = response.json()
+    assert (customer["source_id"], customer["email"], customer["metadata"]) == ("u1", None, {"vip": True})

@@ -1,11 +1,13 @@
 """Segment → Everflow end to end: mapped Segment track calls become server-to-server conversion
-postbacks at the Everflow sandbox, with the parameters of seed 002's mapping tables."""
+postbacks at the Everflow sandbox, with seed 002's values under the postback's parameter names, and
+refunds reject the conversion through the sandbox's Network API."""
 
 import uuid
 
 import pytest
 
 from connectors.sandbox.credentials import EVERFLOW_NETWORK_ID
+from connectors.sandbox.everflow import API_KEY
 from events.models import Delivery, Event
 from tests.e2e.partners import accepted_event, in_path, partner_connector, sandbox_reset, settled
 
@@ -20,8 +22,13 @@ def everflow_connector(live, *, network_id: str = EVERFLOW_NETWORK_ID):
     sandbox_reset(live, "everflow")
     return partner_connector(
         kind="segment_everflow",
-        settings={"tracking_domain": live.sandbox("everflow"), "network_id": network_id, "event_map": EVENT_MAP},
-        secrets={"verification_token": "vt-e2e-5150"},
+        settings={
+            "tracking_domain": live.sandbox("everflow"),
+            "network_id": network_id,
+            "event_map": EVENT_MAP,
+            "api_base_url": f"{live.sandbox('everflow')}/api",
+        },
+        secrets={"verification_token": "vt-e2e-5150", "api_key": API_KEY},
     )
 
 
@@ -40,14 +47,14 @@ def web_purchase(event: str = "Purchase", **properties) -> dict:
         "messageId": f"ajs-next-{uuid.uuid4()}",
         "timestamp": "2024-03-01T12:00:00.000Z",
         "properties": {
-            "orderId": 50314,
+            "orderId": "o283h08fh2390f923uofu23",
             "total": 27.5,
             "coupon": "SPRING10",
             "adv1": "newsletter",
             "adv2": True,
             "adv3": 2,
             "affiliateId": 7,
-            "products": [{"sku": "SKU-45790-32", "name": "Monopoly: 3rd Edition", "quantity": 1}],
+            "products": [{"sku": "SKU-45790-32", "name": "Monopoly: 3rd Edition", "quantity": 1, "price": 27.5}],
             **properties,
         },
         "context": {
@@ -93,91 +100,108 @@ def post(live, connector, message):
     return live.post(in_path(connector), message, token=connector.tokens_plain["in"])
 
 
-def test_a_mapped_web_purchase_posts_the_conversion_with_the_all_sources_table(live, connector):
+def test_a_mapped_web_purchase_posts_the_conversion_under_the_postbacks_parameter_names(live, connector):
     response = post(live, connector, web_purchase())
 
     [delivery] = settled(str(accepted_event(response).public_id))
     assert delivery.status == Delivery.Status.SUCCEEDED
-    assert delivery.idempotency_key == f"everflow:{TRANSACTION_ID}:24:order:50314"
+    assert delivery.idempotency_key == f"everflow:{TRANSACTION_ID}:24:order:o283h08fh2390f923uofu23"
+    assert delivery.notes == (
+        "Not sent (an Everflow postback has no parameter for them): properties.products[0].name."
+    )
     assert "verification_token" not in delivery.url
     [received] = live.received("everflow")
-    assert received["method"] == "GET"
+    assert (received["method"], received["path"].split("?")[0], received["body"]) == ("GET", "/sandbox/everflow/", None)
     assert received["query"] == {
         "nid": "1",
         "transaction_id": TRANSACTION_ID,
-        "event_id": "24",
-        "conversion_user_ip": "203.0.113.7",
-        "http_user_agent": "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7)",
+        "adv_event_id": "24",
+        "user_ip": "203.0.113.7",
+        "user_agent": "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7)",
         "email": "pat@example.com",
         "adv1": "newsletter",
         "adv2": "true",
         "adv3": "2",
         "coupon_code": "SPRING10",
-        "order_id": "50314",
-        "affiliate_id": "7",
+        "order_id": "o283h08fh2390f923uofu23",
+        "affid": "7",
         "amount": "27.5",
-        "order_line_items[0].quantity": "1",
-        "order_line_items[0].name": "Monopoly: 3rd Edition",
-        "order_line_items[0].sku": "SKU-45790-32",
+        "order": '{"oid":"o283h08fh2390f923uofu23","amt":27.5,"cc":"SPRING10",'
+        '"items":[{"ps":"SKU-45790-32","qty":1,"p":27.5}]}',
         "verification_token": "vt-e2e-5150",
     }
     assert received["status"] == 200
     assert received["response"]["result"] == "success"
 
 
-def test_a_postback_with_line_items_is_sent_and_logged_in_full(live, connector):
-    products = [
-        {"sku": "SKU-45790-32", "name": "Monopoly: 3rd Edition", "quantity": 1},
-        {"sku": "SKU-46493-32", "name": "Uno Card Game", "quantity": 2},
-    ]
-
-    [delivery] = settled(str(accepted_event(post(live, connector, web_purchase(products=products))).public_id))
-
-    assert delivery.status == Delivery.Status.SUCCEEDED
-    assert delivery.notes == ""
-    assert "order_line_items%5B1%5D.sku=SKU-46493-32" in delivery.attempt_log.get().url
-    [received] = live.received("everflow")
-    assert received["query"]["order_line_items[1].name"] == "Uno Card Game"
-    assert (received["query"]["order_id"], received["query"]["amount"]) == ("50314", "27.5")
-
-
-def test_the_base_conversion_is_sent_without_an_event_id(live, connector):
+def test_the_base_conversion_is_sent_without_an_event_parameter(live, connector):
     response = post(live, connector, web_purchase("Order Completed"))
 
     [delivery] = settled(str(accepted_event(response).public_id))
     assert delivery.status == Delivery.Status.SUCCEEDED
     [received] = live.received("everflow")
     assert "event_id" not in received["query"]
+    assert "adv_event_id" not in received["query"]
     assert (received["query"]["transaction_id"], received["query"]["amount"]) == (TRANSACTION_ID, "27.5")
 
 
-def test_a_mobile_purchase_adds_the_mobile_sources_table(live, connector):
+def test_the_click_id_is_read_whatever_the_case_of_the_referrer_type(live, connector):
+    message = web_purchase()
+    message["context"]["referrer"]["type"] = "Everflow"
+
+    [delivery] = settled(str(accepted_event(post(live, connector, message)).public_id))
+
+    assert delivery.status == Delivery.Status.SUCCEEDED
+    assert live.received("everflow")[0]["query"]["transaction_id"] == TRANSACTION_ID
+
+
+def test_a_mobile_purchase_sends_the_app_and_the_advertising_id(live, connector):
     response = post(live, connector, ios_purchase())
 
     [delivery] = settled(str(accepted_event(response).public_id))
     assert delivery.status == Delivery.Status.SUCCEEDED
+    assert delivery.notes.startswith("Not sent (an Everflow postback has no parameter for them): ")
     [received] = live.received("everflow")
     assert received["query"] == {
         "nid": "1",
         "transaction_id": "5f1e2d3c4b5a69788796a5b4c3d2e1f0",
-        "event_id": "24",
-        "conversion_user_ip": "198.51.100.23",
+        "adv_event_id": "24",
+        "user_ip": "198.51.100.23",
         "amount": "12.99",
         "app_id": "com.example.shop",
-        "limit_ad_tracking": "false",
-        "app_name": "Example Shop",
-        "app_version": "4.2.1",
-        "device_make": "Apple",
-        "device_model": "iPhone15,2",
-        "carrier": "Example Mobile",
-        "os": "iOS",
-        "os_version": "17.3",
-        "connection_type": "wifi",
-        "latitude": "51.5074",
-        "longitude": "-0.1278",
         "idfa": "6D92078A-8246-4BA4-AE5B-76104861E7DC",
         "verification_token": "vt-e2e-5150",
     }
+
+
+def test_a_sale_then_two_partial_refunds_reject_the_conversion_and_post_no_sale(live, connector):
+    sale = settled(str(accepted_event(post(live, connector, web_purchase("Order Completed"))).public_id))
+    refunds = [
+        settled(str(accepted_event(post(live, connector, web_purchase("Order Refunded", total=5))).public_id))
+        for _ in range(2)
+    ]
+
+    assert [d.status for d in sale + refunds[0] + refunds[1]] == [Delivery.Status.SUCCEEDED] * 3
+    received = live.received("everflow")
+    assert [(r["method"], r["path"].split("?")[0]) for r in received] == [
+        ("GET", "/sandbox/everflow/"),
+        ("PATCH", f"/sandbox/everflow/api/v1/networks/reporting/conversions/{TRANSACTION_ID}"),
+        ("PATCH", f"/sandbox/everflow/api/v1/networks/reporting/conversions/{TRANSACTION_ID}"),
+    ]
+    for refund in received[1:]:
+        assert refund["headers"]["X-Eflow-Api-Key"] == API_KEY
+        assert refund["body"] == {"conversion_status": "rejected"}
+        assert (refund["status"], refund["response"]) == (200, {"result": True})
+
+
+def test_a_refund_of_a_click_without_a_conversion_fails_in_words(live, connector):
+    [delivery] = settled(str(accepted_event(post(live, connector, web_purchase("Order Cancelled"))).public_id))
+
+    assert delivery.status == Delivery.Status.FAILED
+    assert delivery.last_error == (
+        "Everflow has no conversion for this transaction id, so there is nothing to reject. Everflow said: "
+        "No conversion found for this transaction id"
+    )
 
 
 def test_an_unmapped_event_is_stored_as_ignored(live, connector):
@@ -216,12 +240,11 @@ def test_a_mobile_purchase_without_the_app_namespace_fails_naming_the_field(live
     assert live.received("everflow") == []
 
 
-def test_an_order_id_that_is_not_a_number_fails_naming_the_field(live, connector):
-    event = accepted_event(post(live, connector, web_purchase(orderId="o283h08fh2390f923uofu23")))
+def test_an_order_id_that_is_text_is_sent_as_segment_sent_it(live, connector):
+    [delivery] = settled(str(accepted_event(post(live, connector, web_purchase(orderId="A-1/β"))).public_id))
 
-    assert event.status == Event.Status.FAILED
-    assert event.error == "properties.orderId ('o283h08fh2390f923uofu23') must be a number for Everflow's order_id."
-    assert live.received("everflow") == []
+    assert delivery.status == Delivery.Status.SUCCEEDED
+    assert live.received("everflow")[0]["query"]["order_id"] == "A-1/β"
 
 
 def test_a_duplicate_conversion_is_shown_in_words(live, connector):

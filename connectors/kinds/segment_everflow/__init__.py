@@ -1,9 +1,12 @@
-"""Segment → Everflow: mapped track events become server-to-server conversion postbacks.
+"""Segment → Everflow: mapped track events become server-to-server conversion postbacks, and
+refunds reject the conversion they refund.
 
-``GET {tracking_domain}/?nid=…&transaction_id=…[&event_id=…]&…`` (spec §3.2). Only track events
-whose name is in the connector's ``event_map`` are sent; the parameters and their checks are in
-:mod:`connectors.kinds.segment_everflow.conversion`. The optional verification token is added at
-send time, so it is never stored with the delivery.
+- A sale: ``GET {tracking_domain}/?nid=…&transaction_id=…[&adv_event_id=…]&…`` (spec §3.2). Only
+  track events whose name is in the connector's ``event_map`` are sent; the parameters and their
+  checks are in :mod:`connectors.kinds.segment_everflow.conversion`. The optional verification
+  token is added at send time, so it is never stored with the delivery.
+- A refund or cancellation (:mod:`connectors.kinds.segment_everflow.refund`): a postback would be a
+  second sale, so the click's conversion is rejected through Everflow's REST API instead.
 """
 
 import json
@@ -22,8 +25,14 @@ from connectors.kinds.base import (
     PreparedRequest,
     Translation,
 )
-from connectors.kinds.segment_everflow.conversion import ConversionRefused, everflow_conversion_params
-from connectors.kinds.segment_everflow.fields import FIELDS
+from connectors.kinds.segment_everflow.conversion import (
+    ConversionRefused,
+    everflow_conversion_params,
+    everflow_transaction_id,
+    json_short,
+)
+from connectors.kinds.segment_everflow.fields import DEFAULT_API_BASE_URL, FIELDS
+from connectors.kinds.segment_everflow.refund import REJECTED, everflow_is_refund, everflow_reject_url
 from connectors.kinds.segment_everflow.samples import SAMPLES
 from connectors.kinds.segment_spec import segment_events_parse, segment_message_key
 
@@ -33,8 +42,8 @@ MAX_URL_CHARS = 8000
 _TOKEN_ROOM = 40  # "&verification_token=[redacted]" as the attempt log stores it, with room to spare
 # Optional parameters left out, in this order, when the postback would be too long.
 _SHEDDABLE = (
-    ("order line items", lambda name: name.startswith("order_line_items[")),
-    ("http_user_agent", lambda name: name == "http_user_agent"),
+    ("order", lambda name: name == "order"),
+    ("user_agent", lambda name: name == "user_agent"),
 )
 
 # Everflow's conversion error codes (help center, "Conversions error code reference guide").
@@ -66,6 +75,31 @@ def _event_id(value: Any) -> int | None:
     return None
 
 
+def _refund_translation(event: IncomingEvent, config: ConnectorConfig) -> Translation:
+    name = event.context["event"]
+    try:
+        transaction_id, _ = everflow_transaction_id(event.context["raw"])
+    except ConversionRefused as refused:
+        return Translation(failed=f"{name!r} is a refund, so it rejects the click's conversion: {refused}")
+    if not config.secrets.get("api_key"):
+        return Translation(
+            failed=f"{name!r} is a refund: rejecting the conversion needs the Everflow network API key "
+            "(Control Center → Security), which this connector does not have."
+        )
+    base = str(config.settings.get("api_base_url") or DEFAULT_API_BASE_URL)
+    return Translation(
+        requests=[
+            OutboundRequest(
+                destination="everflow",
+                method="PATCH",
+                url=everflow_reject_url(base, transaction_id),
+                body=dict(REJECTED),
+                idempotency_key=f"everflow:refund:{transaction_id}:{segment_message_key(event)}",
+            )
+        ]
+    )
+
+
 def everflow_build(
     direction: Direction, event: IncomingEvent, messages: list[dict], config: ConnectorConfig
 ) -> Translation:
@@ -73,29 +107,31 @@ def everflow_build(
     if context["type"] != "track":
         return Translation(ignored=f"Everflow receives track events only, not {context['type']} calls.")
     name = context["event"]
+    if everflow_is_refund(name, setting=config.settings.get("refund_events")):
+        return _refund_translation(event, config)
     event_map = config.settings.get("event_map") or {}
     if name not in event_map:
         return Translation(ignored=f"Event {name!r} is not in this connector's event mapping.")
-    event_id = _event_id(event_map[name])
-    if event_id is None:
+    adv_event_id = _event_id(event_map[name])
+    if adv_event_id is None:
         return Translation(
             failed=f"The event mapping sends {name!r} to {event_map[name]!r}, which is not an Everflow event "
             "id (a whole number, 0 for the base conversion)."
         )
     try:
-        params = everflow_conversion_params(
-            context["raw"], network_id=str(config.settings["network_id"]), event_id=event_id
+        params, notes = everflow_conversion_params(
+            context["raw"], network_id=str(config.settings["network_id"]), adv_event_id=adv_event_id
         )
     except ConversionRefused as refused:
         return Translation(failed=str(refused))
     if "order_id" in params:
-        key = f"everflow:{params['transaction_id']}:{event_id}:order:{params['order_id']}"
+        key = f"everflow:{params['transaction_id']}:{adv_event_id}:order:{params['order_id']}"
     else:
         key = f"everflow:{segment_message_key(event)}"
     base = str(config.settings["tracking_domain"]).rstrip("/")
     token = config.secrets.get("verification_token") or ""
     try:
-        url, notes = everflow_postback_url(
+        url, shed = everflow_postback_url(
             base, params, reserve=max(_TOKEN_ROOM, len(urlencode({"verification_token": token})) + 1)
         )
     except ConversionRefused as refused:
@@ -103,7 +139,12 @@ def everflow_build(
     return Translation(
         requests=[
             OutboundRequest(
-                destination="everflow", method="GET", url=url, body=None, idempotency_key=key, notes=notes
+                destination="everflow",
+                method="GET",
+                url=url,
+                body=None,
+                idempotency_key=key,
+                notes=" ".join(note for note in (shed, notes) if note),
             )
         ]
     )
@@ -138,6 +179,17 @@ def everflow_postback_url(base: str, params: dict[str, str], *, reserve: int) ->
 
 
 def everflow_prepare(request: OutboundRequest, config: ConnectorConfig) -> PreparedRequest:
+    if request.method == "PATCH":
+        return PreparedRequest(
+            method="PATCH",
+            url=request.url,
+            headers={
+                "Content-Type": "application/json",
+                "Accept": "application/json",
+                "X-Eflow-API-Key": config.secrets.get("api_key") or "",
+            },
+            body=json.dumps(request.body, separators=(",", ":")).encode(),
+        )
     url = request.url
     token = config.secrets.get("verification_token")
     if token:
@@ -145,9 +197,44 @@ def everflow_prepare(request: OutboundRequest, config: ConnectorConfig) -> Prepa
     return PreparedRequest(method=request.method, url=url, headers={"Accept": "application/json"}, body=b"")
 
 
+def _answer(body: bytes) -> Any:
+    try:
+        return json.loads(body or b"null")
+    except ValueError:
+        return None
+
+
+def _refund_interpret(status: int, body: bytes) -> Outcome | None:
+    answer = _answer(body)
+    detail = ""
+    if isinstance(answer, dict) and answer.get("error"):
+        detail = f" Everflow said: {str(answer['error'])[:300]}"
+    if status in (401, 403):
+        return Outcome(
+            OutcomeKind.TERMINAL,
+            f"Everflow refused the API key (HTTP {status}): set a network API key from Control Center → "
+            f"Security.{detail}",
+        )
+    if status == 404:
+        return Outcome(
+            OutcomeKind.TERMINAL,
+            f"Everflow has no conversion for this transaction id, so there is nothing to reject.{detail}",
+        )
+    if 400 <= status < 500 and status not in (408, 425, 429):
+        return Outcome(OutcomeKind.TERMINAL, f"Everflow refused to reject the conversion (HTTP {status}).{detail}")
+    if 200 <= status < 300 and not (isinstance(answer, dict) and answer.get("result") is True):
+        return Outcome(
+            OutcomeKind.TERMINAL,
+            f"Everflow did not confirm the rejection (it answered {json_short(answer)}, not {{\"result\": true}}).",
+        )
+    return None
+
+
 def everflow_interpret(
     request: OutboundRequest, status: int, headers: Mapping[str, str], body: bytes
 ) -> Outcome | None:
+    if request.method == "PATCH":
+        return _refund_interpret(status, body)
     if status == 204:
         return Outcome(
             OutcomeKind.TERMINAL,
@@ -157,10 +244,7 @@ def everflow_interpret(
     # Everflow answers some refusals with 200 and an error code in the body (a duplicate: code 8).
     if not (200 <= status < 300 or 400 <= status < 500) or status in (408, 425, 429):
         return None
-    try:
-        answer = json.loads(body or b"null")
-    except ValueError:
-        return None
+    answer = _answer(body)
     if not isinstance(answer, dict) or "code" not in answer:
         return None
     code = answer.get("code")
@@ -173,8 +257,9 @@ KIND = Kind(
     key="segment_everflow",
     label="Segment → Everflow",
     description="Sends Segment track events named in the event mapping to Everflow as server-to-server "
-    "conversions (base conversion or advertiser event), with the properties Everflow's Segment "
-    "integration defines for all sources and for mobile sources.",
+    "conversions (base conversion or brand event), with the properties Everflow's Segment integration "
+    "defines under the postback's own parameter names; refunds and cancellations reject the click's "
+    "conversion through Everflow's API.",
     fields=FIELDS,
     parse=everflow_parse,
     build=everflow_build,

@@ -7,7 +7,7 @@ WEB_ORDER_COMPLETED = {
     "messageId": "ajs-next-7f3c2a1e-0b4d-4a55-9c1e-0d2f4b6a8c10",
     "timestamp": "2024-03-01T12:00:00.000Z",
     "properties": {
-        "orderId": 50314,
+        "orderId": "o283h08fh2390f923uofu23",
         "total": 27.5,
         "coupon": "SPRING10",
         "adv1": "newsletter",

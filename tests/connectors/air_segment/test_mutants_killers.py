@@ -338,6 +338,8 @@ def test_an_event_date_with_an_offset_is_read_in_utc_and_none_without_a_date():
     del payload["headers"]["eventDate"]
     event = notification_parse(payload, config_make())
     assert (event.occurred_at, event.context["occurred_at"]) == (None, None)
+    # The notification is kept as it came, for the delivery log.
+    assert event.raw is payload
 
 
 def test_every_context_key_is_present_with_its_empty_value():
@@ -431,12 +433,17 @@ def test_points_operations_are_summed_per_action_and_the_last_balance_kept():
         account_op({"type": "POINTS"}, event="REFUND_DEBIT", value=11),
         account_op({"type": "POINTS"}, event="REFUND_DEBIT", value=4),
         account_op({"type": "POINTS"}, event="EARN"),
+        account_op({"type": "POINTS"}, event="SPEND"),
+        account_op({"type": "POINTS"}, event="VOID"),
+        account_op({"type": "POINTS"}, event="REFUND_DEBIT"),
+        # Not an account transaction: its account is not read.
+        op("walletEntity", {"account": {"type": "POINTS"}, "event": "EARN", "value": 1000}),
     )
 
     context = parse(payload)
 
-    # earned 100 + 30 (an EARN without a value adds nothing), spent 40 + 2, voided 7 + 3,
-    # refund-debited 11 + 4; the last operation reporting a balance said 530.
+    # earned 100 + 30, spent 40 + 2, voided 7 + 3, refund-debited 11 + 4 (an operation without a
+    # value adds nothing); the last operation reporting a balance said 530.
     assert (
         context["points_earned"],
         context["points_spent"],
@@ -450,7 +457,7 @@ def test_only_a_points_wallet_account_gives_the_balance():
     payload = notification(
         op("walletAccountEntity", {"type": "POINTS", "balances": {"current": 250}}),
         op("walletAccountEntity", {"type": "ECOUPON", "balances": {"current": 1}}),
-        op("walletIdentityEntity", {"type": "POINTS", "balances": {"current": 2}}),
+        op("walletEntity", {"type": "POINTS", "balances": {"current": 2}}),
     )
 
     assert parse(payload)["points_balance"] == 250
@@ -459,7 +466,8 @@ def test_only_a_points_wallet_account_gives_the_balance():
 def test_a_tier_transaction_without_a_move_keeps_no_previous_tier():
     payload = notification(
         op("tierMembershipTransactionEntity", {"tierId": "12"}),
-        op("walletIdentityEntity", {"tierIdAfter": "13", "tierId": "12"}),
+        # Only a tier membership transaction says which tier was left.
+        op("walletEntity", {"tierIdAfter": "13", "tierId": "12"}),
     )
 
     assert parse(payload)["tier_previous_id"] is None
@@ -481,7 +489,7 @@ def test_coupons_entitlements_subscription_and_awarded_points_are_summarised():
         account_op({"type": "STANDARD_SUBSCRIPTION", "accountId": "701", "campaignId": "70", "status": "ACTIVE"}),
         account_op({"type": "BEHAVIOURAL_ACTION", "accountId": "801", "campaignId": "80"}, event="REDEEM", value=50),
         account_op({"type": "BEHAVIOURAL_ACTION", "accountId": "802"}, event="CREATE", value=9),
-        account_op({"type": "POINTS"}, event="REDEEM", value=1),
+        account_op({"type": "CONTINUITY", "accountId": "901"}, event="REDEEM", value=1),
     )
 
     context = parse(payload, currency="GBP")
@@ -518,17 +526,20 @@ def test_coupons_entitlements_subscription_and_awarded_points_are_summarised():
         "date_start": None,
         "date_end": None,
     }
-    # Only the redeemed action awards points; a POINTS REDEEM is no behavioural action.
+    # Only a redeemed behavioural action awards points; another account's REDEEM does not.
     assert context["awarded_points"] == {"points": 50, "account_id": "801", "campaign_id": "80"}
 
 
 def test_a_coupon_whose_redemption_credited_points_is_valued_in_points():
     # The adjudication pairs the coupon account 501's redeem (instance i-1) with a credit of i-1;
-    # account 502's redeem (i-2) has no credit, and a credit without an instance pairs nothing.
+    # account 502's redeem (i-2) has no credit (a debit of i-2 is no credit), and a redeem or a
+    # credit without an instance pairs nothing.
     adjudication = [
         {"type": "redeem", "instanceId": "i-1", "targetedAccountId": "501"},
         {"type": "credit", "instanceId": "i-1"},
+        {"type": "redeem", "targetedAccountId": "501"},
         {"type": "redeem", "instanceId": "i-2", "targetedAccountId": "502"},
+        {"type": "debit", "instanceId": "i-2"},
         {"type": "credit"},
         {"type": "redeem", "targetedAccountId": "503"},
         {"type": "redeem", "instanceId": "i-3"},
@@ -582,6 +593,7 @@ def test_a_refund_total_gives_back_the_net_money_discount_and_takes_its_order_fr
                             "totalUnitCostAfterDiscount": 900,
                         },
                         {"upc": "U2", "sku": "SKU-2", "totalUnitCostAfterDiscount": 300},
+                        {"upc": "U3"},
                     ],
                     "summary": {"results": {"points": {"totalPointsTaken": 90, "totalPointsGiven": 10}}},
                 },
@@ -589,13 +601,16 @@ def test_a_refund_total_gives_back_the_net_money_discount_and_takes_its_order_fr
         ),
         account_op({"type": "ECOUPON", "accountId": "501"}, event="UNREDEEM", value=150),
         account_op({"type": "ECOUPON", "accountId": "502"}, event="REDEEM", value=50),
+        account_op({"type": "ECOUPON", "accountId": "503"}, event="UNREDEEM"),
+        account_op({"type": "ECOUPON", "accountId": "504"}, event="CREATE", value=999),
         event="POSCONNECT.WALLET.REFUND",
     )
 
     transaction = parse(payload, currency="GBP")["transaction"]
 
-    # Lines after discount 900 + 300 = 1200 pence; discount given back 150 unredeemed - 50
-    # redeemed again = 100; total 1200 - 100 = 1100 pence = £11.00. Points deducted 90 - 10.
+    # Lines after discount 900 + 300 (+ nothing for U3) = 1200 pence; discount given back 150
+    # unredeemed - 50 redeemed again = 100 (a coupon without a value and a coupon created are no
+    # discount given back); total 1200 - 100 = 1100 pence = £11.00. Points deducted 90 - 10.
     # Its parent is transaction 1 (ORDER-1), not the last SETTLE (ORDER-2); it has no store of
     # its own, so the order's store is the refund's.
     assert transaction == {
@@ -607,6 +622,7 @@ def test_a_refund_total_gives_back_the_net_money_discount_and_takes_its_order_fr
         "products": [
             {"product_id": "U1", "sku": "U1", "name": "Tea", "price": 5.0, "quantity": 2},
             {"product_id": "U2", "sku": "SKU-2", "name": None, "price": None, "quantity": None},
+            {"product_id": "U3", "sku": "U3", "name": None, "price": None, "quantity": None},
         ],
         "total": 11.0,
         "discounts": 0.0,
@@ -622,12 +638,52 @@ def test_a_refund_total_gives_back_the_net_money_discount_and_takes_its_order_fr
 def test_without_a_parent_the_order_is_the_last_settle_not_the_last_transaction():
     payload = notification(
         transaction_op(tx("1", "SETTLE", "SETTLED", "ORDER-1")),
-        transaction_op(tx("2", "SPEND", "ACTIVE", "SPEND-1")),
-        transaction_op(tx("3", "REFUND", "SETTLED", "R-1", parentWalletTransactionId="0")),
+        # Neither the spend nor the refund has an id: no id is no parent.
+        transaction_op({"type": "SPEND", "status": "ACTIVE", "reference": "SPEND-1"}),
+        transaction_op({"type": "REFUND", "status": "SETTLED", "reference": "R-1"}),
         event="POSCONNECT.WALLET.REFUND",
     )
-
     assert parse(payload)["transaction"]["original_reference"] == "ORDER-1"
+
+    # AIR's parent "0" is no parent either.
+    payload["atomicOperations"][2]["objectValue"]["parentWalletTransactionId"] = "0"
+    assert parse(payload)["transaction"]["original_reference"] == "ORDER-1"
+
+
+def test_a_spend_created_without_a_status_rule_is_the_spend_reported():
+    # SPEND: an updated ACTIVE or SETTLED spend, else a created one whatever its status.
+    payload = notification(
+        transaction_op(tx("1", "SPEND", "PENDING", "SPEND-1")),
+        event="POSCONNECT.WALLET.SPEND",
+    )
+
+    assert parse(payload)["transaction"]["reference"] == "SPEND-1"
+
+
+def test_a_spend_void_gives_back_the_spent_points_to_the_balance_after():
+    summary = {"spendAdjudicationResults": {"pointsValue": 40, "balanceAfter": {"current": 100}}}
+    payload = notification(
+        transaction_op(tx("1", "SPEND", "VOIDED", "SPEND-1", basket={"summary": summary}), "UPDATE"),
+        event="POSCONNECT.WALLET.SPEND.VOID",
+    )
+    # 100 left after the spend, plus the 40 points the void gives back.
+    assert parse(payload)["transaction"]["points_balance"] == 140
+
+    del summary["spendAdjudicationResults"]["pointsValue"]
+    assert parse(payload)["transaction"]["points_balance"] == 100
+
+
+def test_identities_are_read_from_wallet_entries_only():
+    # An enriched entry that is not a wallet is not the customer's, whatever it holds.
+    payload = notification(
+        op("walletIdentityEntity", {"walletId": "9", "type": "CUSTOMER_ID", "value": "FROM-OPERATION"}),
+        enrichmentData={
+            "walletEntity_9": {"identities": []},
+            "accountEntity_5": {"identities": [{"type": "CUSTOMER_ID", "value": "NOT-A-WALLET"}]},
+        },
+    )
+
+    assert parse(payload)["user_id"] == "FROM-OPERATION"
 
 
 def test_a_settle_is_its_own_order_and_has_no_original_reference():

@@ -20,6 +20,9 @@ from django.utils.http import urlencode
 from connectors.forms import clear_field_keys, connector_form_class
 from connectors.kinds.base import FieldType, Kind
 from connectors.kinds.registry import kind_get, kinds
+from connectors.kinds.validation import SettingsInvalid
+from connectors.kinds.voucherify_segment.metadata import FETCHED_SETTING, SchemaUnavailable
+from connectors.kinds.voucherify_segment.schema import voucherify_metadata_schema_refresh
 from connectors.models import AuthToken, Client, Connector
 from connectors.services import (
     client_create,
@@ -40,6 +43,7 @@ TOKEN_ISSUE_URL_NAME = "connectors_connector_issue_token"  # noqa: S105 - a URL 
 KEY_REGISTER_URL_NAME = "connectors_connector_register_key"
 # The delivery log's page that sends a test event (owned by the events app, named here by its URL only).
 TEST_EVENT_URL_NAME = "admin:events_event_send_test"
+VOUCHERIFY_SCHEMA_URL_NAME = "connectors_connector_voucherify_schema"
 TOKEN_FIELDS = ("prefix", "direction", "label", "created_at", "created_by", "last_used_at", "expires_at")
 
 
@@ -187,8 +191,40 @@ class ConnectorAdmin(admin.ModelAdmin):
             **(extra_context or {}),
             "can_issue_tokens": can_issue,
             "test_event_links": self._test_event_links(request, object_id),
+            **self._voucherify_schema_context(request, connector),
         }
         return super().change_view(request, object_id, form_url, extra_context)
+
+    def _voucherify_schema_context(self, request, connector) -> dict:
+        """The schema read from Voucherify and the button that reads it again (Voucherify connectors)."""
+        if connector is None or connector.kind != "voucherify_segment":
+            return {}
+        if not self.has_change_permission(request, connector):
+            return {}
+        return {
+            "voucherify_schema": connector.settings.get(FETCHED_SETTING) or {},
+            "voucherify_schema_url": reverse(f"admin:{VOUCHERIFY_SCHEMA_URL_NAME}", args=[connector.pk]),
+        }
+
+    def voucherify_schema_view(self, request, object_id):
+        """POST: read the customer metadata schema from Voucherify and keep it on the connector."""
+        connector = self.get_object(request, object_id)
+        if connector is None or connector.kind != "voucherify_segment":
+            raise Http404("No such Voucherify connector.")
+        if not self.has_change_permission(request, connector):
+            raise PermissionDenied
+        if request.method == "POST":
+            try:
+                kept = voucherify_metadata_schema_refresh(connector=connector, user=request.user)
+            except (SchemaUnavailable, SettingsInvalid) as error:
+                self.message_user(request, f"The metadata schema was not read: {error}", messages.ERROR)
+            else:
+                keys = ", ".join(f"{key} ({kind})" for key, kind in kept["properties"].items()) or "none"
+                self.log_change(request, connector, "Read the customer metadata schema from Voucherify.")
+                self.message_user(
+                    request, f"Customer metadata schema read from Voucherify: {keys}.", messages.SUCCESS
+                )
+        return HttpResponseRedirect(reverse("admin:connectors_connector_change", args=[connector.pk]))
 
     def _test_event_links(self, request, object_id) -> list[tuple[str, str]]:
         """"Send a test event" per direction the kind has samples for (the page is the delivery log's)."""
@@ -262,7 +298,9 @@ class ConnectorAdmin(admin.ModelAdmin):
     def get_urls(self):
         issue = self.admin_site.admin_view(self.token_issue_view)
         register = self.admin_site.admin_view(self.key_register_view)
+        schema = self.admin_site.admin_view(self.voucherify_schema_view)
         return [
+            path("<path:object_id>/voucherify-metadata-schema/", schema, name=VOUCHERIFY_SCHEMA_URL_NAME),
             path("<path:object_id>/issue-token/<str:direction>/", issue, name=TOKEN_ISSUE_URL_NAME),
             path("<path:object_id>/register-key/<str:direction>/", register, name=KEY_REGISTER_URL_NAME),
             *super().get_urls(),

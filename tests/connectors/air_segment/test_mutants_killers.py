@@ -633,6 +633,9 @@ def test_a_refund_total_gives_back_the_net_money_discount_and_takes_its_order_fr
         "tier_points": 0,
         "store_location": {"store_id": "S1", "store_parent_id": None},
     }
+    # In yen (no minor unit) the same sums are whole numbers of yen: 1200 - 100 = 1100, not 1100.0.
+    total = parse(payload, currency="JPY")["transaction"]["total"]
+    assert (total, type(total)) == (1100, int)
 
 
 def test_without_a_parent_the_order_is_the_last_settle_not_the_last_transaction():

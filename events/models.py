@@ -24,6 +24,9 @@ class Event(models.Model):
         IGNORED = "ignored", "Ignored"
         TRANSLATED = "translated", "Translated"
         FAILED = "failed", "Failed"
+        # A message of a batch refused alone (its reason in ``error``, the message as the payload)
+        # while the others were received: what support sees of what the sender was told.
+        REFUSED = "refused", "Refused"
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     # Indexed by the leading column of the unique constraint and of event_connector_recent.

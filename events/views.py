@@ -253,6 +253,9 @@ class WebhookView(View):
         return self._accepted(received)
 
     def _accepted(self, received) -> JsonResponse:
+        """200 when anything was received: one event's id, or for several the received ids, how many
+        of them were duplicates, and each error of a message refused alone (its index in the batch,
+        the field's path, why, and the id of the refused event support can look up)."""
         body = {"status": "OK"}
         if len(received) == 1:
             item = received[0]
@@ -260,8 +263,15 @@ class WebhookView(View):
             body["event_id"] = trace_id
             if item.duplicate:
                 body["duplicate"] = True
-        else:
-            trace_id = str(uuid.uuid4())
-            body["event_ids"] = [str(item.event.public_id) for item in received]
-            body["duplicates"] = sum(item.duplicate for item in received)
-        return JsonResponse(body, status=200, headers={TRACE_HEADER: trace_id})
+            return JsonResponse(body, status=200, headers={TRACE_HEADER: trace_id})
+        accepted = [item for item in received if not item.refused]
+        body["event_ids"] = [str(item.event.public_id) for item in accepted]
+        body["duplicates"] = sum(item.duplicate for item in accepted)
+        refused = [
+            {"index": item.index, "path": error.path, "message": error.message, "event_id": str(item.event.public_id)}
+            for item in received
+            for error in item.refused
+        ]
+        if refused:
+            body["refused"] = refused
+        return JsonResponse(body, status=200, headers={TRACE_HEADER: str(uuid.uuid4())})

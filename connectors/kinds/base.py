@@ -6,7 +6,8 @@ mapping engine; a kind owns everything that knows a remote system's wire format:
 
 ``parse``
     raw webhook body → one or more :class:`IncomingEvent` (flat, documented *context*), or raise
-    :class:`PayloadInvalid` naming each bad field.
+    :class:`PayloadInvalid` naming each bad field (:class:`PartlyInvalid` when some parts of the
+    body, such as a batch's messages, are usable and the others are refused alone).
 ``build``
     an event's context, plus the messages the mapping rules produced from it (CDP-bound
     directions only) → a :class:`Translation`: the requests to send, or why nothing is sent.
@@ -87,6 +88,34 @@ class PayloadInvalid(Exception):
         super().__init__(message)
         self.message = message
         self.errors = list(errors)
+
+
+@dataclass(frozen=True)
+class RefusedPart:
+    """One unusable part of a body whose other parts are usable (a bad message of a Segment batch).
+
+    ``index`` is its place in the body, ``raw`` the part as sent, ``errors`` why it is refused;
+    ``event_type`` and ``identity`` are what could be read of it, for support to find it by.
+    """
+
+    index: int
+    raw: Any
+    errors: tuple[FieldError, ...]
+    event_type: str = ""
+    identity: str = ""
+
+
+class PartlyInvalid(PayloadInvalid):
+    """Some parts of the body are usable (``accepted``: each with its index), others not (``refused``).
+
+    The pipeline receives the usable ones and records each refused one; a caller that needs the
+    whole body usable treats it as any :class:`PayloadInvalid`.
+    """
+
+    def __init__(self, *, accepted: Sequence[tuple[int, IncomingEvent]], refused: Sequence[RefusedPart]):
+        super().__init__([error for part in refused for error in part.errors])
+        self.accepted = list(accepted)
+        self.refused = list(refused)
 
 
 class Unauthenticated(Exception):

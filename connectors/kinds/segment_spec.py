@@ -21,6 +21,12 @@ longer than the platform keeps (``MAX_ID_CHARS``; a track event name, ``MAX_EVEN
 batch of more than ``MAX_BATCH_MESSAGES`` messages. Nothing is cut short: two ids cut alike would
 be taken for one.
 
+In a batch, a bad message is refused alone: :func:`segment_events_parse` raises
+:class:`~connectors.kinds.base.PartlyInvalid` carrying the usable messages and each refused one
+(its index, the message, why), and the pipeline receives the usable ones. Only what concerns the
+whole batch (no ``batch`` list, too many messages, a shared ``context``/``integrations`` that is not
+an object) or a batch with no usable message refuses the body.
+
 The event context (flat; every key is always present):
 
 =================  ==================================================================================
@@ -51,7 +57,7 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-from connectors.kinds.base import FieldError, IncomingEvent, PayloadInvalid
+from connectors.kinds.base import FieldError, IncomingEvent, PartlyInvalid, PayloadInvalid, RefusedPart
 
 MESSAGE_TYPES = ("track", "identify", "page", "screen", "group", "alias")
 # What the platform keeps of a sender's id or identity, and of an event type (the columns of
@@ -183,30 +189,47 @@ def _with_shared(message: Any, shared: dict[str, dict]) -> Any:
     return merged
 
 
-def segment_messages_parse(payload: Any) -> list[dict]:
-    """The messages of a body (one message or a batch); PayloadInvalid names every bad field."""
-    errors: list[FieldError] = []
-    if isinstance(payload, dict) and "batch" in payload:
-        batch = payload["batch"]
-        if not isinstance(batch, list) or not batch:
-            raise PayloadInvalid([FieldError("batch", "Must be a non-empty list of Segment messages.")])
-        if len(batch) > MAX_BATCH_MESSAGES:
-            raise PayloadInvalid(
-                [FieldError("batch", f"At most {MAX_BATCH_MESSAGES} messages in a batch ({len(batch)} sent).")]
-            )
-        shared, errors = _batch_shared(payload)
-        messages = [_with_shared(message, shared) for message in batch]
-        prefixes = [f"batch[{index}]" for index in range(len(batch))]
-    else:
-        messages, prefixes = [payload], [""]
-    errors += [
-        error
-        for message, prefix in zip(messages, prefixes, strict=True)
-        for error in _message_errors(message, prefix)
+def _parts(payload: Any) -> list[tuple[int, Any, list[FieldError]]]:
+    """Each message of the body with its index and what is wrong with it. Raises PayloadInvalid
+    for what is wrong with the body as a whole (no batch list, too many messages, a shared object
+    that is not one)."""
+    if not (isinstance(payload, dict) and "batch" in payload):
+        return [(0, payload, _message_errors(payload, ""))]
+    batch = payload["batch"]
+    if not isinstance(batch, list) or not batch:
+        raise PayloadInvalid([FieldError("batch", "Must be a non-empty list of Segment messages.")])
+    if len(batch) > MAX_BATCH_MESSAGES:
+        raise PayloadInvalid(
+            [FieldError("batch", f"At most {MAX_BATCH_MESSAGES} messages in a batch ({len(batch)} sent).")]
+        )
+    shared, errors = _batch_shared(payload)
+    parts = [
+        (index, merged, _message_errors(merged, f"batch[{index}]"))
+        for index, merged in enumerate(_with_shared(message, shared) for message in batch)
     ]
     if errors:
+        raise PayloadInvalid(errors + [error for _, _, message_errors in parts for error in message_errors])
+    return parts
+
+
+def segment_messages_parse(payload: Any) -> list[dict]:
+    """The messages of a body (one message or a batch); PayloadInvalid names every bad field."""
+    parts = _parts(payload)
+    errors = [error for _, _, message_errors in parts for error in message_errors]
+    if errors:
         raise PayloadInvalid(errors)
-    return messages
+    return [message for _, message, _ in parts]
+
+
+def _refused_labels(message: Any) -> tuple[str, str]:
+    """The event type and identity support can find a refused message by: what can be read of
+    them, cut to the columns' sizes (labels, not ids: nothing is matched on them)."""
+    if not isinstance(message, dict):
+        return "", ""
+    kind, event = _text(message.get("type")), _text(message.get("event"))
+    event_type = f"track:{event}" if kind == "track" and event else kind
+    identity = _text(message.get("userId")) or segment_email(message) or _text(message.get("anonymousId"))
+    return event_type[:MAX_EVENT_TYPE_CHARS], identity[:MAX_ID_CHARS]
 
 
 def segment_event_type(message: dict) -> str:
@@ -242,21 +265,35 @@ def segment_context(message: dict) -> dict[str, Any]:
     }
 
 
+def _incoming(message: dict) -> IncomingEvent:
+    context = segment_context(message)
+    return IncomingEvent(
+        event_type=segment_event_type(message),
+        source_event_id=context["message_id"],
+        identity=context["user_id"] or context["email"] or context["anonymous_id"],
+        occurred_at=segment_timestamp(context["timestamp"]),
+        context=context,
+        raw=message,
+    )
+
+
 def segment_events_parse(payload: Any) -> list[IncomingEvent]:
-    events = []
-    for message in segment_messages_parse(payload):
-        context = segment_context(message)
-        events.append(
-            IncomingEvent(
-                event_type=segment_event_type(message),
-                source_event_id=context["message_id"],
-                identity=context["user_id"] or context["email"] or context["anonymous_id"],
-                occurred_at=segment_timestamp(context["timestamp"]),
-                context=context,
-                raw=message,
-            )
-        )
-    return events
+    """One event per message. A batch whose messages are not all usable raises PartlyInvalid with
+    the usable ones and each refused one, so one bad message does not sink the others; a body with
+    nothing usable raises PayloadInvalid naming every bad field."""
+    parts = _parts(payload)
+    refused = [
+        RefusedPart(index, message, tuple(errors), *_refused_labels(message))
+        for index, message, errors in parts
+        if errors
+    ]
+    if not refused:
+        return [_incoming(message) for _, message, _ in parts]
+    if len(refused) == len(parts):
+        raise PayloadInvalid([error for part in refused for error in part.errors])
+    raise PartlyInvalid(
+        accepted=[(index, _incoming(message)) for index, message, errors in parts if not errors], refused=refused
+    )
 
 
 def segment_message_key(event: IncomingEvent) -> str:

@@ -104,6 +104,8 @@ def event_replay(*, event: Event, user=None) -> list[Delivery]:
     duplicate); replays towards a loyalty engine keep the original reference, so a reward that
     was already granted is not granted twice.
     """
+    if event.status == Event.Status.REFUSED:
+        return []  # a batch's message refused alone was never usable: nothing to translate again
     connector = event.connector
     kind = kind_get(connector.kind)
     config = connector_config(connector)

@@ -1,6 +1,10 @@
 """Receiving: authenticate is done by the view; here a parsed body becomes stored events and
 deliveries, in one transaction per body (a batch is stored whole or not at all), with the task
-hints sent only after commit."""
+hints sent only after commit.
+
+A batch is validated before anything of it is stored: a bad message of a batch whose other
+messages are usable is refused alone (stored with the status ``refused``, its reasons in ``error``,
+the message as its payload, and nothing to send), in the same transaction as the others."""
 
 import hashlib
 import json
@@ -18,7 +22,9 @@ from connectors.kinds.base import (
     FieldError,
     IncomingEvent,
     Kind,
+    PartlyInvalid,
     PayloadInvalid,
+    RefusedPart,
     Translation,
 )
 from connectors.kinds.registry import kind_get
@@ -39,6 +45,8 @@ logger = logging.getLogger(__name__)
 class Received:
     event: Event
     duplicate: bool
+    index: int = 0  # the event's place in the body (a batch's message index)
+    refused: tuple[FieldError, ...] = ()  # why a batch's message was refused alone (event stored refused)
 
 
 def body_fingerprint(value) -> str:
@@ -221,6 +229,61 @@ def _length_errors(incoming: IncomingEvent) -> list[FieldError]:
     return errors
 
 
+def _refused_event(*, connector: Connector, direction: str, part: RefusedPart) -> Event:
+    """The record of a refused message. Its source id is a hash of the message, not its own id:
+    the sender's corrected message, sent again under the same ``messageId``, must be a new event,
+    not a duplicate of its refusal; the same bad message again is one."""
+    return Event(
+        connector=connector,
+        direction=direction,
+        event_type=part.event_type or "refused",
+        source_event_id="refused:" + body_fingerprint(part.raw),
+        identity=part.identity,
+        occurred_at=None,
+        received_at=timezone.now(),
+        payload=part.raw,
+        context={"batch_index": part.index},
+        status=Event.Status.REFUSED,
+        error="\n".join(f"{error.path}: {error.message}" if error.path else error.message for error in part.errors),
+    )
+
+
+def _parts(
+    *, kind: Kind, connector: Connector, config: ConnectorConfig, direction: str, payload
+) -> tuple[list[tuple[int, IncomingEvent]], list[RefusedPart]]:
+    """The body's usable events and its refused parts, each with its index. A body of one part
+    that cannot be used, or of parts none of which can, raises PayloadInvalid naming every error."""
+    try:
+        parsed = list(enumerate(kind.parse(Direction(direction), payload, config)))
+        refused: list[RefusedPart] = []
+    except PartlyInvalid as partly:
+        parsed, refused = partly.accepted, partly.refused
+    if not parsed and not refused:
+        raise PayloadInvalid([FieldError("", "The body holds no event")])
+    several = len(parsed) + len(refused) > 1
+    usable = []
+    for index, incoming in parsed:
+        event_errors = [*_length_errors(incoming), *hooks.validate(connector=connector, incoming=incoming)]
+        if not event_errors:
+            usable.append((index, incoming))
+        elif not several:
+            raise PayloadInvalid(event_errors)
+        else:
+            refused.append(
+                RefusedPart(
+                    index=index,
+                    raw=incoming.raw if incoming.raw is not None else payload,
+                    errors=tuple(event_errors),
+                    event_type=incoming.event_type[: Event._meta.get_field("event_type").max_length],
+                    identity=(incoming.identity or "")[: Event._meta.get_field("identity").max_length],
+                )
+            )
+    refused.sort(key=lambda part: part.index)
+    if not usable:
+        raise PayloadInvalid([error for part in refused for error in part.errors])
+    return usable, refused
+
+
 def events_receive(
     *,
     connector: Connector,
@@ -231,7 +294,9 @@ def events_receive(
     body: bytes | None = None,
     guard: Caller | None = None,
 ) -> list[Received]:
-    """Parse, validate, store and translate what a sender posted. Raises PayloadInvalid (→ 400).
+    """Parse, validate, store and translate what a sender posted. Raises PayloadInvalid (→ 400)
+    when nothing of it can be used; a batch's refused messages come back stored refused, with
+    ``Received.refused`` saying why, beside its received ones, in the order of the body.
 
     ``config`` and ``rules``: the connector's, when the caller has them already (the webhook view);
     ``body``: the bytes ``payload`` was parsed from, stored as they came for an event that is the
@@ -240,21 +305,21 @@ def events_receive(
     """
     kind = kind_get(connector.kind)
     config = config or connector_config(connector)
-    incoming_events = kind.parse(Direction(direction), payload, config)
-    if not incoming_events:
-        raise PayloadInvalid([FieldError("", "The body holds no event")])
-    errors = [
-        error
-        for incoming in incoming_events
-        for error in [*_length_errors(incoming), *hooks.validate(connector=connector, incoming=incoming)]
-    ]
-    if errors:
-        raise PayloadInvalid(errors)
+    usable, refused = _parts(kind=kind, connector=connector, config=config, direction=direction, payload=payload)
     body_text = body.decode() if body is not None else None  # UTF-8: the view refuses any other
+    parts: list[tuple[int, IncomingEvent | RefusedPart]] = [*usable, *((part.index, part) for part in refused)]
+    parts.sort(key=lambda pair: pair[0])
     received = []
     # A batch is stored whole or not at all: a failure part-way leaves none of its events behind.
-    with transaction.atomic() if len(incoming_events) > 1 else nullcontext():
-        for incoming in incoming_events:
+    with transaction.atomic() if len(parts) > 1 else nullcontext():
+        for index, part in parts:
+            first_guard = None if received else guard
+            if isinstance(part, RefusedPart):
+                event = _refused_event(connector=connector, direction=direction, part=part)
+                stored = event_store(event, [], guard=first_guard)
+                received.append(replace(stored, index=index, refused=part.errors))
+                continue
+            incoming = part
             raw = incoming.raw if incoming.raw is not None else payload
             if not incoming.source_event_id:
                 incoming = replace(incoming, source_event_id=body_fingerprint(raw))
@@ -262,10 +327,8 @@ def events_receive(
                 connector=connector, config=config, direction=direction, incoming=incoming, payload=raw,
                 kind=kind, rules=rules,
             )
-            received.append(
-                event_store(
-                    event, deliveries, payload_text=body_text if raw is payload else None,
-                    guard=None if received else guard,
-                )
+            stored = event_store(
+                event, deliveries, payload_text=body_text if raw is payload else None, guard=first_guard
             )
+            received.append(replace(stored, index=index))
     return received

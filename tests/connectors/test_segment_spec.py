@@ -1,6 +1,6 @@
 import pytest
 
-from connectors.kinds.base import FieldError, PayloadInvalid
+from connectors.kinds.base import FieldError, PartlyInvalid, PayloadInvalid, RefusedPart
 from connectors.kinds.segment_spec import segment_events_parse, segment_messages_parse
 
 
@@ -87,3 +87,55 @@ def test_the_limits_are_the_columns_of_the_stored_event():
     assert Event._meta.get_field("source_event_id").max_length == segment_spec.MAX_ID_CHARS
     assert Event._meta.get_field("identity").max_length == segment_spec.MAX_ID_CHARS
     assert Event._meta.get_field("event_type").max_length == segment_spec.MAX_EVENT_TYPE_CHARS
+
+
+def test_a_batch_with_a_bad_message_beside_good_ones_gives_the_good_ones_and_the_bad_one_apart():
+    good, other = _track(messageId="m-0"), _track(messageId="m-2")
+    bad = {"type": "track", "event": "Order Completed", "userID": "u-1"}  # userId misspelled
+
+    with pytest.raises(PartlyInvalid) as partly:
+        segment_events_parse({"batch": [good, bad, other], "context": {"locale": "en-GB"}})
+
+    assert [(index, event.source_event_id) for index, event in partly.value.accepted] == [(0, "m-0"), (2, "m-2")]
+    [refused] = partly.value.refused
+    assert refused == RefusedPart(
+        index=1,
+        raw={**bad, "context": {"locale": "en-GB"}},
+        errors=(FieldError("batch[1].userId", "Either userId or anonymousId is required (non-empty text)."),),
+        event_type="track:Order Completed",
+        identity="",
+    )
+    assert partly.value.errors == list(refused.errors)
+
+
+def test_a_batch_of_bad_messages_only_is_refused_whole_naming_each():
+    with pytest.raises(PayloadInvalid) as refused:
+        segment_events_parse({"batch": [_track(userId=""), _track(event=3)]})
+
+    assert type(refused.value) is PayloadInvalid
+    assert refused.value.errors == [
+        FieldError("batch[0].userId", "Either userId or anonymousId is required (non-empty text)."),
+        FieldError("batch[1].event", "A track call needs an event name."),
+    ]
+
+
+def test_a_single_bad_message_is_refused_whole():
+    with pytest.raises(PayloadInvalid) as refused:
+        segment_events_parse(_track(userId=7))
+
+    assert type(refused.value) is PayloadInvalid
+    assert [error.path for error in refused.value.errors] == ["userId", "userId"]
+
+
+def test_a_refused_message_is_labelled_by_what_can_be_read_of_it_cut_to_the_columns():
+    # Its event name (300) and user id (250) are over what the platform keeps: refused, and
+    # labelled with the first 120 and 200 characters so support can still find it.
+    long_one = _track(event="E" * 300, userId="u" * 250)
+
+    with pytest.raises(PartlyInvalid) as partly:
+        segment_events_parse({"batch": [_track(), long_one, "not a message"]})
+
+    first, second = partly.value.refused
+    assert (first.index, first.event_type, first.identity) == (1, "track:" + "E" * 114, "u" * 200)
+    assert (second.index, second.event_type, second.identity) == (2, "", "")
+    assert second.errors == (FieldError("batch[2]", "Must be a Segment message (a JSON object)."),)

@@ -81,6 +81,7 @@ def test_a_settled_window_is_clean_and_counted(connector):
         "ignored": 1,
         "translated": 4,
         "failed": 1,
+        "refused": 0,
         "orphaned": 0,
     }
     assert report.deliveries == {

@@ -9,6 +9,7 @@ from types import SimpleNamespace
 import pytest
 from django.core.cache import cache
 from django.db import OperationalError, connection
+from django.urls import reverse
 from django.utils import timezone
 
 from connectors.kinds.base import Direction
@@ -18,6 +19,7 @@ from connectors.tokens import token_issue, token_revoke
 from events.models import Delivery, Event
 from events.services import hooks
 from events.services.mapping_rules import mapping_rules_save
+from events.services.receive import body_fingerprint
 from tests.connectors.factories import ConnectorFactory
 
 pytestmark = pytest.mark.django_db
@@ -604,3 +606,159 @@ def test_without_a_window_the_same_identity_and_triggers_are_each_sent(client, c
     post(client, connector, trigger(reference="msg-2"), in_token, direction="in")
 
     assert Delivery.objects.count() == 2
+
+
+# Segment batches: a bad message is refused alone, the others are received --------------------
+
+PERKVILLE_SETTINGS = {
+    "api_base_url": "https://api.perkville.example",
+    "business_id": "4211",
+    "location_id": "87",
+    "send_email": False,
+    "event_perk_map": {"Checked In": 5},
+}
+
+
+@pytest.fixture
+def perkville():
+    return ConnectorFactory(kind="segment_perkville", settings=PERKVILLE_SETTINGS, secrets={"api_token": "t"})
+
+
+@pytest.fixture
+def perkville_token(perkville):
+    return token_issue(connector=perkville, direction="in").plaintext
+
+
+def check_in(number: int, **changes) -> dict:
+    return {
+        "type": "track", "event": "Checked In", "userId": f"u-{number}", "messageId": f"m-{number}",
+        "properties": {"email": f"member{number}@example.com"}, **changes,
+    }
+
+
+def misspelled_check_in() -> dict:
+    """A check-in whose sender wrote ``userID``: it has no userId (nor anonymousId)."""
+    message = check_in(2)
+    message["userID"] = message.pop("userId")
+    return message
+
+
+def test_a_bad_message_beside_a_good_one_is_refused_alone_and_the_good_one_is_delivered(
+    client, perkville, perkville_token, hints, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post(
+            client, perkville, {"batch": [check_in(1), misspelled_check_in()]}, perkville_token, direction="in"
+        )
+
+    assert response.status_code == 200, response.content
+    good = Event.objects.get(source_event_id="m-1")
+    bad = Event.objects.get(status=Event.Status.REFUSED)
+    assert response.json() == {
+        "status": "OK",
+        "event_ids": [str(good.public_id)],
+        "duplicates": 0,
+        "refused": [
+            {
+                "index": 1,
+                "path": "batch[1].userId",
+                "message": "Either userId or anonymousId is required (non-empty text).",
+                "event_id": str(bad.public_id),
+            }
+        ],
+    }
+    assert good.status == Event.Status.TRANSLATED
+    delivery = Delivery.objects.get()
+    assert (delivery.event_id, delivery.destination, delivery.status) == (good.pk, "perkville", Delivery.Status.PENDING)
+    assert hints == [("events.deliveries_attempt", [[delivery.pk]])]
+    # What support sees: the message as sent, why it was refused, and its place in the batch.
+    assert bad.payload == misspelled_check_in()
+    assert bad.error == "batch[1].userId: Either userId or anonymousId is required (non-empty text)."
+    # no userId: its identity is its email, as for a received check-in
+    assert (bad.event_type, bad.identity) == ("track:Checked In", "member2@example.com")
+    assert bad.context == {"batch_index": 1}
+    # keyed by a hash of the message, not by its messageId (m-2), which its corrected resend keeps
+    assert bad.source_event_id == "refused:" + body_fingerprint(misspelled_check_in())
+    assert not bad.deliveries.exists()
+
+
+def test_a_refused_messages_corrected_resend_is_a_new_event_and_its_repeat_a_duplicate(
+    client, perkville, perkville_token
+):
+    body = {"batch": [check_in(1), misspelled_check_in()]}
+    post(client, perkville, body, perkville_token, direction="in")
+
+    repeat = post(client, perkville, body, perkville_token, direction="in")
+    corrected = post(client, perkville, {"batch": [check_in(2)]}, perkville_token, direction="in")
+
+    # The repeat: both of its messages are known, the refused one counted on its refusal.
+    assert repeat.status_code == 200
+    assert repeat.json()["duplicates"] == 1
+    assert Event.objects.get(status=Event.Status.REFUSED).duplicate_count == 1
+    # The corrected message keeps the messageId m-2 its refusal never took: a new event.
+    assert corrected.status_code == 200
+    assert "duplicate" not in corrected.json()
+    assert Event.objects.get(source_event_id="m-2").status == Event.Status.TRANSLATED
+    assert Delivery.objects.count() == 2
+
+
+def test_a_batch_of_bad_messages_only_is_400_naming_each_and_stores_nothing(client, perkville, perkville_token):
+    body = {"batch": [misspelled_check_in(), check_in(3, event=""), check_in(4, properties="x")]}
+
+    response = post(client, perkville, body, perkville_token, direction="in")
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "message": "Validation error",
+        "errors": [
+            {"path": "batch[0].userId", "message": "Either userId or anonymousId is required (non-empty text)."},
+            {"path": "batch[1].event", "message": "A track call needs an event name."},
+            {"path": "batch[2].properties", "message": "Must be a JSON object."},
+        ],
+    }
+    assert not Event.objects.exists()
+    assert not Delivery.objects.exists()
+
+
+def test_a_database_error_while_storing_a_partly_refused_batch_stores_none_of_it(
+    client, perkville, perkville_token, monkeypatch
+):
+    from events.services import receive
+
+    real_store = receive.event_store
+    stored = []
+
+    def fail_on_the_second(event, deliveries, **kwargs):
+        if stored:
+            raise OperationalError("connection to server lost")
+        stored.append(event.source_event_id)
+        return real_store(event, deliveries, **kwargs)
+
+    monkeypatch.setattr(receive, "event_store", fail_on_the_second)
+
+    response = post(
+        client, perkville, {"batch": [check_in(1), misspelled_check_in()]}, perkville_token, direction="in"
+    )
+
+    assert response.status_code == 503
+    assert stored == ["m-1"]  # stored, then rolled back with the refused one
+    assert not Event.objects.exists()
+    assert not Delivery.objects.exists()
+
+
+def test_a_refused_message_is_found_in_the_admin_by_its_status_and_is_not_replayed(
+    client, perkville, perkville_token, admin_client
+):
+    post(client, perkville, {"batch": [check_in(1), misspelled_check_in()]}, perkville_token, direction="in")
+    refused = Event.objects.get(status=Event.Status.REFUSED)
+
+    listed = admin_client.get(reverse("admin:events_event_changelist"), {"status": "refused"})
+    replayed = admin_client.post(
+        reverse("admin:events_event_changelist"), {"action": "replay", "_selected_action": [refused.pk]}
+    )
+
+    assert listed.status_code == 200
+    assert list(listed.context["cl"].result_list) == [refused]
+    assert ("refused", "Refused") in Event.Status.choices
+    assert replayed.status_code == 302
+    assert Delivery.objects.filter(event=refused).count() == 0

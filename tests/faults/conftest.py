@@ -52,8 +52,11 @@ def django_db_modify_db_settings(own_postgres):
 
 @pytest.fixture(scope="session")
 def platform(django_db_setup, django_db_blocker, own_redis):
+    # A total deadline a little past the harness's read timeout (3 s); circuits that open after 3
+    # failures in a row and probe 2 s later, so an outage the scenarios end is over in seconds.
     with platform_running(
-        prefix="ee-connect-faults-", CELERY_BROKER_URL=own_redis.url, CACHE_URL="locmemcache://"
+        prefix="ee-connect-faults-", CELERY_BROKER_URL=own_redis.url, CACHE_URL="locmemcache://",
+        HTTP_TOTAL_TIMEOUT="4", DESTINATION_CIRCUIT_FAILURES="3", DESTINATION_CIRCUIT_COOLDOWN_SECONDS="2",
     ) as running:
         yield running
 

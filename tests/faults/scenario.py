@@ -114,14 +114,15 @@ class Tally:
         )
 
 
+def _sent_id(notification_key: str) -> str:
+    """The ``eesEventId`` a scenario sent, from the key AIR's parser gives its notification."""
+    return notification_key.partition(":")[0]
+
+
 def _sink(platform: Platform) -> dict[str, int]:
-    """Segment sandbox: event id → duplicate count, from the messages it kept (``air-<id>-<n>``)."""
+    """Segment sandbox: messageId → duplicate count, for the messages it kept."""
     received = requests.get(f"{platform.sandbox('segment')}/received", timeout=30).json()
-    found: dict[str, int] = {}
-    for row in received["messages"]:
-        event_id = row["message_id"].removeprefix("air-").rpartition("-")[0]
-        found[event_id] = found.get(event_id, 0) + row["duplicate_count"]
-    return found
+    return {row["message_id"]: row["duplicate_count"] for row in received["messages"]}
 
 
 def _fate(event: Event | None, statuses: list[str], *, at_sink: bool) -> str:
@@ -138,24 +139,25 @@ def _fate(event: Event | None, statuses: list[str], *, at_sink: bool) -> str:
 
 def tally(platform: Platform, *, connector, accepted: set[str]) -> Tally:
     connections.close_all()  # the database may have restarted under us
-    events = {e.source_event_id: e for e in Event.objects.filter(connector=connector)}
+    events = {_sent_id(e.source_event_id): e for e in Event.objects.filter(connector=connector)}
     statuses: dict[int, list[str]] = {}
-    for event_id, status, next_attempt_at in Delivery.objects.filter(connector=connector).values_list(
-        "event_id", "status", "next_attempt_at"
+    message_ids: dict[int, list[str]] = {}  # the Segment messageIds of each event's deliveries
+    for event_id, status, next_attempt_at, body in Delivery.objects.filter(connector=connector).values_list(
+        "event_id", "status", "next_attempt_at", "body"
     ):
         due = status not in Delivery.DUE_STATUSES or next_attempt_at is not None
         statuses.setdefault(event_id, []).append(status if due else "orphaned")
+        message_ids.setdefault(event_id, []).extend(message["messageId"] for message in (body or {}).get("batch", []))
     sink = _sink(platform)
     fates = {"delivered": 0, "failed": 0, "pending": 0, "lost": 0}
+    duplicates = 0
     for event_id in accepted:
         event = events.get(event_id)
-        fate = _fate(event, statuses.get(event.pk, []) if event else [], at_sink=event_id in sink)
+        kept = [sink[message_id] for message_id in message_ids.get(event.pk, []) if message_id in sink] if event else []
+        fate = _fate(event, statuses.get(event.pk, []) if event else [], at_sink=bool(kept))
         fates[fate] += 1
-    return Tally(
-        accepted=len(accepted),
-        duplicates_at_sink=sum(sink.get(event_id, 0) for event_id in accepted),
-        **fates,
-    )
+        duplicates += sum(kept)
+    return Tally(accepted=len(accepted), duplicates_at_sink=duplicates, **fates)
 
 
 def settle(platform: Platform, *, connector, accepted: set[str], timeout: float) -> Tally:

@@ -1,12 +1,15 @@
 """Throwaway PostgreSQL and Redis servers of our own, on free ports in temporary folders, so that a
-fault scenario may stop and restart them without touching anything else on the machine."""
+fault scenario may stop and restart them without touching anything else on the machine; and slow
+destinations (one that hangs, one that drips its answer)."""
 
 import contextlib
 import os
 import pwd
 import shutil
+import socketserver
 import subprocess
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -98,3 +101,51 @@ def _pings(client) -> bool:
     except redis.RedisError:
         time.sleep(0.1)
         return False
+
+
+class SlowDestination:
+    """A destination on a free port that never answers (``hang``) or answers 200 and then sends
+    its body one byte a second (``drip``), as the slow partners did. Each connection has a thread
+    of its own that waits on the socket, so it costs nothing while it holds the caller."""
+
+    DRIP_BYTES = 120  # two minutes of body, far past any deadline of the platform
+
+    def __init__(self, behaviour: str):
+        assert behaviour in ("hang", "drip")
+        self.behaviour = behaviour
+        self.requests = 0
+        handler = self._handler()
+        self.server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def _handler(self):
+        destination = self
+
+        class Handler(socketserver.BaseRequestHandler):
+            def handle(self):
+                destination.requests += 1
+                self.request.settimeout(300)
+                with contextlib.suppress(OSError):
+                    if destination.behaviour == "hang":
+                        while self.request.recv(65536):  # read whatever comes until the caller gives up
+                            pass
+                        return
+                    self.request.recv(65536)
+                    self.request.sendall(
+                        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                        + f"Content-Length: {destination.DRIP_BYTES}\r\n\r\n".encode()
+                    )
+                    for _ in range(destination.DRIP_BYTES):
+                        self.request.sendall(b" ")
+                        time.sleep(1)
+
+        return Handler
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()

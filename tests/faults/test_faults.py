@@ -2,16 +2,23 @@
 breaks, then proves that every accepted event was delivered or failed with a reason, none was lost,
 and the reconciliation finds no orphan. Run with ``make faults``."""
 
+import math
 import random
 import signal
+import statistics
 import time
 
 import pytest
+from celery import Celery
 from django.db import connections
 from django.utils import timezone
 
-from events.models import Event
+from connectors.tokens import token_issue
+from events.models import Delivery, DeliveryAttempt, DestinationCircuit, Event
+from tests.connectors.factories import AIR_SETTINGS, ConnectorFactory
+from tests.e2e.harness import wait_until
 from tests.faults.scenario import Sender, reconciled, settle
+from tests.faults.servers import SlowDestination
 
 pytestmark = [pytest.mark.faults, pytest.mark.e2e]
 
@@ -176,3 +183,88 @@ def test_every_webhook_delivered_three_times_by_the_sender(live, connector):
     assert Event.objects.filter(connector=connector).count() == 100
     assert set(Event.objects.filter(connector=connector).values_list("duplicate_count", flat=True)) == {2}
     assert reconciled(since=since)["clean"] is True
+
+
+# Beside two slow destinations (one hangs, one drips its answer), a healthy one keeps its latency.
+HEALTHY_P99_SECONDS = 2.0
+ISOLATION_WORKERS = ("worker-isolation-1", "worker-isolation-2")
+
+
+def _connector_to(live, url: str):
+    """Another client, whose Segment is ``url``."""
+    urls = {"air_wallet_url": live.sandbox("air"), "segment_base_url": url}
+    connector = ConnectorFactory(settings={**AIR_SETTINGS, **urls})
+    connector.out_token = token_issue(connector=connector, direction="out").plaintext
+    return connector
+
+
+def _workers_ready(broker_url: str, names) -> bool:
+    replies = Celery(broker=broker_url, set_as_current=False).control.ping(timeout=1.0)
+    answered = {hostname.split("@")[0].rpartition("-")[0] for reply in replies for hostname in reply}
+    return set(names) <= answered
+
+
+def _p99(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[math.ceil(0.99 * len(ordered)) - 1]
+
+
+def test_a_hanging_and_a_dripping_destination_do_not_slow_a_healthy_one(live, connector, own_redis):
+    # given two more clients whose Segment hangs or drips its answer, and three workers of two
+    # threads: each slow destination may hold its share (DESTINATION_MAX_CONCURRENCY, 2), which
+    # leaves two threads to the healthy client
+    since = timezone.now()
+    slow = {behaviour: SlowDestination(behaviour) for behaviour in ("hang", "drip")}
+    for server in slow.values():
+        server.start()
+    slow_connectors = {behaviour: _connector_to(live, server.url) for behaviour, server in slow.items()}
+    for name in ISOLATION_WORKERS:
+        live.start_worker(name)
+    try:
+        wait_until(lambda: _workers_ready(own_redis.url, ISOLATION_WORKERS), timeout=60, message="the extra workers")
+
+        # when the three clients' notifications arrive together: 10 a second for the healthy one,
+        # 1 a second for each slow one
+        slow_finished = [
+            sender_for(live, slow_connector).send_in_background(15, per_second=1)
+            for slow_connector in slow_connectors.values()
+        ]
+        sent = sender_for(live, connector).send(200, per_second=10)
+        slow_sent = [finished() for finished in slow_finished]
+        counted = settle(live, connector=connector, accepted=sent.accepted, timeout=SETTLE_SECONDS)
+
+        # then every healthy event was delivered, 99 % of them within 2 s of being accepted
+        assert_nothing_lost(counted, count=200)
+        assert counted.delivered == 200
+        latencies = [
+            (delivered_at - received_at).total_seconds()
+            for delivered_at, received_at in Delivery.objects.filter(
+                connector=connector, status=Delivery.Status.SUCCEEDED
+            ).values_list("delivered_at", "event__received_at")
+        ]
+        p50, p99 = statistics.median(latencies), _p99(latencies)
+        print(f"healthy: {len(latencies)} deliveries, accepted → delivered p50 {p50:.2f} s, p99 {p99:.2f} s")
+        assert p99 < HEALTHY_P99_SECONDS
+
+        # and the slow ones (still slow): accepted, none succeeded, every attempt a timeout to
+        # retry; their circuits opened after 3 in a row (DESTINATION_CIRCUIT_FAILURES in conftest)
+        for (behaviour, slow_connector), slow_sent_by in zip(slow_connectors.items(), slow_sent, strict=True):
+            assert len(slow_sent_by.accepted) == 15, behaviour
+            statuses = set(Delivery.objects.filter(connector=slow_connector).values_list("status", flat=True))
+            assert Delivery.Status.SUCCEEDED not in statuses, (behaviour, statuses)
+            attempts = DeliveryAttempt.objects.filter(delivery__connector=slow_connector)
+            assert attempts.count() >= 3, behaviour
+            assert set(attempts.values_list("outcome", flat=True)) == {"retry"}, behaviour
+            messages = set(attempts.values_list("error_message", flat=True))
+            assert all(message.startswith("No answer in time") for message in messages), (behaviour, messages)
+            circuit = DestinationCircuit.objects.get(connector=slow_connector, destination="segment")
+            print(f"{behaviour}: {slow[behaviour].requests} requests, {attempts.count()} attempts, {circuit}")
+            assert circuit.state in ("open", "half_open"), behaviour
+            assert circuit.consecutive_failures >= 3, behaviour
+            assert circuit.opened_at is not None, behaviour
+        assert reconciled(since=since)["clean"] is True
+    finally:
+        for name in ISOLATION_WORKERS:
+            live.kill(name, signal.SIGTERM)
+        for server in slow.values():
+            server.stop()

@@ -335,3 +335,32 @@ def test_keys_air_does_not_use_are_not_refused(air_post):
 
     assert response.status_code == 201
     assert response.json()["reference"] == "order-extra"
+
+
+@pytest.mark.django_db
+def test_the_trigger_the_platform_builds_from_segments_sample_is_accepted(client):
+    from connectors.kinds.base import Direction
+    from connectors.kinds.registry import kind_get
+    from connectors.services import connector_config
+    from events.services.receive import event_translate
+    from tests.connectors.factories import ConnectorFactory
+
+    kind = kind_get("air_segment")
+    connector = ConnectorFactory()
+    config = connector_config(connector)
+    [incoming] = kind.parse(Direction.IN, kind.samples[Direction.IN]["services/trigger"], config)
+    [request] = event_translate(
+        kind=kind, connector=connector, config=config, direction=Direction.IN, incoming=incoming
+    ).requests
+    prepared = kind.prepare(request, config)
+    headers = {key: value for key, value in prepared.headers.items() if key != "Content-Type"}
+
+    response = client.post(
+        prepared.url.removeprefix("http://127.0.0.1:8000"),
+        data=prepared.body,
+        content_type=prepared.headers["Content-Type"],
+        headers=headers,
+    )
+
+    assert response.status_code == 201, response.json()
+    assert response.json()["reference"] == request.body["walletTransaction"]["reference"]

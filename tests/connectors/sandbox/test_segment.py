@@ -381,3 +381,42 @@ def test_a_batch_context_that_is_not_an_object_is_refused(client):
 
     assert response.status_code == 400
     assert response.json() == {"code": "invalid_message", "message": "The batch's context must be a JSON object."}
+
+
+def _air_out_requests():
+    """Every Segment request the AIR kind builds from its sample notifications, with its default rules."""
+    from connectors.kinds.base import Direction
+    from connectors.kinds.registry import kind_get
+    from connectors.services import connector_config
+    from events.services.receive import event_translate
+    from tests.connectors.factories import ConnectorFactory
+
+    kind = kind_get("air_segment")
+    connector = ConnectorFactory()
+    config = connector_config(connector)
+    for name, sample in kind.samples[Direction.OUT].items():
+        for incoming in kind.parse(Direction.OUT, sample, config):
+            translation = event_translate(
+                kind=kind, connector=connector, config=config, direction=Direction.OUT, incoming=incoming
+            )
+            for request in translation.requests:
+                if request.destination == "segment":
+                    yield name, kind.prepare(request, config)
+
+
+@pytest.mark.django_db
+def test_every_segment_request_the_platform_builds_is_accepted(client):
+    from connectors.kinds.base import Direction
+    from connectors.kinds.registry import kind_get
+
+    sent = []
+    for name, prepared in _air_out_requests():
+        path = prepared.url.removeprefix("http://127.0.0.1:8000")
+        headers = {key: value for key, value in prepared.headers.items() if key != "Content-Type"}
+
+        response = client.post(path, data=prepared.body, content_type=prepared.headers["Content-Type"], headers=headers)
+
+        assert response.status_code == 200, (name, response.json())
+        sent.append(name)
+    # each sample notification becomes one /v1/batch request, all of them accepted
+    assert sorted(sent) == sorted(kind_get("air_segment").samples[Direction.OUT])

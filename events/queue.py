@@ -21,6 +21,7 @@ import time
 from collections.abc import Iterable
 
 from celery import current_app
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import connections, transaction
 
@@ -44,6 +45,8 @@ def deliveries_enqueue(delivery_ids: Iterable[int]) -> list[int]:
     for batch in _batches(list(delivery_ids), settings.DELIVERY_HINT_BATCH):
         try:
             current_app.send_task(DELIVERY_TASK, args=[batch])
+        except SoftTimeLimitExceeded:  # the calling task's time is up: not the broker's failure
+            raise
         except Exception:  # any broker failure: the rows are safe, the sweeper retries the hint
             logger.warning("Broker unavailable; %s deliveries will be picked up by the sweeper", len(batch))
             unsent += batch

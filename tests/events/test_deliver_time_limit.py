@@ -7,8 +7,10 @@ import io
 import pytest
 import responses
 from celery.exceptions import SoftTimeLimitExceeded
+from django.utils import timezone
 
 from events.models import Delivery
+from events.queue import deliveries_enqueue
 from events.services.deliver import deliveries_attempt, delivery_attempt
 from tests.events.factories import DeliveryFactory
 
@@ -114,3 +116,20 @@ def test_a_time_limit_while_preparing_sends_nothing_and_gives_the_row_back(monke
     delivery.refresh_from_db()
     assert (delivery.status, delivery.attempts, delivery.last_error) == (Delivery.Status.PENDING, 0, "")
     assert not delivery.attempt_log.exists()
+
+
+def test_a_time_limit_while_sending_a_hint_is_raised_not_taken_for_a_broker_failure(monkeypatch):
+    # given a hinted delivery, and the sweeper's time running out while it sends the hint
+    hinted_at = timezone.now()
+    delivery = DeliveryFactory(url=SANDBOX_BATCH, enqueued_at=hinted_at)
+
+    def send_task(name, args=None, **kwargs):
+        raise SoftTimeLimitExceeded()
+
+    monkeypatch.setattr("events.queue.current_app.send_task", send_task)
+
+    # when / then the time limit reaches Celery and the row keeps its hint mark (no broker alarm)
+    with pytest.raises(SoftTimeLimitExceeded):
+        deliveries_enqueue([delivery.pk])
+    delivery.refresh_from_db()
+    assert delivery.enqueued_at == hinted_at

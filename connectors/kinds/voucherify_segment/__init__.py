@@ -35,7 +35,7 @@ from connectors.kinds.voucherify_segment.webhook import voucherify_signature_ver
 
 def voucherify_parse(direction: Direction, payload: Any, config: ConnectorConfig) -> list[IncomingEvent]:
     if direction is Direction.OUT:
-        return voucherify_webhook_parse(payload)
+        return voucherify_webhook_parse(payload, config=config)
     return segment_events_parse(payload)
 
 
@@ -109,8 +109,9 @@ KIND = Kind(
     description="Segment → Voucherify through Voucherify's Segment integration: identify calls create or "
     "update customers (metadata checked by the project's schema), track/page/screen calls become custom "
     "events, group calls assign the customer to the group. "
-    "Voucherify → Segment: signed Voucherify webhooks for redemptions, rewards, loyalty points, validations, "
-    "publications and segment changes become Segment track calls for the customer's source_id.",
+    "Voucherify → Segment: signed Voucherify webhooks (with their envelope or as a raw payload) for "
+    "redemptions, rewards, loyalty points, publications and segment changes become Segment track calls for "
+    "the customer's source_id.",
     fields=FIELDS,
     parse=voucherify_parse,
     build=voucherify_build,

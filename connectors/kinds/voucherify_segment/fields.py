@@ -34,6 +34,27 @@ FIELDS = (
         help_text="Project Settings → Webhooks; signs every webhook (x-voucherify-signature). Webhooks "
         "are refused while it is blank.",
     ),
+    SettingField(
+        "voucherify_raw_event",
+        "Raw-payload webhooks are",
+        FieldType.CHOICE,
+        default="customer.segment.entered",
+        # Distribution triggers whose payload carries the customer (Voucherify docs
+        # api-reference/distribution-webhooks.mdx, "Webhooks available in Distributions").
+        choices=(
+            ("customer.segment.entered", "Customer entered segment"),
+            ("customer.segment.left", "Customer left segment"),
+            ("redemption.succeeded", "Voucher redeemed"),
+            ("redemption.rollback.succeeded", "Voucher redemption rolled back"),
+            ("publication.succeeded", "Successfully published"),
+            ("customer.rewarded", "Reward redeemed"),
+            ("customer.rewarded.loyalty_points", "Customer rewarded loyalty points"),
+            ("reward_redemptions.completed", "Reward redemption completed"),
+        ),
+        help_text='A distribution webhook sent with "Raw payload" ticked carries no event name: choose the '
+        "trigger of the distribution that sends raw payloads here. Webhooks with their envelope name "
+        "their own event, so one connector can take any number of them.",
+    ),
     *SEGMENT_FIELDS,
     SettingField(
         "voucherify_metadata_schema",

@@ -1,7 +1,17 @@
-"""Voucherify webhooks (project and distribution webhooks, envelope mode): signature and parsing.
+"""Voucherify webhooks (project and distribution webhooks): signature and parsing.
 
-The envelope (spec §2.5) is ``{id, project_id, created_at, type, data, source, event}``. One
-webhook is one event:
+The signature is checked over the raw bytes before anything is parsed (:func:`voucherify_signature_verify`).
+
+Two shapes arrive (Voucherify docs ``api-reference/distribution-webhooks.mdx``, "Payload designer"):
+
+- the **envelope** ``{id, project_id, created_at, type, data, source, event}`` (project webhooks
+  always; distributions unless "Raw payload" is ticked), the event's objects in ``data``;
+- the **raw payload** of a distribution: the objects at the root with no envelope, e.g. a
+  "Customer entered segment" distribution's ``{customer, segment}`` (seed 004). It names neither
+  its event nor its send-out, so the event type is the connector's setting ``voucherify_raw_event``
+  and the id is a hash of the body: Voucherify's retry of the same send-out is the same body.
+
+One webhook is one event:
 
 ``event_type``
     ``event.type`` (else the envelope ``type``, which distributions let users name freely), lower
@@ -13,7 +23,8 @@ webhook is one event:
     ``validation.failed``, ``publication.succeeded``, ``publication.failed``,
     ``customer.segment.entered``, ``customer.segment.left``, …
 ``source_event_id``
-    the envelope ``id`` (``whs_…``, the same on every redelivery).
+    the envelope ``id`` (``whs_…``, the same on every redelivery); for a raw payload
+    ``raw-`` and the first 40 hex digits of the SHA-256 of its canonical JSON.
 ``identity``
     the customer's ``source_id``, else its email, else its Voucherify id.
 
@@ -21,22 +32,23 @@ The event context:
 
 ======================  ===========================================================================
 ``event_type``          as above
-``voucherify_type``     the envelope ``type`` as sent
-``webhook_id``          envelope ``id``
+``voucherify_type``     the envelope ``type`` as sent ("" for a raw payload)
+``webhook_id``          envelope ``id`` ("" for a raw payload)
 ``voucherify_event_id`` ``event.id`` ("" when absent)
-``created_at``          ``event.created_at``, else the envelope ``created_at``
+``created_at``          ``event.created_at``, else the envelope ``created_at`` ("" for a raw payload)
 ``project_id``          envelope ``project_id`` ("" when absent)
 ``customer_source_id``  ``data.customer.source_id`` ("" when there is no customer)
 ``customer_email``      ``data.customer.email`` ("")
-``data``                every object of ``data`` flattened: nested objects become
-                        ``parent_child`` keys, lists of objects and nulls are left out
-                        (``data.customer.address_city``, ``data.segment.name``, …)
-``raw``                 the envelope
+``data``                every object of ``data`` (a raw payload: of the root) flattened: nested
+                        objects become ``parent_child`` keys, lists of objects and nulls are left
+                        out (``data.customer.address_city``, ``data.segment.name``, …)
+``raw``                 the body
 ======================  ===========================================================================
 """
 
 import hashlib
 import hmac
+import json
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -46,7 +58,8 @@ from connectors.kinds.segment_spec import segment_timestamp
 
 SIGNATURE_HEADER = "x-voucherify-signature"
 # Customer-activity names whose project-webhook twin has no "customer." prefix.
-_UNPREFIXED = ("redemption.", "reward_redemptions.", "validation.", "publication.")
+_UNPREFIXED = ("redemption.", "reward_redemptions.", "publication.")
+DEFAULT_RAW_EVENT = "customer.segment.entered"
 # A JSON string (kept, as group 1) or a run of JSON whitespace outside one (dropped).
 _OUTSIDE_STRING_WHITESPACE = re.compile(rb'("[^"\\]*(?:\\.[^"\\]*)*")|[ \t\n\r]+', re.DOTALL)
 # What the platform keeps of an id or identity, and of an event type (events.Event's columns).
@@ -148,8 +161,8 @@ def _envelope_errors(payload: Any) -> list[FieldError]:
         errors.append(
             FieldError(
                 "data",
-                "Must be an object: Voucherify webhooks must be sent with their envelope (untick "
-                '"Raw payload" in the distribution).',
+                "Must be an object: an envelope carries the event in data; a raw payload (\"Raw payload\" "
+                "ticked in the distribution) needs the customer object at its root.",
             )
         )
     elif data.get("customer") is not None and not isinstance(data["customer"], dict):
@@ -170,13 +183,62 @@ def _envelope_errors(payload: Any) -> list[FieldError]:
     return errors
 
 
-def voucherify_webhook_parse(payload: Any) -> list[IncomingEvent]:
+def _is_raw_payload(payload: Any) -> bool:
+    """A distribution's raw payload: no envelope ``data``, the customer object at the root."""
+    return isinstance(payload, dict) and "data" not in payload and isinstance(payload.get("customer"), dict)
+
+
+def _raw_key(payload: dict) -> str:
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return "raw-" + hashlib.sha256(canonical.encode()).hexdigest()[:40]
+
+
+def _flat_objects(data: dict) -> dict[str, Any]:
+    return {
+        key: voucherify_flatten(value) if isinstance(value, dict) else value
+        for key, value in data.items()
+        if value is not None and not isinstance(value, list)
+    }
+
+
+def _event(payload: dict, data: dict, context: dict, source_event_id: str) -> IncomingEvent:
+    customer = data["customer"] if isinstance(data.get("customer"), dict) else {}
+    context = {
+        **context,
+        "customer_source_id": str(customer.get("source_id") or ""),
+        "customer_email": str(customer.get("email") or ""),
+        "data": _flat_objects(data),
+        "raw": payload,
+    }
+    return IncomingEvent(
+        event_type=context["event_type"],
+        source_event_id=source_event_id,
+        identity=context["customer_source_id"] or context["customer_email"] or str(customer.get("id") or ""),
+        occurred_at=segment_timestamp(context["created_at"]),
+        context=context,
+        raw=payload,
+    )
+
+
+def voucherify_webhook_parse(payload: Any, *, config: ConnectorConfig) -> list[IncomingEvent]:
+    if _is_raw_payload(payload):
+        errors = _text_errors(payload["customer"], ("source_id", "email", "id"), "customer.")
+        if errors:
+            raise PayloadInvalid(errors)
+        raw_event = config.settings.get("voucherify_raw_event") or DEFAULT_RAW_EVENT
+        context = {
+            "event_type": voucherify_event_type(str(raw_event)),
+            "voucherify_type": "",
+            "webhook_id": "",
+            "voucherify_event_id": "",
+            "created_at": "",
+            "project_id": "",
+        }
+        return [_event(payload, payload, context, _raw_key(payload))]
     errors = _envelope_errors(payload)
     if errors:
         raise PayloadInvalid(errors)
     event = payload.get("event") or {}
-    data = payload["data"]
-    customer = data.get("customer") if isinstance(data.get("customer"), dict) else {}
     name = event.get("type") if isinstance(event.get("type"), str) and event["type"] else payload["type"]
     created_at = event.get("created_at") or payload.get("created_at") or ""
     context = {
@@ -186,24 +248,5 @@ def voucherify_webhook_parse(payload: Any) -> list[IncomingEvent]:
         "voucherify_event_id": str(event.get("id") or ""),
         "created_at": created_at if isinstance(created_at, str) else "",
         "project_id": str(payload.get("project_id") or ""),
-        "customer_source_id": str(customer.get("source_id") or ""),
-        "customer_email": str(customer.get("email") or ""),
-        "data": {
-            key: voucherify_flatten(value) if isinstance(value, dict) else value
-            for key, value in data.items()
-            if value is not None and not isinstance(value, list)
-        },
-        "raw": payload,
     }
-    return [
-        IncomingEvent(
-            event_type=context["event_type"],
-            source_event_id=payload["id"],
-            identity=context["customer_source_id"]
-            or context["customer_email"]
-            or str(customer.get("id") or ""),
-            occurred_at=segment_timestamp(context["created_at"]),
-            context=context,
-            raw=payload,
-        )
-    ]
+    return [_event(payload, payload["data"], context, payload["id"])]

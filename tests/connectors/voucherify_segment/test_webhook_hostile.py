@@ -71,6 +71,21 @@ def test_an_unsigned_body_that_no_parser_could_read_is_refused_as_unsigned():
 )
 def test_fields_of_the_wrong_type_or_too_long_are_refused_naming_them(changes, errors):
     with pytest.raises(PayloadInvalid) as refused:
-        voucherify_webhook_parse(envelope(**changes))
+        voucherify_webhook_parse(envelope(**changes), config=CONFIG)
+
+    assert refused.value.errors == errors
+
+
+@pytest.mark.parametrize(
+    ("customer", "errors"),
+    [
+        ({"source_id": 7}, [FieldError("customer.source_id", "Must be a string.")]),
+        ({"source_id": "a", "email": ["x"]}, [FieldError("customer.email", "Must be a string.")]),
+        ({"id": "c" * 201}, [FieldError("customer.id", "At most 200 characters (201 sent).")]),
+    ],
+)
+def test_a_raw_payload_customer_of_the_wrong_shape_is_refused_naming_the_field(customer, errors):
+    with pytest.raises(PayloadInvalid) as refused:
+        voucherify_webhook_parse({"customer": customer, "segment": {"id": "seg_1"}}, config=CONFIG)
 
     assert refused.value.errors == errors

@@ -138,24 +138,26 @@ def _is_id(value: Any) -> bool:
     return isinstance(value, str | int) and not isinstance(value, bool)
 
 
-def _type_error(message: dict, where: str) -> str:
-    """The first field of the message whose type is not the Spec's, said as a refusal; "" if none."""
-    for name in _ID_FIELDS:
-        if name in message and message[name] is not None and not _is_id(message[name]):
-            return f"{where}.{name} must be text or a number."
-    for name in _TEXT_FIELDS:
-        if name in message and message[name] is not None and not isinstance(message[name], str):
-            return f"{where}.{name} must be text."
-    for name in _OBJECT_FIELDS:
-        if name in message and message[name] is not None and not isinstance(message[name], dict):
-            return f"{where}.{name} must be a JSON object."
-    for name in _TIME_FIELDS:
-        if name in message and message[name] is not None and not _is_time(message[name]):
-            return f"{where}.{name} must be an ISO-8601 date-time."
+def _type_error(message: dict, prefix: str) -> str:
+    """The first field of the message whose type is not the Spec's, said as a refusal; "" if none.
+    ``prefix``: where the message is in the body ("batch[3]"; "" for a single call's body)."""
+    checks = (
+        (_ID_FIELDS, _is_id, "text or a number"),
+        (_TEXT_FIELDS, lambda value: isinstance(value, str), "text"),
+        (_OBJECT_FIELDS, lambda value: isinstance(value, dict), "a JSON object"),
+        (_TIME_FIELDS, _is_time, "an ISO-8601 date-time"),
+    )
+    for names, valid, expected in checks:
+        for name in names:
+            if message.get(name) is not None and not valid(message[name]):
+                field = f"{prefix}.{name}" if prefix else name
+                return f"{field} must be {expected}."
     return ""
 
 
-def _checked(message: Any, *, where: str) -> dict:
+def _checked(message: Any, *, where: str, prefix: str) -> dict:
+    """The message, if Segment would keep it; ``where`` names it in a refusal, ``prefix`` is its
+    place in the body for the paths of its fields."""
     if not isinstance(message, dict):
         raise SegmentRefused(400, "invalid_message", f"{where} is not a JSON object.")
     size = len(json.dumps(message, separators=(",", ":")).encode())
@@ -168,7 +170,7 @@ def _checked(message: Any, *, where: str) -> dict:
         raise SegmentRefused(
             400, "invalid_message", f"{where} needs a type, one of {', '.join(MESSAGE_TYPES)}."
         )
-    wrong_type = _type_error(message, where)
+    wrong_type = _type_error(message, prefix)
     if wrong_type:
         raise SegmentRefused(400, "invalid_message", wrong_type)
     if message.get("userId") in (None, "") and message.get("anonymousId") in (None, ""):
@@ -198,7 +200,7 @@ def _batch_messages(payload: dict) -> list[dict]:
             shared[key] = payload[key]
     messages = []
     for index, item in enumerate(items):
-        message = _checked(item, where=f"batch[{index}]")
+        message = _checked(item, where=f"batch[{index}]", prefix=f"batch[{index}]")
         for key, value in shared.items():
             own = message.get(key)
             message[key] = {**value, **own} if isinstance(own, dict) else value
@@ -250,7 +252,7 @@ def segment_single(message_type: str):
         try:
             payload = _parse(call, limit=MAX_MESSAGE_BYTES)
             _authenticate(call, payload)
-            message = _checked({**payload, "type": message_type}, where="The message")
+            message = _checked({**payload, "type": message_type}, where="The message", prefix="")
         except SegmentRefused as refused:
             return refused.reply
         message.pop("writeKey", None)

@@ -420,3 +420,12 @@ def test_every_segment_request_the_platform_builds_is_accepted(client):
         sent.append(name)
     # each sample notification becomes one /v1/batch request, all of them accepted
     assert sorted(sent) == sorted(kind_get("air_segment").samples[Direction.OUT])
+
+
+@pytest.mark.django_db
+def test_a_single_calls_field_of_the_wrong_type_is_named_by_its_key(client):
+    response = _post(client, "/sandbox/segment/v1/identify", {"userId": "u-1", "traits": ["Gold"]})
+
+    assert response.status_code == 400
+    assert response.json() == {"code": "invalid_message", "message": "traits must be a JSON object."}
+    assert SandboxSegmentMessage.objects.count() == 0

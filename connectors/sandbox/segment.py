@@ -25,8 +25,8 @@ As Segment answers:
 Where Segment answers 200 yet drops the message, which only its Debugger then shows (http-api
 Errors: no userId/anonymousId, a track without ``event``, a ``messageId`` of 100 characters or more,
 more than 2,500 messages in a batch; an unknown write key, analytics-go#205 and analytics-node#59),
-the sandbox refuses the whole request instead, so that a connector's mistake fails a test rather
-than vanish:
+or where its documents do not say what it does, the sandbox refuses the whole request instead, so
+that a connector's mistake fails a test rather than vanish:
 
 - no write key, or not the sandbox's (``credentials.SEGMENT_WRITE_KEY``) → 401 ``unauthorized``
   (Segment: 400 for an empty key, 200 for an unknown one);
@@ -36,7 +36,7 @@ than vanish:
 - a field the Spec types, of another type → 400 naming it: ``userId``/``anonymousId``/``groupId``/
   ``previousId`` text or a number; ``event``, ``name``, ``messageId`` text; ``properties``,
   ``traits``, ``context``, ``integrations`` objects; ``timestamp``, ``originalTimestamp``,
-  ``sentAt`` ISO-8601 date-times;
+  ``sentAt`` ISO-8601 date-times; a batch's shared ``context`` or ``integrations`` not an object;
 - a ``Content-Type`` other than ``application/json``, which the docs require (Headers) → 400.
 """
 

@@ -1,5 +1,6 @@
-"""Voucherify ⇄ Segment end to end: Segment Spec messages reach the Voucherify sandbox's public API,
-and signed Voucherify webhooks reach the Segment sandbox, through a real server, worker and beat."""
+"""Voucherify ⇄ Segment end to end: Segment Spec messages reach the Voucherify sandbox's Segment
+integration endpoints typed by the metadata schema read from it, and signed Voucherify webhooks
+(envelope or raw payload) reach the Segment sandbox, through a real server, worker and beat."""
 
 import hashlib
 import hmac
@@ -10,6 +11,7 @@ import pytest
 import requests
 from django.conf import settings as django_settings
 
+from connectors.kinds.voucherify_segment.schema import voucherify_metadata_schema_refresh
 from connectors.sandbox.credentials import SEGMENT_WRITE_KEY, VOUCHERIFY_APP_ID, VOUCHERIFY_APP_TOKEN
 from events.models import Delivery, Event
 from tests.e2e.partners import accepted_event, in_path, out_path, partner_connector, sandbox_reset, settled
@@ -17,19 +19,21 @@ from tests.e2e.partners import accepted_event, in_path, out_path, partner_connec
 pytestmark = pytest.mark.e2e
 
 WEBHOOK_SECRET = "e2e-voucherify-webhook-secret"
+INTEGRATION = "/sandbox/voucherify/segmentio"
 
 
 @pytest.fixture
 def connector(live):
+    """A connector whose customer metadata schema was read from the sandbox over HTTP, as the admin's
+    button reads it (the sandbox defines tier string, vip boolean, visits number, …)."""
     sandbox_reset(live, "voucherify")
-    return partner_connector(
+    connector = partner_connector(
         kind="voucherify_segment",
         settings={
             "voucherify_api_url": live.sandbox("voucherify"),
             "voucherify_app_id": VOUCHERIFY_APP_ID,
             "segment_region": "US",
             "segment_base_url": live.sandbox("segment"),
-            "metadata_schema": {"tier": "string", "vip": "boolean"},
         },
         secrets={
             "voucherify_app_token": VOUCHERIFY_APP_TOKEN,
@@ -37,6 +41,16 @@ def connector(live):
             "segment_write_key": SEGMENT_WRITE_KEY,
         },
     )
+    voucherify_metadata_schema_refresh(connector=connector)
+    connector.refresh_from_db()
+    [schema_read] = live.received("voucherify")
+    assert (schema_read["method"], schema_read["path"]) == ("GET", "/sandbox/voucherify/v1/metadata-schemas/customer")
+    sandbox_reset(live, "voucherify")
+    return connector
+
+
+def header(received: dict, name: str) -> str:
+    return next(value for key, value in received["headers"].items() if key.lower() == name)
 
 
 def identify(**changes) -> dict:
@@ -147,7 +161,7 @@ def compact(value) -> bytes:
 
 
 def test_identify_upserts_the_customer_with_only_the_schema_metadata(live, connector):
-    message = identify()
+    message = identify()  # visits "12" where the schema read from Voucherify says number
 
     response = live.post(in_path(connector), message, token=connector.tokens_plain["in"])
 
@@ -158,19 +172,45 @@ def test_identify_upserts_the_customer_with_only_the_schema_metadata(live, conne
     assert delivery.status == Delivery.Status.SUCCEEDED
     assert delivery.last_status_code == 200
     assert delivery.notes == (
-        "Metadata not sent: favourite_colour (not in the metadata schema); visits (not in the metadata schema)."
+        "Not sent: metadata.favourite_colour (not in the metadata schema); "
+        "metadata.visits (expected number, got string)."
     )
     [received] = live.received("voucherify")
-    assert received["path"] == "/sandbox/voucherify/v1/customers"
-    assert received["headers"]["X-App-Id"] == VOUCHERIFY_APP_ID
+    assert (received["method"], received["path"], received["query"]) == (
+        "POST",
+        f"{INTEGRATION}/customer-processing",
+        {},
+    )
+    # base64 of the application id alone, and of the secret key (Segment's Voucherify destination).
+    assert header(received, "authorization") == "Basic c2FuZGJveC1hcHAtaWQ="
+    assert header(received, "secret-key") == "c2FuZGJveC1hcHAtdG9rZW4="
+    assert header(received, "content-type") == "application/json"
     assert received["body"] == {
         "source_id": "user-3001",
-        "name": "Alex Sample",
+        "first_name": "Alex",
+        "last_name": "Sample",
         "email": "alex.sample@example.com",
         "metadata": {"tier": "gold", "vip": True},
+        "type": "identify",
     }
+    assert received["status"] == 200
+    assert received["response"]["name"] == "Alex Sample"  # Voucherify merges first and last name
     assert received["response"]["metadata"] == {"tier": "gold", "vip": True}
     assert received["response"]["source_id"] == "user-3001"
+
+
+def test_a_trait_set_to_null_clears_the_value_in_voucherify(live, connector):
+    first = live.post(in_path(connector), identify(), token=connector.tokens_plain["in"])
+    settled(str(accepted_event(first).public_id))
+    cleared = identify(traits={"email": None, "metadata": {"tier": None}})
+
+    response = live.post(in_path(connector), cleared, token=connector.tokens_plain["in"])
+
+    [delivery] = settled(str(accepted_event(response).public_id))
+    assert delivery.status == Delivery.Status.SUCCEEDED
+    second = live.received("voucherify")[-1]
+    assert second["body"] == {"source_id": "user-3001", "email": None, "metadata": {"tier": None}, "type": "identify"}
+    assert (second["response"]["email"], second["response"]["metadata"]) == (None, {"vip": True})
 
 
 def test_track_becomes_a_custom_event_for_the_customer(live, connector):
@@ -179,12 +219,14 @@ def test_track_becomes_a_custom_event_for_the_customer(live, connector):
     [delivery] = settled(str(accepted_event(response).public_id))
     assert delivery.status == Delivery.Status.SUCCEEDED
     [received] = live.received("voucherify")
-    assert received["path"] == "/sandbox/voucherify/v1/events"
+    assert (received["method"], received["path"]) == ("POST", f"{INTEGRATION}/event-processing")
+    assert header(received, "secret-key") == "c2FuZGJveC1hcHAtdG9rZW4="
     assert received["body"] == {
-        "event": "Review Written",
         "customer": {"source_id": "user-3001", "email": "alex.sample@example.com"},
         "referral": {"code": "REF-ALEX"},
         "metadata": {"rating": 5, "product": "Uno Card Game"},
+        "event": "Review Written",
+        "type": "track",
     }
     assert received["status"] == 200
     assert received["response"]["type"] == "Review Written"
@@ -214,10 +256,11 @@ def test_a_batch_of_segment_messages_makes_one_event_per_message(live, connector
         assert delivery.status == Delivery.Status.SUCCEEDED
     received = live.received("voucherify")
     assert sorted(r["path"] for r in received) == [
-        "/sandbox/voucherify/v1/customers",
-        "/sandbox/voucherify/v1/events",
-        "/sandbox/voucherify/v1/events",
+        f"{INTEGRATION}/customer-processing",
+        f"{INTEGRATION}/event-processing",
+        f"{INTEGRATION}/event-processing",
     ]
+    assert [r["status"] for r in received] == [200, 200, 200]
     assert {r["body"].get("event") for r in received} == {None, "Review Written", "Viewed Pricing Page"}
 
 
@@ -245,6 +288,47 @@ def test_a_signed_segment_entered_webhook_becomes_a_segment_track_for_the_source
     }
     assert message["properties"]["customer"]["summary_orders_total_count"] == 0
     assert message["context"]["library"] == {"name": "ee-connect", "version": django_settings.VERSION}
+
+
+def test_seed_004s_raw_payload_signed_with_the_secret_becomes_customer_entered_segment(live, connector):
+    raw = segment_entered()["data"]  # what the distribution sends with "Raw payload" ticked
+    body = compact(raw)
+
+    response = post_webhook(live, connector, body)
+
+    event = accepted_event(response)
+    assert (event.event_type, event.identity) == ("customer.segment.entered", "a-tst")
+    [delivery] = settled(str(event.public_id))
+    assert delivery.status == Delivery.Status.SUCCEEDED
+    [message] = live.segment_messages()
+    assert (message["type"], message["event"], message["userId"]) == ("track", "Customer Entered Segment", "a-tst")
+    assert message["messageId"] == event.source_event_id
+    assert message["messageId"].startswith("raw-")
+    assert message["properties"]["segment"]["id"] == "seg_n3vVcU5t0m3rs4rEPr3C1oU5"
+
+
+def test_a_group_call_reaches_the_group_processing_endpoint(live, connector):
+    group = {
+        "type": "group",
+        "userId": "user-3001",
+        "groupId": "acme-ltd",
+        "messageId": f"ajs-next-{uuid.uuid4()}",
+        "traits": {"name": "Acme Ltd", "plan": "enterprise"},
+    }
+
+    response = live.post(in_path(connector), group, token=connector.tokens_plain["in"])
+
+    [delivery] = settled(str(accepted_event(response).public_id))
+    assert delivery.status == Delivery.Status.SUCCEEDED
+    [received] = live.received("voucherify")
+    assert received["path"] == f"{INTEGRATION}/group-processing"
+    assert received["body"] == {
+        "customer": {"source_id": "user-3001"},
+        "group_id": "acme-ltd",
+        "traits": {"name": "Acme Ltd", "plan": "enterprise"},
+        "type": "group",
+    }
+    assert received["response"]["customer"]["metadata"] == {"plan": "enterprise"}
 
 
 def test_the_signature_is_checked_over_the_exact_bytes_posted(live, connector):

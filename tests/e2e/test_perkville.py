@@ -1,5 +1,6 @@
 """Segment → Perkville end to end: allow-listed Segment track calls and Engage audience entries become
-points transactions at the Perkville sandbox, each awarded once."""
+points transactions at the Perkville sandbox, each awarded once, and each refund is its own
+transaction."""
 
 import uuid
 
@@ -29,6 +30,7 @@ def connector(live):
                 "Order Completed": ORDER_PERK,
                 "Order Refunded": ORDER_PERK,
                 "Checked In": CHECK_IN_PERK,
+                "Non-refundable Deposit Paid": ORDER_PERK,
             },
             "audience_perk_map": {"order_completed_last_30days": AUDIENCE_PERK},
         },
@@ -110,16 +112,36 @@ def test_the_seed_order_completed_posts_its_revenue_as_points_for_the_configured
     assert received["status"] == 201
 
 
-def test_a_refund_removes_the_points_under_its_own_transaction(live, connector):
+def test_a_sale_then_two_partial_refunds_are_three_transactions(live, connector):
     settled(str(accepted_event(post(live, connector, order_completed())).public_id))
+    refunds = [order_completed("Order Refunded", revenue=amount) for amount in (3, 4.5)]
 
-    refund = accepted_event(post(live, connector, order_completed("Order Refunded")))
+    deliveries = [settled(str(accepted_event(post(live, connector, refund)).public_id)) for refund in refunds]
 
-    [delivery] = settled(str(refund.public_id))
+    assert [d.status for [d] in deliveries] == [Delivery.Status.SUCCEEDED] * 2
+    _, first, second = live.received("perkville")
+    assert first["body"] == transaction(ORDER_PERK, -3, f"segment-{ORDER_PERK}-refund-{refunds[0]['messageId']}")
+    assert second["body"] == transaction(ORDER_PERK, -4.5, f"segment-{ORDER_PERK}-refund-{refunds[1]['messageId']}")
+    assert (first["status"], second["status"]) == (201, 201)
+
+
+def test_a_name_merely_containing_refund_is_a_sale(live, connector):
+    message = order_completed("Non-refundable Deposit Paid")
+    message["properties"] = {"orderId": "d-1", "value": 20, "email": "example@example.com"}
+
+    [delivery] = settled(str(accepted_event(post(live, connector, message)).public_id))
+
     assert delivery.status == Delivery.Status.SUCCEEDED
-    _, refunded = live.received("perkville")
-    assert refunded["body"] == transaction(ORDER_PERK, -9.99, f"segment-{ORDER_PERK}-order-{ORDER_ID}-refund")
-    assert refunded["status"] == 201
+    [received] = live.received("perkville")
+    assert received["body"] == transaction(ORDER_PERK, 20, f"segment-{ORDER_PERK}-order-d-1")
+
+
+def test_a_non_numeric_revenue_falls_back_to_value_and_says_so(live, connector):
+    [delivery] = settled(str(accepted_event(post(live, connector, order_completed(revenue="n/a", value=12))).public_id))
+
+    assert delivery.status == Delivery.Status.SUCCEEDED
+    assert delivery.notes == "Not a number, so not counted: properties.revenue ('n/a')."
+    assert live.received("perkville")[0]["body"]["quantity"] == 12
 
 
 def test_an_event_without_an_email_fails_with_the_reason(live, connector):
@@ -150,15 +172,18 @@ def test_a_retry_after_a_500_does_not_award_twice(live, connector):
     live.behave("perkville", status=500, fail_first=1)
 
     [delivery] = settled(str(accepted_event(post(live, connector, order_completed())).public_id))
-    # Segment's source re-sends the same order under a new messageId.
+    # Segment's source re-sends the same order under a new messageId: the order is keyed, not the message.
     [resent] = settled(str(accepted_event(post(live, connector, order_completed())).public_id))
 
     assert delivery.status == resent.status == Delivery.Status.SUCCEEDED
     assert [a.response_status for a in delivery.attempt_log.order_by("number")] == [500, 201]
+    assert resent.last_error == ""
     received = live.received("perkville")
-    assert [r["status"] for r in received] == [500, 201, 200]
+    assert [r["status"] for r in received] == [500, 201, 400]
     assert {r["body"]["trans_source_id"] for r in received} == {f"segment-{ORDER_PERK}-order-{ORDER_ID}"}
-    assert received[2]["response"]["id"] == received[1]["response"]["id"]
+    assert received[2]["response"] == {
+        "transactions": {"trans_source_id": ["Transaction with this Trans source id already exists."]}
+    }
 
 
 def test_a_check_in_without_an_order_earns_one_point(live, connector):

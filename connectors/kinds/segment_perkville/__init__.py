@@ -3,7 +3,8 @@ points transactions to ``{api_base_url}/v2/transactions/`` with the connector's 
 
 - Track events whose name is in ``event_perk_map`` earn that perk; other events are ignored.
 - ``email`` is required: the event root, then ``properties``, then ``context.traits``.
-- Quantity and refunds: :func:`connectors.kinds.segment_perkville.transaction.perkville_quantity`.
+- Quantity and refunds: :func:`connectors.kinds.segment_perkville.transaction.perkville_quantity`;
+  which events are refunds: :func:`~connectors.kinds.segment_perkville.transaction.perkville_is_refund`.
 - Engage audiences (identify with a snake_cased true/false trait, or ``Audience Entered``): the
   memberships are in the event context (``audiences``); an entry earns a perk only when
   ``audience_perk_map`` names the audience, otherwise the event is ignored as "audience recorded".
@@ -31,6 +32,7 @@ from connectors.kinds.segment_perkville.samples import SAMPLES
 from connectors.kinds.segment_perkville.transaction import (
     TransactionRefused,
     perkville_is_refund,
+    perkville_order_id,
     perkville_quantity,
     perkville_trans_source_id,
     perkville_transaction_body,
@@ -48,7 +50,9 @@ def perkville_parse(direction: Direction, payload: Any, config: ConnectorConfig)
     return segment_events_parse(payload)
 
 
-def _request(config: ConnectorConfig, *, perk_id: Any, email: str, quantity: int | float, source_id: str):
+def _request(
+    config: ConnectorConfig, *, perk_id: Any, email: str, quantity: int | float, source_id: str, notes: str = ""
+):
     base = str(config.settings["api_base_url"]).rstrip("/")
     return OutboundRequest(
         destination="perkville",
@@ -64,6 +68,7 @@ def _request(config: ConnectorConfig, *, perk_id: Any, email: str, quantity: int
             trans_source_id=source_id,
         ),
         idempotency_key=source_id,
+        notes=notes,
     )
 
 
@@ -119,20 +124,26 @@ def perkville_build(
     if not context["email"]:
         return Translation(failed=NO_EMAIL)
     properties = context["properties"]
+    refund = perkville_is_refund(name, setting=config.settings.get("refund_events"))
     try:
-        quantity = perkville_quantity(event_name=name, properties=properties)
+        quantity, notes = perkville_quantity(refund=refund, properties=properties)
     except TransactionRefused as refused:
         return Translation(failed=str(refused))
     source_id = perkville_trans_source_id(
         perk_id=perk_map[name],
-        order_id=properties.get("order_id"),
-        refund=perkville_is_refund(name),
+        order_id=perkville_order_id(properties),
+        refund=refund,
         message_key=segment_message_key(event),
     )
     return Translation(
         requests=[
             _request(
-                config, perk_id=perk_map[name], email=context["email"], quantity=quantity, source_id=source_id
+                config,
+                perk_id=perk_map[name],
+                email=context["email"],
+                quantity=quantity,
+                source_id=source_id,
+                notes=notes,
             )
         ]
     )
@@ -174,11 +185,13 @@ def perkville_interpret(
     detail = _detail(body)
     lowered = detail.lower()
     duplicate_words = ("exist", "duplicate", "unique", "already")
-    if "trans_source_id" in lowered and any(word in lowered for word in duplicate_words):
+    if status in (400, 409) and "trans_source_id" in lowered and any(word in lowered for word in duplicate_words):
+        # The id is the same only for the same sale (keyed by its order) or a retry of the same
+        # message (every other event, refunds included): it was posted, so it is not posted twice.
         return Outcome(
             OutcomeKind.SUCCEEDED,
-            f"Perkville already has this transaction ({request.idempotency_key}): an earlier attempt "
-            "posted it.",
+            f"Perkville already has this transaction ({request.idempotency_key}): it was posted before, so "
+            "nothing is posted twice.",
         )
     if status == 401:
         reason = "Perkville refused the API token: generate a new one (Settings → Apps → Connect Segment)."
@@ -199,7 +212,8 @@ KIND = Kind(
     key="segment_perkville",
     label="Segment → Perkville",
     description="Awards Perkville points for allow-listed Segment track events (spend transactions by order "
-    "revenue, refunds remove points, other events earn 1), and optionally for Engage audience entries.",
+    "revenue, Order Refunded and the listed refund events remove points, other events earn 1), and "
+    "optionally for Engage audience entries.",
     fields=FIELDS,
     parse=perkville_parse,
     build=perkville_build,

@@ -6,13 +6,24 @@ FIELDS = (
         "Perkville API base URL",
         FieldType.URL,
         default="https://api.perkville.com",
-        help_text="Transactions are posted to {this}/v2/transactions/.",
+        help_text="Transactions are posted to {this}/v2/transactions/. Perkville publishes no contract for "
+        "the transaction body: the fields sent (business, location, perk, quantity, email, send_email, "
+        "trans_source_id) follow the public evidence the README names; confirm them with Perkville.",
     ),
     SettingField(
         "api_token",
         "Perkville API token",
         FieldType.SECRET,
         help_text='Perkville → Settings → Apps → Connect Segment → "Generate Token" → "Show token".',
+    ),
+    SettingField(
+        "refund_events",
+        "Refund events",
+        required=False,
+        default="",
+        help_text="Order Refunded always removes the points it names; list other Segment event names that "
+        "should, comma-separated (e.g. Order Returned). A name that merely contains \"refund\" is a sale. "
+        "A refund must also be in the event → perk map.",
     ),
     SettingField("business_id", "Perkville business id", help_text="Ask support@perkville.com."),
     SettingField("location_id", "Perkville location id", help_text="Ask support@perkville.com."),

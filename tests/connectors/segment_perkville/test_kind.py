@@ -1,4 +1,5 @@
 import copy
+import hashlib
 import json
 
 import pytest
@@ -14,6 +15,7 @@ SETTINGS = {
     "send_email": True,
     "event_perk_map": {"Order Completed": "111", "Order Refunded": 111, "Checked In": 222},
     "audience_perk_map": {},
+    "refund_events": "",
 }
 SECRETS = {"api_token": "sandbox-perkville-token"}
 CONFIG = ConnectorConfig(connector_id="x", settings=SETTINGS, secrets=SECRETS, sandbox_enabled=True)
@@ -55,28 +57,140 @@ def test_order_completed_is_a_spend_transaction_worth_its_revenue():
 
 
 @pytest.mark.parametrize(
-    ("properties", "quantity"),
+    ("properties", "quantity", "notes"),
     [
-        ({"revenue": None, "value": 25}, 25),
-        ({"revenue": None, "total": "30.5"}, 30.5),
-        ({"revenue": 12, "value": 99, "total": 100}, 12),
+        ({"revenue": 12, "value": 99, "total": 100}, 12, ""),
+        ({"value": 25, "total": 100}, 25, ""),
+        ({"total": "30.5"}, 30.5, ""),
+        ({"revenue": None, "value": 25}, 25, ""),
+        ({"revenue": "", "value": "", "total": 7}, 7, ""),
+        ({"revenue": 0.125}, 0.12, ""),
+        (
+            {"revenue": "lots", "value": 25, "total": 100},
+            25,
+            "Not a number, so not counted: properties.revenue ('lots').",
+        ),
+        (
+            {"revenue": "lots", "value": True, "total": "40"},
+            40,
+            "Not a number, so not counted: properties.revenue ('lots'), properties.value (True).",
+        ),
+        (
+            {"revenue": "lots", "value": [1], "total": {"a": 1}},
+            1,
+            "Not a number, so not counted: properties.revenue ('lots'), properties.value ([1]), "
+            "properties.total ({'a': 1}); the order counts as 1.",
+        ),
+        ({}, 1, "The order carries no revenue, value or total: it counts as 1."),
     ],
 )
-def test_spend_quantity_is_revenue_else_value_else_total(properties, quantity):
+def test_spend_quantity_is_the_first_number_of_revenue_value_total_else_one(properties, quantity, notes):
     message = _order()
     message["properties"].pop("revenue")
-    message["properties"].update({k: v for k, v in properties.items() if v is not None})
+    message["properties"].update(properties)
 
     [request] = _translate(message).requests
 
     assert request.body["quantity"] == quantity
+    assert request.notes == notes
+
+
+@pytest.mark.parametrize(
+    ("properties", "trans_source_id"),
+    [
+        ({"order_id": "o-1"}, "segment-111-order-o-1"),
+        ({"orderId": "o-2"}, "segment-111-order-o-2"),
+        ({"order_id": "o-1", "orderId": "o-2"}, "segment-111-order-o-1"),
+        ({"order_id": " ", "orderId": "o-2"}, "segment-111-order-o-2"),
+        ({"orderId": 50314}, "segment-111-order-50314"),
+    ],
+)
+def test_order_id_is_read_in_either_case_like_segment_sends_it(properties, trans_source_id):
+    message = _order(revenue=20)
+    message["properties"].pop("order_id")
+    message["properties"].update(properties)
+
+    [request] = _translate(message).requests
+
+    assert (request.body["trans_source_id"], request.body["quantity"]) == (trans_source_id, 20)
+
+
+def test_an_event_with_order_id_camel_case_is_a_spend_transaction():
+    message = copy.deepcopy(CHECKED_IN)
+    message["properties"] = {"orderId": "o-9", "value": 15}
+
+    [request] = _translate(message).requests
+
+    assert (request.body["quantity"], request.body["trans_source_id"]) == (15, "segment-222-order-o-9")
 
 
 def test_refund_of_an_order_removes_the_points_with_its_own_trans_source_id():
     [request] = _translate(_order("Order Refunded")).requests
 
     assert request.body["quantity"] == -9.99
-    assert request.body["trans_source_id"] == "segment-111-order-o283h08fh2390f923uofu23-refund"
+    assert request.body["trans_source_id"] == "segment-111-refund-ajs-next-1b2c3d4e-5f60-4718-8a9b-0c1d2e3f4a5b"
+    assert request.idempotency_key == request.body["trans_source_id"]
+
+
+def test_two_partial_refunds_of_one_order_are_two_transactions():
+    first = _order("Order Refunded", revenue=3)
+    second = _order("Order Refunded", revenue=4)
+    second["messageId"] = "ajs-next-second-refund"
+
+    bodies = [_translate(message).requests[0].body for message in (first, second)]
+
+    assert [(b["quantity"], b["trans_source_id"]) for b in bodies] == [
+        (-3, "segment-111-refund-ajs-next-1b2c3d4e-5f60-4718-8a9b-0c1d2e3f4a5b"),
+        (-4, "segment-111-refund-ajs-next-second-refund"),
+    ]
+
+
+def test_a_retry_of_the_same_refund_message_repeats_its_trans_source_id():
+    message = _order("Order Refunded")
+    del message["messageId"]
+
+    ids = {_translate(copy.deepcopy(message)).requests[0].body["trans_source_id"] for _ in range(2)}
+
+    [only] = ids
+    assert only.startswith("segment-111-refund-sha256:")
+
+
+@pytest.mark.parametrize(
+    ("event", "setting", "quantity"),
+    [
+        ("Order Refunded", "", -9.99),
+        ("order refunded", "", -9.99),
+        ("Order Returned", "Order Returned, Chargeback", -9.99),
+        ("Chargeback", " Order Returned ,Chargeback ", -9.99),
+        ("Order Returned", "", 9.99),
+        ("Non-refundable Deposit Paid", "", 9.99),
+        ("Refund Policy Viewed", "", 9.99),
+        ("Order Refunded Partially", "", 9.99),
+        ("Order Cancelled", "", 9.99),
+    ],
+)
+def test_a_refund_is_the_spec_refund_event_or_one_staff_list_not_any_name_with_refund(event, setting, quantity):
+    config = _config(refund_events=setting, event_perk_map={event: 111})
+
+    [request] = _translate(_order(event), config).requests
+
+    assert request.body["quantity"] == quantity
+    assert ("-refund-" in request.body["trans_source_id"]) is (quantity < 0)
+
+
+def test_a_refund_without_order_id_removes_one_point():
+    message = copy.deepcopy(CHECKED_IN)
+    message["event"] = "Order Refunded"
+
+    [request] = _translate(message, _config(event_perk_map={"Order Refunded": 222})).requests
+
+    assert request.body["quantity"] == -1
+
+
+def test_a_refund_with_a_negative_amount_removes_its_absolute_value():
+    [request] = _translate(_order("Order Refunded", revenue=-5)).requests
+
+    assert request.body["quantity"] == -5
 
 
 def test_event_without_order_id_is_worth_one_and_keyed_by_message_id():
@@ -122,30 +236,33 @@ def test_event_without_email_fails():
     assert (translation.requests, translation.ignored) == ([], "")
 
 
-def test_order_without_an_amount_fails():
-    message = _order()
-    message["properties"].pop("revenue")
+def test_a_sale_with_a_negative_amount_fails():
+    translation = _translate(_order(revenue=-5))
 
-    translation = _translate(message)
-
-    assert translation.failed == (
-        "The event has an order_id, so it is a spend transaction, but it carries no revenue, value or total."
-    )
+    assert translation.failed == "properties.revenue (-5) is below 0: only refunds remove points."
     assert translation.requests == []
 
 
-@pytest.mark.parametrize(
-    ("revenue", "failure"),
-    [
-        ("lots", "properties.revenue ('lots') is not a number: no points to count."),
-        (-5, "properties.revenue (-5) is below 0: only refunds remove points."),
-    ],
-)
-def test_order_with_an_unusable_amount_fails(revenue, failure):
-    translation = _translate(_order(revenue=revenue))
+def test_send_email_is_sent_as_the_setting_says():
+    [request] = _translate(ORDER_COMPLETED, _config(send_email=False)).requests
 
-    assert translation.failed == failure
-    assert translation.requests == []
+    assert request.body["send_email"] is False
+
+
+def test_a_trans_source_id_of_100_characters_is_kept_whole():
+    # "segment-111-order-" is 18 characters: an order id of 82 makes 100.
+    [request] = _translate(_order(order_id="o" * 82)).requests
+
+    assert request.body["trans_source_id"] == "segment-111-order-" + "o" * 82
+
+
+def test_a_trans_source_id_over_100_characters_becomes_a_hash_of_it():
+    # 18 + 83 = 101: "segment-" and the SHA-256 of the whole id, 8 + 64 = 72 characters.
+    [request] = _translate(_order(order_id="o" * 83)).requests
+
+    key = request.body["trans_source_id"]
+    assert key == "segment-" + hashlib.sha256(("segment-111-order-" + "o" * 83).encode()).hexdigest()
+    assert len(key) == 72
 
 
 def test_event_not_in_the_perk_map_is_ignored():
@@ -243,17 +360,34 @@ def test_prepare_adds_the_bearer_token_and_user_agent(settings):
     assert "sandbox-perkville-token" not in json.dumps(request.body)
 
 
-def test_interpret_duplicate_trans_source_id_is_success():
+@pytest.mark.parametrize("status", [400, 409])
+def test_interpret_an_existing_trans_source_id_is_success(status):
     [request] = _translate(ORDER_COMPLETED).requests
-    body = json.dumps({"error": "Transaction with this trans_source_id already exists."}).encode()
+    body = json.dumps(
+        {"transactions": {"trans_source_id": ["Transaction with this Trans source id already exists."]}}
+    ).encode()
 
-    outcome = KIND.interpret(request, 400, {}, body)
+    outcome = KIND.interpret(request, status, {}, body)
 
     assert outcome.kind is OutcomeKind.SUCCEEDED
     assert outcome.reason == (
-        "Perkville already has this transaction (segment-111-order-o283h08fh2390f923uofu23): an earlier "
-        "attempt posted it."
+        "Perkville already has this transaction (segment-111-order-o283h08fh2390f923uofu23): it was posted "
+        "before, so nothing is posted twice."
     )
+
+
+@pytest.mark.parametrize(
+    ("status", "body"),
+    [
+        (400, b'{"transactions": {"quantity": ["A number is required."]}}'),
+        (400, b'{"error": "This transaction already exists for another business."}'),
+        (422, b'{"trans_source_id": ["already exists"]}'),
+    ],
+)
+def test_interpret_other_refusals_are_not_taken_for_a_repeat(status, body):
+    [request] = _translate(ORDER_COMPLETED).requests
+
+    assert KIND.interpret(request, status, {}, body).kind is OutcomeKind.TERMINAL
 
 
 @pytest.mark.parametrize(

@@ -93,7 +93,8 @@ def log_prune(*, now=None, batch_size: int | None = None, seconds: float = 60.0)
     deliveries = _delete_in_batches(expired, batch_size=batch_size, deadline=deadline)
     events = _delete_in_batches(
         Event.objects.filter(
-            Q(received_at__lt=succeeded_before) & ~Q(status=Event.Status.FAILED)
+            # Failed and refused events are kept as long as failed deliveries: support looks for them.
+            Q(received_at__lt=succeeded_before) & ~Q(status__in=[Event.Status.FAILED, Event.Status.REFUSED])
             | Q(received_at__lt=failed_before)
         ).filter(deliveries__isnull=True),
         batch_size=batch_size,

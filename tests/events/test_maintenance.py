@@ -110,3 +110,15 @@ def test_pruning_deletes_trigger_repeat_windows_that_ended_over_a_day_ago():
     assert result.trigger_windows == 1
     assert list(TriggerWindow.objects.values_list("pk", flat=True)) == [recent.pk]
     assert not TriggerWindow.objects.filter(pk=ended.pk).exists()
+
+
+def test_pruning_keeps_refused_events_as_long_as_failed_ones(settings):
+    settings.RETENTION_SUCCEEDED_DAYS = 7
+    settings.RETENTION_FAILED_DAYS = 30
+    now = timezone.now()
+    refused = EventFactory(received_at=now - timedelta(days=10), status=Event.Status.REFUSED, error="No userId")
+    ancient = EventFactory(received_at=now - timedelta(days=40), status=Event.Status.REFUSED, error="No userId")
+
+    log_prune(now=now)
+
+    assert list(Event.objects.filter(pk__in=[refused.pk, ancient.pk]).values_list("pk", flat=True)) == [refused.pk]

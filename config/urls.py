@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
@@ -16,7 +15,6 @@ urlpatterns = [
     path("in/segment/<uuid:connector_id>/", event_views.WebhookView.as_view(direction="in")),
     path("out/segment/<uuid:connector_id>/", event_views.WebhookView.as_view(direction="out")),
     path("admin/", admin.site.urls),
+    # Every sandbox view answers 404 unless SANDBOX_ENABLED (connectors.sandbox.views.sandbox_mounted).
+    path("sandbox/", include("connectors.sandbox.urls")),
 ]
-
-if settings.SANDBOX_ENABLED:
-    urlpatterns.append(path("sandbox/", include("connectors.sandbox.urls")))

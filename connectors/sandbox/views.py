@@ -1,8 +1,10 @@
 """HTTP face of the sandbox upstreams: build a Call, hand it to a service, send back the Reply."""
 
 import json
+from functools import wraps
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.conf import settings
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
@@ -39,9 +41,23 @@ def _response(reply: Reply) -> HttpResponse:
     return response
 
 
+def sandbox_mounted(view):
+    """404 unless ``SANDBOX_ENABLED``: read per request, not when the URLs were first loaded, so
+    the URL table never depends on what the setting was at that moment."""
+
+    @wraps(view)
+    def mounted(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not settings.SANDBOX_ENABLED:
+            raise Http404("The sandbox is not enabled.")
+        return view(request, *args, **kwargs)
+
+    return mounted
+
+
 def upstream_endpoint(*, upstream: str, handle, methods: tuple[str, ...] = ("POST",)):
     """A view serving one API endpoint of an upstream through its behaviour and recording."""
 
+    @sandbox_mounted
     @csrf_exempt
     @require_http_methods(list(methods))
     def view(request: HttpRequest) -> HttpResponse:
@@ -51,6 +67,7 @@ def upstream_endpoint(*, upstream: str, handle, methods: tuple[str, ...] = ("POS
     return view
 
 
+@sandbox_mounted
 @csrf_exempt
 @require_http_methods(["GET", "DELETE"])
 def received(request: HttpRequest, upstream: str) -> HttpResponse:
@@ -60,6 +77,7 @@ def received(request: HttpRequest, upstream: str) -> HttpResponse:
     return JsonResponse(sandbox_received_list(upstream=upstream))
 
 
+@sandbox_mounted
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
 def behaviour(request: HttpRequest, upstream: str) -> HttpResponse:

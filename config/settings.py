@@ -253,10 +253,17 @@ RETENTION_BATCH_SIZE = env.int("RETENTION_BATCH_SIZE", default=500)
 # Shared counters (per-connector rate limits). Point at Redis when several web processes run.
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 
+# Beat tasks that run every few seconds or every minute: Celery's own lines for each run are left
+# out of the log (config/log_filters.py); the tasks say when they did something.
+LOG_QUIET_TASKS = frozenset({"events.deliveries_sweep", "events.console_refresh"})
+_CELERY_ROUTINE_LOGGERS = ("celery.beat", "celery.worker.strategy", "celery.app.trace")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "filters": {"routine_tasks": {"()": "config.log_filters.RoutineTaskFilter"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "loggers": {name: {"filters": ["routine_tasks"]} for name in _CELERY_ROUTINE_LOGGERS},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }

@@ -1,9 +1,13 @@
 """Celery tasks: thin. They take ids, call one service, and own nothing but their scheduling."""
 
+import logging
+
 from celery import shared_task
 
 from events.services.deliver import deliveries_attempt, delivery_attempt
 from events.services.maintenance import deliveries_sweep, log_prune
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(name="events.delivery_attempt", bind=True, acks_late=True, reject_on_worker_lost=True)
@@ -22,7 +26,14 @@ def deliveries_attempt_task(self, delivery_ids: list[int]) -> dict[int, str]:
 @shared_task(name="events.deliveries_sweep", ignore_result=True)
 def deliveries_sweep_task() -> dict:
     result = deliveries_sweep()
-    return {"reclaimed": result.reclaimed, "enqueued": result.enqueued}
+    # Every few seconds: a line only when it found something (Celery's own lines are filtered out,
+    # LOG_QUIET_TASKS), since a sweep that finds work means hints were lost or workers died.
+    level = logging.INFO if (result.reclaimed or result.enqueued or result.released) else logging.DEBUG
+    logger.log(
+        level, "Sweep: %d due deliveries hinted again, %d reclaimed from stopped workers, %d held released",
+        result.enqueued, result.reclaimed, result.released,
+    )
+    return {"reclaimed": result.reclaimed, "enqueued": result.enqueued, "released": result.released}
 
 
 @shared_task(name="events.log_prune", ignore_result=True, time_limit=300, soft_time_limit=240)

@@ -1,18 +1,24 @@
-"""The demo client: one connector of each kind, pointed at the sandbox upstreams, ready to send.
+"""The demo client: one connector of each kind, pointed at the sandbox upstreams, ready to send,
+and two logins: ``demo`` in the Integration staff group, ``support`` in the Support group.
 
 Idempotent: running it again updates the same client and connectors and replaces the demo
-tokens (the old ones are revoked), so nothing is duplicated.
+tokens (the old ones are revoked), so nothing is duplicated. The logins' passwords are set when
+they are created and kept afterwards (``make run`` runs this at every start), unless a reset is
+asked for.
 """
 
 import json
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from secrets import token_urlsafe
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.db import transaction
 
+from connectors.groups import INTEGRATION_STAFF, SUPPORT, groups_sync
 from connectors.kinds.base import Direction
 from connectors.kinds.registry import kind_get
 from connectors.models import AuthToken, Client, Connector
@@ -22,6 +28,8 @@ from connectors.tokens import token_issue, token_revoke
 
 DEMO_LABEL = "demo"
 DEMO_USERNAME = "demo"
+DEMO_PASSWORD = "ee-connect-demo"  # noqa: S105 - the documented demo login, set on its first run only
+SUPPORT_USERNAME = "support"
 SAMPLE_EVENT = "SERVICE.WALLET.ACCOUNTS.CREATE"
 
 
@@ -74,23 +82,36 @@ def demo_connectors() -> list[tuple[str, str, dict, dict]]:
 
 
 @dataclass(frozen=True)
-class Demo:
+class DemoLogin:
     username: str
-    password: str
+    group: str
+    password: str  # empty when the password was kept: it is shown only when set
+
+
+@dataclass(frozen=True)
+class Demo:
+    logins: list[DemoLogin]
     client: Client
     connectors: list[Connector]
     tokens: dict[tuple[str, str], str]  # (kind, direction) → token, shown once
     sample_path: Path
 
 
-def _user(password: str):
-    user, _ = get_user_model().objects.get_or_create(
-        username=DEMO_USERNAME, defaults={"is_staff": True, "is_superuser": True, "email": "demo@example.com"}
+def _login(username: str, group: str, *, password: str | None, first_password: str) -> tuple[DemoLogin, object]:
+    """The login in exactly its group (a staff member, not a superuser: the demo shows what that
+    group sees). Its password: ``password`` when given, ``first_password`` when the login is new,
+    else the one it has."""
+    user, created = get_user_model().objects.get_or_create(
+        username=username, defaults={"email": f"{username}@example.com"}
     )
-    user.set_password(password)
-    user.is_staff = user.is_superuser = True
+    if password is None and created:
+        password = first_password
+    if password is not None:
+        user.set_password(password)
+    user.is_staff, user.is_superuser = True, False
     user.save()
-    return user
+    user.groups.set([Group.objects.get(name=group)])
+    return DemoLogin(username, group, password or ""), user
 
 
 def _connector(client: Client, kind: str, name: str, values: dict, secrets: dict, user) -> Connector:
@@ -122,8 +143,19 @@ def _sample_file(folder: Path) -> Path:
 
 
 @transaction.atomic
-def demo_setup(*, password: str, sample_folder: Path) -> Demo:
-    user = _user(password)
+def demo_setup(*, sample_folder: Path, password: str | None = None, reset_passwords: bool = False) -> Demo:
+    """``password``: the demo login's, set even if it exists. ``reset_passwords``: the demo login
+    back to ``password`` or ``DEMO_PASSWORD``, the support login to a new random one."""
+    groups_sync()  # the groups exist and grant what connectors/groups.py says, whatever ran before
+    demo_login, user = _login(
+        DEMO_USERNAME, INTEGRATION_STAFF, first_password=DEMO_PASSWORD,
+        password=password or (DEMO_PASSWORD if reset_passwords else None),
+    )
+    support_password = token_urlsafe(12)  # shown once, when set
+    support_login, _ = _login(
+        SUPPORT_USERNAME, SUPPORT, first_password=support_password,
+        password=support_password if reset_passwords else None,
+    )
     client = Client.objects.filter(slug="demo").first() or client_create(
         name="Demo Retailer", slug="demo", notes="Created by the demo set-up; points at the sandbox.", user=user
     )
@@ -133,7 +165,7 @@ def demo_setup(*, password: str, sample_folder: Path) -> Demo:
         connectors.append(connector)
         for direction, plaintext in _tokens(connector, user).items():
             tokens[(kind, direction)] = plaintext
-    return Demo(DEMO_USERNAME, password, client, connectors, tokens, _sample_file(sample_folder))
+    return Demo([demo_login, support_login], client, connectors, tokens, _sample_file(sample_folder))
 
 
 def demo_curl(demo: Demo) -> str:

@@ -1,7 +1,17 @@
 """What the delivery-log admins share: read-only, counted without COUNT(*), coloured statuses,
-and support actions that require ``events.retry_delivery`` and leave a line in the history."""
+support actions that require ``events.retry_delivery`` and leave a line in the history, both on
+the list and as buttons on one row's page (asked, confirmed, then done), and JSON shown formatted."""
 
-from django.contrib import admin
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.html import format_html
 
 from events.paginators import LargeTablePaginator
@@ -11,17 +21,21 @@ EXACT_COUNT_PARAM = "exact_count"
 
 BADGE_COLOURS = {
     "succeeded": "#1e7e34",
-    "translated": "#1e7e34",
+    "delivered": "#1e7e34",
     "completed": "#1e7e34",
     "active": "#1e7e34",
+    # Translated only says requests were built: not an outcome, so not green.
+    "translated": "#495057",
     "accepted": "#0b5ed7",
     "pending": "#0b5ed7",
+    "sending": "#0b5ed7",
     "running": "#0b5ed7",
     "delivering": "#0b5ed7",
     "retrying": "#b35c00",
     "held": "#6f42c1",
     "paused": "#6f42c1",
     "failed": "#b02a37",
+    "refused": "#b02a37",
     "disabled": "#b02a37",
     "cancelled": "#6c757d",
     "ignored": "#6c757d",
@@ -38,12 +52,51 @@ def status_badge(value: str, label: str):
     )
 
 
+def json_block(value, *, summary: str, open_: bool = True):
+    """A JSON value as support reads it: indented, folded under ``summary``, the raw form (as
+    stored, on one line) one click away."""
+    return format_html(
+        '<details class="ee-json"{}><summary>{}</summary><pre>{}</pre>'
+        '<details class="ee-json-raw"><summary>Raw</summary><pre>{}</pre></details></details>',
+        " open" if open_ else "",
+        summary,
+        json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False),
+        json.dumps(value, ensure_ascii=False, separators=(",", ":")),
+    )
+
+
+def text_block(text: str, *, summary: str, open_: bool = True):
+    """A request or response body: formatted when it is JSON, as sent when it is not."""
+    try:
+        value = json.loads(text)
+    except (TypeError, ValueError):
+        return format_html(
+            '<details class="ee-json"{}><summary>{}</summary><pre>{}</pre></details>',
+            " open" if open_ else "", summary, text,
+        )
+    return json_block(value, summary=summary, open_=open_)
+
+
+@dataclass(frozen=True)
+class ObjectAction:
+    """A support action as a button on one row's page: ``applies`` says whether the button shows,
+    ``run`` does it and says what was done (the message shown and written to the history)."""
+
+    name: str  # its URL: <pk>/<name>/
+    label: str
+    question: str  # the confirmation page's question; {obj} is the row
+    explanation: str
+    applies: Callable[[object], bool]
+    run: Callable[[object, object], str]  # (row, user) → what was done
+
+
 class LogAdmin(admin.ModelAdmin):
     """Read-only: the log is append-only and pruned by retention, never edited by hand."""
 
     show_full_result_count = False
     paginator = LargeTablePaginator
     list_per_page = 50
+    object_actions: tuple[ObjectAction, ...] = ()
 
     def has_add_permission(self, request):
         return False
@@ -80,3 +133,57 @@ class LogAdmin(admin.ModelAdmin):
     def log_support_action(self, request, objects, message: str) -> None:
         for obj in objects:
             self.log_change(request, obj, message)
+
+    # --- buttons on one row's page ---------------------------------------------------------------
+
+    def _object_action_url_name(self) -> str:
+        return f"{self.opts.app_label}_{self.opts.model_name}_object_action"
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.object_action_view)
+        return [path("<int:pk>/do/<str:name>/", view, name=self._object_action_url_name()), *super().get_urls()]
+
+    def object_action_buttons(self, request, obj) -> list[tuple[str, str]]:
+        """(label, confirmation page URL) of the actions that apply to ``obj``, for who may do them."""
+        if obj is None or not self.has_retry_permission(request):
+            return []
+        name = f"admin:{self._object_action_url_name()}"
+        return [
+            (action.label, reverse(name, args=[obj.pk, action.name]))
+            for action in self.object_actions
+            if action.applies(obj)
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        obj = self.get_object(request, object_id)
+        extra_context = {**(extra_context or {}), "object_actions": self.object_action_buttons(request, obj)}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def object_action_view(self, request, pk: int, name: str):
+        """GET asks (what will happen, to what); POST does it, records who in the history and
+        goes back to the row's page. Only for who may retry; a button that no longer applies (the
+        row changed meanwhile) does nothing and says so."""
+        if not self.has_retry_permission(request):
+            raise PermissionDenied
+        action = next((a for a in self.object_actions if a.name == name), None)
+        if action is None:
+            raise Http404(f"No action {name!r} here.")
+        obj = get_object_or_404(self.get_queryset(request), pk=pk)
+        change_url = reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[obj.pk])
+        if not action.applies(obj):
+            self.message_user(request, f"{action.label}: not possible any more, nothing was done.", messages.WARNING)
+            return redirect(change_url)
+        if request.method == "POST":
+            done = action.run(obj, request.user)
+            self.log_change(request, obj, done)
+            self.message_user(request, done, messages.SUCCESS)
+            return redirect(change_url)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "original": obj,
+            "title": action.question.format(obj=obj),
+            "action": action,
+            "change_url": change_url,
+        }
+        return TemplateResponse(request, "admin/events/confirm_action.html", context)

@@ -5,10 +5,17 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from connectors.models import Connector
 from events.admin import filters
-from events.admin.base import LogAdmin, status_badge
+from events.admin.base import LogAdmin, ObjectAction, json_block, status_badge
 from events.models import Delivery, Event
-from events.services.actions import deliveries_cancel, deliveries_retry_now, event_replay
+from events.services.actions import (
+    CANCELLABLE,
+    RETRYABLE_BY_HAND,
+    deliveries_cancel,
+    deliveries_retry_now,
+    event_replay,
+)
 from events.services.console import bulk_retry_count, bulk_retry_job_create, deliveries_search
 
 # Query parameters a bulk retry keeps from the list it was started from.
@@ -23,6 +30,52 @@ BULK_FILTER_PARAMS = (
     "from",
     "to",
     "q",
+)
+
+
+
+def _retry(delivery: Delivery, user) -> str:
+    queued = deliveries_retry_now(delivery_ids=[delivery.pk], user=user)
+    return "Retry now: queued." if queued else "Retry now: not queued (its status changed meanwhile)."
+
+
+def _cancel(delivery: Delivery, user) -> str:
+    cancelled = deliveries_cancel(delivery_ids=[delivery.pk], user=user)
+    return "Cancelled." if cancelled else "Not cancelled (its status changed meanwhile)."
+
+
+def _replay(delivery: Delivery, user) -> str:
+    created = event_replay(event=delivery.event, user=user)
+    return f"Its event replayed with the current mapping rules: {len(created)} new deliveries."
+
+
+DELIVERY_ACTIONS = (
+    ObjectAction(
+        name="retry",
+        label="Retry now",
+        question="Retry delivery {obj.pk} now?",
+        explanation="The same request is sent again now, whatever its schedule; the attempt records "
+        "that you asked for it.",
+        applies=lambda d: d.status in RETRYABLE_BY_HAND and d.connector.state != Connector.State.DISABLED,
+        run=_retry,
+    ),
+    ObjectAction(
+        name="replay",
+        label="Replay its event",
+        question="Replay the event of delivery {obj.pk} with the current mapping rules?",
+        explanation="The event is translated again with the rules in force now and sent as new "
+        "deliveries; this delivery stays in the log, and the new one says it replays it.",
+        applies=lambda d: d.event.status != Event.Status.REFUSED,
+        run=_replay,
+    ),
+    ObjectAction(
+        name="cancel",
+        label="Cancel",
+        question="Cancel delivery {obj.pk}?",
+        explanation="It is not sent again. The attempts made so far stay in the log.",
+        applies=lambda d: d.status in CANCELLABLE,
+        run=_cancel,
+    ),
 )
 
 
@@ -59,15 +112,19 @@ class DeliveryAdmin(LogAdmin):
     )
     ordering = ("-created_at",)
     actions = ("retry_now", "cancel", "replay")
+    object_actions = DELIVERY_ACTIONS
     change_list_template = "admin/events/delivery/change_list.html"
-    readonly_fields = ("status_badge", "event_link", "attempt_log_table")
+    readonly_fields = ("status_badge", "event_link", "attempt_log_table", "body_formatted", "result_formatted")
     fieldsets = (
         (None, {"fields": ("status_badge", "event_link", "connector", "destination", "method", "url")}),
         (
             "Progress",
             {"fields": ("attempts", "last_status_code", "last_error", "next_attempt_at", "delivered_at")},
         ),
-        ("Request", {"fields": ("idempotency_key", "body", "result", "notes", "replay_of", "created_at")}),
+        (
+            "Request",
+            {"fields": ("idempotency_key", "body_formatted", "result_formatted", "notes", "replay_of", "created_at")},
+        ),
         ("Attempts", {"fields": ("attempt_log_table",)}),
     )
 
@@ -90,6 +147,18 @@ class DeliveryAdmin(LogAdmin):
     @admin.display(description="identity")
     def identity(self, obj):
         return obj.event.identity
+
+    @admin.display(description="body")
+    def body_formatted(self, obj):
+        if obj.body is None:
+            return "Removed by retention; the metadata is kept."
+        return json_block(obj.body, summary="What is sent")
+
+    @admin.display(description="result")
+    def result_formatted(self, obj):
+        if obj.result is None:
+            return "Nothing kept."
+        return json_block(obj.result, summary="What the destination answered that is kept")
 
     @admin.display(description="attempts")
     def attempt_log_table(self, obj):

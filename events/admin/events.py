@@ -1,5 +1,3 @@
-import json
-
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -12,14 +10,69 @@ from django.utils.html import format_html
 from connectors.kinds.base import Direction, PayloadInvalid
 from connectors.models import Connector
 from events.admin import filters
-from events.admin.base import LogAdmin, status_badge
+from events.admin.base import LogAdmin, ObjectAction, json_block, status_badge
 from events.models import Delivery, Event
-from events.services.actions import event_replay
+from events.services.actions import (
+    CANCELLABLE,
+    RETRYABLE_BY_HAND,
+    deliveries_cancel,
+    deliveries_retry_now,
+    event_replay,
+)
 from events.services.console import event_chain, events_search
+from events.services.outcomes import events_outcomes
 from events.services.receive import Received
 from events.services.sample_events import sample_body, sample_send, samples_for
 
 SEND_TEST_URL_NAME = "events_event_send_test"
+# The list shows the start of a long sender's id (an AIR id is a UUID and a hash); the page all of it.
+SENDER_ID_SHOWN = 28
+
+
+def _event_retry(event: Event, user) -> str:
+    ids = list(event.deliveries.filter(status__in=RETRYABLE_BY_HAND).values_list("pk", flat=True))
+    queued = deliveries_retry_now(delivery_ids=ids, user=user)
+    return f"Retry now: {queued} of {len(ids)} deliveries queued."
+
+
+def _event_cancel(event: Event, user) -> str:
+    ids = list(event.deliveries.filter(status__in=CANCELLABLE).values_list("pk", flat=True))
+    return f"Cancelled {deliveries_cancel(delivery_ids=ids, user=user)} deliveries."
+
+
+def _event_replay(event: Event, user) -> str:
+    created = event_replay(event=event, user=user)
+    return f"Replayed with the current mapping rules: {len(created)} new deliveries."
+
+
+EVENT_ACTIONS = (
+    ObjectAction(
+        name="retry",
+        label="Retry its deliveries now",
+        question="Retry the unfinished deliveries of {obj} now?",
+        explanation="Its failed, retrying, held and waiting deliveries are sent now, with the request "
+        "they were built with. Delivered and cancelled ones are left alone.",
+        applies=lambda event: event.deliveries.filter(status__in=RETRYABLE_BY_HAND).exists(),
+        run=_event_retry,
+    ),
+    ObjectAction(
+        name="replay",
+        label="Replay",
+        question="Replay {obj} with the current mapping rules?",
+        explanation="The event is translated again with the rules in force now and sent as new "
+        "deliveries; the old deliveries stay in the log, each new one says which it replays.",
+        applies=lambda event: event.status != Event.Status.REFUSED,
+        run=_event_replay,
+    ),
+    ObjectAction(
+        name="cancel",
+        label="Cancel its deliveries",
+        question="Cancel the unfinished deliveries of {obj}?",
+        explanation="Its waiting, retrying and held deliveries are not sent. Delivered ones stay delivered.",
+        applies=lambda event: event.deliveries.filter(status__in=CANCELLABLE).exists(),
+        run=_event_cancel,
+    ),
+)
 
 
 class TestEventForm(forms.Form):
@@ -33,13 +86,12 @@ class TestEventForm(forms.Form):
 class EventAdmin(LogAdmin):
     list_display = (
         "received_at",
-        "status_badge",
+        "outcome",
         "event_type",
-        "direction",
+        "direction_short",
         "connector",
         "identity",
-        "source_event_id",
-        "duplicate_count",
+        "sender_id",
     )
     list_display_links = ("received_at", "event_type")
     list_filter = (
@@ -59,13 +111,15 @@ class EventAdmin(LogAdmin):
     )
     ordering = ("-received_at",)
     actions = ("replay",)
+    object_actions = EVENT_ACTIONS
     change_form_template = "admin/events/event/change_form.html"
-    readonly_fields = ("status_badge", "payload_formatted", "context_formatted")
+    readonly_fields = ("outcome", "status_badge", "payload_formatted", "context_formatted")
     fieldsets = (
         (
             None,
             {
                 "fields": (
+                    "outcome",
                     "status_badge",
                     "error",
                     "connector",
@@ -93,19 +147,47 @@ class EventAdmin(LogAdmin):
     def get_search_results(self, request, queryset, search_term):
         return events_search(queryset=queryset, term=search_term), False
 
-    @admin.display(description="status", ordering="status")
-    def status_badge(self, obj):
-        return status_badge(obj.status, obj.get_status_display())
+    def get_changelist_instance(self, request):
+        # The outcome of the rows on this page only: one grouped query over their deliveries.
+        changelist = super().get_changelist_instance(request)
+        rows = list(changelist.result_list)
+        outcomes = events_outcomes(events=rows)
+        for event in rows:
+            event.outcome_found = outcomes[event.pk]
+        return changelist
 
-    @admin.display(description="raw payload")
+    @admin.display(description="outcome")
+    def outcome(self, obj):
+        found = getattr(obj, "outcome_found", None) or events_outcomes(events=[obj])[obj.pk]
+        badge = status_badge(found.key, found.label)
+        if not found.summary:
+            return badge
+        return format_html('{} <span class="ee-outcome-counts">{}</span>', badge, found.summary)
+
+    @admin.display(description="received as", ordering="status")
+    def status_badge(self, obj):
+        return obj.get_status_display()
+
+    @admin.display(description="direction", ordering="direction")
+    def direction_short(self, obj):
+        return obj.direction
+
+    @admin.display(description="sender's id", ordering="source_event_id")
+    def sender_id(self, obj):
+        shown = obj.source_event_id
+        if len(shown) > SENDER_ID_SHOWN:
+            shown = shown[: SENDER_ID_SHOWN - 1] + "…"
+        return format_html('<span title="{}">{}</span>', obj.source_event_id, shown)
+
+    @admin.display(description="payload")
     def payload_formatted(self, obj):
         if obj.payload is None:
             return "Removed by retention; the metadata is kept."
-        return _json_details("Show the payload", obj.payload)
+        return json_block(obj.payload, summary="The payload as received", open_=False)
 
     @admin.display(description="parsed context")
     def context_formatted(self, obj):
-        return _json_details("Show the context", obj.context, open_=True)
+        return json_block(obj.context, summary="What the mapping rules read")
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         event = self.get_object(request, object_id)
@@ -178,11 +260,3 @@ def _test_outcome(item: Received) -> tuple[int, str]:
         return messages.WARNING, f"{name}: {len(statuses)} request(s) held while the connector is paused."
     return messages.SUCCESS, f"{name}: {len(statuses)} request(s) queued for delivery; their attempts show below."
 
-
-def _json_details(summary: str, value, *, open_: bool = False):
-    return format_html(
-        '<details{}><summary>{}</summary><pre style="white-space:pre-wrap">{}</pre></details>',
-        " open" if open_ else "",
-        summary,
-        json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False),
-    )

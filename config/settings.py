@@ -66,6 +66,9 @@ INSTALLED_APPS = [
     "connectors.sandbox",
     "events",
     "rewards",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -160,6 +163,29 @@ REST_FRAMEWORK = {
     "UNAUTHENTICATED_USER": None,
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # The Config API (api/) sets its own authentication, permissions and error shape per view, so
+    # the health checks keep answering without either.
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+
+# The Config API's OpenAPI schema (/api/schema/), with Swagger UI and Redoc served from this host.
+SPECTACULAR_SETTINGS = {
+    "TITLE": "EE Connect Config API",
+    "DESCRIPTION": "Clients, connectors, webhook tokens, mapping rules and the delivery log of EE Connect.",
+    "VERSION": VERSION,
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "PREPROCESSING_HOOKS": ["api.schema.endpoints_api_only"],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "TokenDirectionEnum": "connectors.models.AuthToken.Direction",
+        "EventDirectionEnum": "events.models.Direction",
+        "EventStatusEnum": "events.models.Event.Status",
+        "DeliveryStatusEnum": "events.models.Delivery.Status",
+        "BulkRetryStatusEnum": "events.models.BulkRetryJob.Status",
+    },
 }
 
 # Webhook bodies over this many bytes are refused with 413 before they are parsed.

@@ -15,6 +15,10 @@ urlpatterns = [
     path("in/segment/<uuid:connector_id>/", event_views.WebhookView.as_view(direction="in")),
     path("out/segment/<uuid:connector_id>/", event_views.WebhookView.as_view(direction="out")),
     path("admin/", admin.site.urls),
+    path("api/", include("api.urls")),
     # Every sandbox view answers 404 unless SANDBOX_ENABLED (connectors.sandbox.views.sandbox_mounted).
     path("sandbox/", include("connectors.sandbox.urls")),
 ]
+
+# A path under /api/ that matches nothing answers in the Config API's JSON error shape.
+handler404 = "api.errors.not_found"

@@ -1,0 +1,58 @@
+"""API keys in the admin: issued for a user and shown once, then only their prefix; revoked, never deleted."""
+
+from django.contrib import admin, messages
+from django.template.response import TemplateResponse
+
+from api.keys import api_key_issue, api_key_revoke
+from api.models import ApiKey
+
+KEY_FIELDS = ("prefix", "user", "label", "created_at", "created_by", "last_used_at", "expires_at", "revoked_at")
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    list_display = KEY_FIELDS
+    list_filter = (("revoked_at", admin.EmptyFieldListFilter),)
+    search_fields = ("prefix", "label", "user__username")
+    list_select_related = ("user", "created_by")
+    autocomplete_fields = ("user",)
+    actions = ("keys_revoke",)
+
+    def get_fields(self, request, obj=None):
+        return KEY_FIELDS if obj else ("user", "label", "expires_at")
+
+    def get_readonly_fields(self, request, obj=None):
+        return tuple(f for f in KEY_FIELDS if f not in ("label", "expires_at")) if obj else ()
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # revoked instead, so the history of who could call the API stays
+
+    def add_view(self, request, form_url="", extra_context=None):
+        if request.method != "POST":
+            return super().add_view(request, form_url, extra_context)
+        form_class = self.get_form(request, None, change=False)
+        form = form_class(request.POST)
+        if not form.is_valid():
+            return super().add_view(request, form_url, extra_context)
+        data = form.cleaned_data
+        issued = api_key_issue(
+            user=data["user"], label=data["label"], expires_at=data["expires_at"], created_by=request.user
+        )
+        self.log_addition(request, issued.key, f"Issued API key {issued.key.prefix}… for {issued.key.user}")
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": "API key issued",
+            "issued": issued,
+        }
+        response = TemplateResponse(request, "admin/api/apikey/issued.html", context)
+        response["Cache-Control"] = "no-store"
+        return response
+
+    @admin.action(description="Revoke selected API keys", permissions=["change"])
+    def keys_revoke(self, request, queryset):
+        revoked = [key for key in queryset if key.revoked_at is None]
+        for key in revoked:
+            api_key_revoke(key=key)
+            self.log_change(request, key, "Revoked.")
+        self.message_user(request, f"{len(revoked)} API key(s) revoked.", messages.SUCCESS)

@@ -1,0 +1,147 @@
+"""The delivery log (event → delivery → attempt), its search filters and bulk retries, as the
+Config API shows them. Filters are the support console's (``events.services.console``)."""
+
+from django.utils.dateparse import parse_date, parse_datetime
+from rest_framework import serializers
+
+from events.models import BulkRetryJob, Delivery, DeliveryAttempt, Direction, Event
+from events.services.console import PERIODS, STATUS_CODE_CLASSES
+
+
+def _moment(value: str) -> str:
+    try:
+        parsed = parse_datetime(value) or parse_date(value)
+    except ValueError:  # well formed but not a date, such as 2026-02-30
+        parsed = None
+    if parsed is None:
+        raise serializers.ValidationError("Enter an ISO date (2026-05-01) or date-time (2026-05-01T09:30:00Z).")
+    return value
+
+
+class LogFilterSerializer(serializers.Serializer):
+    """The console's filters; each is optional and they combine with AND."""
+
+    connector = serializers.IntegerField(required=False, min_value=1, help_text="A connector's id.")
+    client = serializers.IntegerField(required=False, min_value=1, help_text="A client's id.")
+    direction = serializers.ChoiceField(choices=Direction.choices, required=False)
+    event_type = serializers.CharField(required=False, max_length=120)
+    period = serializers.ChoiceField(
+        choices=list(PERIODS), required=False, help_text="The last hour, day or week."
+    )
+    # "from" is a Python keyword: the field is renamed in get_fields.
+    from_ = serializers.CharField(required=False, validators=[_moment], help_text="From this date or date-time.")
+    to = serializers.CharField(
+        required=False, validators=[_moment], help_text="Up to this date-time, or to the end of this date."
+    )
+    q = serializers.CharField(
+        required=False, max_length=200,
+        help_text="An exact identity value, Segment messageId, AIR event id or wallet transaction reference.",
+    )
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["from"] = fields.pop("from_")
+        return fields
+
+    def params(self) -> dict[str, str]:
+        """The filters as the console's query-string parameters."""
+        return {name: str(value) for name, value in self.validated_data.items()}
+
+
+class EventFilterSerializer(LogFilterSerializer):
+    status = serializers.ChoiceField(choices=Event.Status.choices, required=False)
+
+
+class DeliveryFilterSerializer(LogFilterSerializer):
+    status = serializers.ChoiceField(choices=Delivery.Status.choices, required=False)
+    destination = serializers.CharField(required=False, max_length=20, help_text="e.g. segment, air.")
+    code = serializers.ChoiceField(
+        choices=STATUS_CODE_CLASSES, required=False, help_text="The last answer's status class; none: no answer."
+    )
+
+
+class BulkRetryFilterSerializer(LogFilterSerializer):
+    """What a bulk retry retries: the failed deliveries these filters match."""
+
+    destination = serializers.CharField(required=False, max_length=20)
+    code = serializers.ChoiceField(choices=STATUS_CODE_CLASSES, required=False)
+
+
+class AttemptSerializer(serializers.ModelSerializer):
+    triggered_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = DeliveryAttempt
+        fields = (
+            "number", "trigger", "triggered_by", "started_at", "duration_ms", "method", "url",
+            "request_headers", "request_body", "response_status", "response_headers", "response_body",
+            "error_class", "error_message", "outcome",
+        )
+        read_only_fields = fields
+
+
+DELIVERY_FIELDS = (
+    "id", "event", "connector", "destination", "method", "url", "idempotency_key", "status", "attempts",
+    "next_attempt_at", "last_status_code", "last_error", "delivered_at", "created_at", "updated_at",
+    "replay_of", "notes",
+)
+
+
+class DeliverySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Delivery
+        fields = DELIVERY_FIELDS
+        read_only_fields = fields
+
+
+class DeliveryDetailSerializer(serializers.ModelSerializer):
+    attempts_made = AttemptSerializer(source="attempt_log", many=True, read_only=True)
+
+    class Meta:
+        model = Delivery
+        fields = (*DELIVERY_FIELDS, "body", "result", "attempts_made")
+        read_only_fields = fields
+
+
+EVENT_FIELDS = (
+    "id", "public_id", "connector", "direction", "event_type", "source_event_id", "identity", "occurred_at",
+    "received_at", "status", "error", "duplicate_count", "replayed_at",
+)
+
+
+class EventSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Event
+        fields = EVENT_FIELDS
+        read_only_fields = fields
+
+
+class EventDetailSerializer(serializers.ModelSerializer):
+    # Set by the view from ``event_chain``: the event's deliveries with their attempts, and the
+    # events linked to it through the reward ledger.
+    deliveries = DeliveryDetailSerializer(source="chain_deliveries", many=True, read_only=True)
+    follow_ups = serializers.ListField(
+        source="follow_up_ids", child=serializers.IntegerField(), read_only=True,
+        help_text="Events the loyalty engine sent back for this one.",
+    )
+    caused_by = serializers.ListField(
+        source="caused_by_ids", child=serializers.IntegerField(), read_only=True, help_text="Events this one answers."
+    )
+
+    class Meta:
+        model = Event
+        fields = (*EVENT_FIELDS, "payload", "context", "deliveries", "follow_ups", "caused_by")
+        read_only_fields = fields
+
+
+class BulkRetryJobSerializer(serializers.ModelSerializer):
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    cancelled_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = BulkRetryJob
+        fields = (
+            "id", "filters", "description", "status", "total", "processed", "queued", "created_at",
+            "created_by", "started_at", "finished_at", "cancelled_by",
+        )
+        read_only_fields = fields

@@ -7,11 +7,16 @@ Redis. Every variable is listed, with its default, in ``.env.example`` and the R
 
 import base64
 import hashlib
+import ipaddress
 import os
 from datetime import timedelta
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
+
+from config.logs import logging_configure
+from config.sentry import sentry_init
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(environ.Env().str("EE_CONNECT_VAR_DIR", default=str(BASE_DIR / "var")))
@@ -28,14 +33,14 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 # Served over https (PUBLIC_BASE_URL says so): cookies only over TLS, HSTS, http redirected to https
-# (not the health checks, which a container's probe makes over plain http). TLS ends at the proxy
-# in front, which says so in X-Forwarded-Proto. The embedded default (http://127.0.0.1) keeps them
-# off so the admin works over plain http.
+# (not the health checks and metrics, which a container's probe and a scraper reach over plain
+# http). TLS ends at the proxy in front, which says so in X-Forwarded-Proto. The embedded default
+# (http://127.0.0.1) keeps them off so the admin works over plain http.
 _HTTPS = PUBLIC_BASE_URL.startswith("https://")
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=_HTTPS)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=_HTTPS)
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=_HTTPS)
-SECURE_REDIRECT_EXEMPT = [r"^status$", r"^readyz$"]
+SECURE_REDIRECT_EXEMPT = [r"^status$", r"^readyz$", r"^metrics$"]
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=365 * 24 * 3600 if _HTTPS else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=_HTTPS)
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=_HTTPS)
@@ -72,6 +77,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: each request's log context, and a webhook's metrics timed over all of Django's handling.
+    "config.middleware.RequestObservationMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -293,3 +300,30 @@ LOGGING = {
     "loggers": {name: {"filters": ["routine_tasks"]} for name in _CELERY_ROUTINE_LOGGERS},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
+
+# LOG_FORMAT=json writes one JSON object a line for a log collector; text stays the default. Either
+# way each line carries what its request or task is about (config/logs.py): trace id, event id,
+# delivery id, connector.
+LOGGING = logging_configure(LOGGING, log_format=env.str("LOG_FORMAT", default="text"))
+
+# GET /metrics (config/metrics.py) answers only a scraper that passes each check configured: the
+# bearer token, and an address (the connecting one, REMOTE_ADDR) in one of the networks. With
+# neither set it answers 403.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+try:
+    METRICS_ALLOWED_NETWORKS = [
+        ipaddress.ip_network(network.strip(), strict=False)
+        for network in env.list("METRICS_ALLOWED_NETWORKS", default=[])
+    ]
+except ValueError as exc:
+    raise ImproperlyConfigured(f"METRICS_ALLOWED_NETWORKS: {exc}") from exc
+
+# Error tracking (config/sentry.py): on only with a DSN; secrets and request bodies never leave.
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    sentry_init(
+        dsn=SENTRY_DSN,
+        environment=env.str("SENTRY_ENVIRONMENT", default="production"),
+        release=VERSION,
+        traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+    )

@@ -1,11 +1,13 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from config.metrics import metrics_view
 from events import views as event_views
 
 urlpatterns = [
     path("status", event_views.StatusView.as_view(), name="status"),
     path("readyz", event_views.ReadyView.as_view(), name="readyz"),
+    path("metrics", metrics_view, name="metrics"),
     path("in/segment/status", event_views.StatusView.as_view(), name="in-status"),
     path("out/segment/status", event_views.StatusView.as_view(), name="out-status"),
     path("in/segment/<uuid:connector_id>", event_views.WebhookView.as_view(direction="in"), name="webhook-in"),

@@ -4,6 +4,8 @@ import logging
 
 from celery import shared_task
 
+from config.logs import log_context
+from events.services.alerts import alerts_evaluate, alerts_reconcile
 from events.services.deliver import deliveries_attempt, delivery_attempt
 from events.services.maintenance import deliveries_sweep, log_prune
 
@@ -12,7 +14,8 @@ logger = logging.getLogger(__name__)
 
 @shared_task(name="events.delivery_attempt", bind=True, acks_late=True, reject_on_worker_lost=True)
 def delivery_attempt_task(self, delivery_id: int) -> str | None:
-    return delivery_attempt(delivery_id=delivery_id, task_id=self.request.id or "")
+    with log_context(delivery_id=delivery_id):
+        return delivery_attempt(delivery_id=delivery_id, task_id=self.request.id or "")
 
 
 # Acknowledged on receipt: the rows are the outbox, so a hint lost with its worker costs only time
@@ -20,7 +23,8 @@ def delivery_attempt_task(self, delivery_id: int) -> str | None:
 # and the broker is never acknowledged from a pool thread while its connection is being re-made.
 @shared_task(name="events.deliveries_attempt", bind=True, acks_late=False)
 def deliveries_attempt_task(self, delivery_ids: list[int]) -> dict[int, str]:
-    return deliveries_attempt(delivery_ids=delivery_ids, task_id=self.request.id or "", top_up=True)
+    with log_context(delivery_ids=delivery_ids):
+        return deliveries_attempt(delivery_ids=delivery_ids, task_id=self.request.id or "", top_up=True)
 
 
 @shared_task(name="events.deliveries_sweep", ignore_result=True)
@@ -40,3 +44,17 @@ def deliveries_sweep_task() -> dict:
 def log_prune_task() -> dict:
     result = log_prune(seconds=200)
     return {"deliveries": result.deliveries, "attempts": result.attempts, "events": result.events}
+
+
+@shared_task(name="events.alerts_evaluate", ignore_result=True, time_limit=120, soft_time_limit=100)
+def alerts_evaluate_task() -> dict:
+    """Every minute: raise the alerts whose condition holds, send those not sent yet."""
+    result = alerts_evaluate(seconds=50)
+    return {"raised": len(result.raised), "notified": result.notified}
+
+
+@shared_task(name="events.reconcile_recent", ignore_result=True, time_limit=300, soft_time_limit=240)
+def reconcile_recent_task() -> dict:
+    """Every ten minutes: reconcile the last hour but the most recent minutes; alert on orphans."""
+    report, raised = alerts_reconcile()
+    return {"orphaned": report.orphan_count, "alerts": len(raised)}

@@ -18,6 +18,7 @@ from kombu.exceptions import OperationalError as BrokerUnavailable
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.logs import log_context_bind
 from connectors.kinds.base import Direction, PayloadInvalid, Unauthenticated
 from connectors.kinds.registry import kind_get
 from connectors.models import Connector
@@ -222,6 +223,8 @@ class WebhookView(View):
         return response
 
     def _answer(self, request, caller: Caller, raw_body: bytes, guard: Caller | None = None) -> JsonResponse:
+        if caller.connector is not None:  # for the log lines and the metrics (config/middleware.py)
+            log_context_bind(connector=str(caller.connector.public_id))
         refusal = self._authenticate(request, caller, raw_body)
         if refusal is not None:
             return refusal
@@ -261,6 +264,7 @@ class WebhookView(View):
             item = received[0]
             trace_id = str(item.event.public_id)
             body["event_id"] = trace_id
+            log_context_bind(event_id=trace_id)
             if item.duplicate:
                 body["duplicate"] = True
             return JsonResponse(body, status=200, headers={TRACE_HEADER: trace_id})

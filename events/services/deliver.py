@@ -21,6 +21,7 @@ from django.db.models import Case, F, Value, When
 from django.db.models.functions import Cast
 from django.utils import timezone
 
+from config.logs import log_context_bind
 from connectors.bulk import bulk_insert
 from connectors.kinds.base import (
     ConnectorConfig,
@@ -355,6 +356,7 @@ def deliveries_attempt(*, delivery_ids: list[int], task_id: str = "", top_up: bo
             statuses.update(_release([delivery for send in sends for delivery in send.deliveries]))
             break
         send = sends.popleft()
+        log_context_bind(connector=str(send.connector.public_id), delivery_ids=[d.pk for d in send.deliveries])
         admission = destination_admit(
             connector_id=send.connector.pk,
             destination=send.request.destination,

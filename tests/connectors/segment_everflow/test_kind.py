@@ -83,8 +83,9 @@ def test_the_order_detail_prices_each_line_and_names_the_product_names_left_out(
         {"name": "Gift wrap"},
     ]
 
-    query = _query(_bare(orderId="o-1", total=30, products=products, transaction_id="t-1"))
     [request] = _translate(_bare(orderId="o-1", total=30, products=products, transaction_id="t-1")).requests
+
+    query = dict(parse_qsl(urlsplit(request.url).query))
 
     # 2 x 9.99 = 19.98; the third product has neither SKU nor quantity nor price: no item.
     assert json.loads(query["order"]) == {
@@ -174,6 +175,11 @@ def test_a_transaction_id_over_332_characters_is_cut_as_the_sdk_cuts_it():
 
 def test_a_transaction_id_of_332_characters_is_sent_whole():
     assert _query(_bare(transaction_id="t" * 332))["transaction_id"] == "t" * 332
+
+
+def test_a_transaction_id_of_333_characters_is_cut():
+    # 333 is over the SDK's 332: the first 33 and the last 297 are kept, 330 characters.
+    assert _query(_bare(transaction_id="h" * 33 + "x" * 3 + "t" * 297))["transaction_id"] == "h" * 33 + "t" * 297
 
 
 def test_missing_transaction_id_fails_naming_it():
@@ -279,20 +285,19 @@ def test_affiliate_is_sent_as_affid_and_email_falls_back_to_properties():
 
 
 @pytest.mark.parametrize(
-    ("device", "network", "expected"),
+    ("device", "expected"),
     [
-        ({"type": "ios", "advertisingId": "IDFA-1"}, {}, {"idfa": "IDFA-1"}),
-        ({"type": "iPadOS", "advertisingId": "IDFA-1"}, {}, {"idfa": "IDFA-1"}),
+        ({"type": "ios", "advertisingId": "IDFA-1"}, {"idfa": "IDFA-1"}),
+        ({"type": "iPadOS", "advertisingId": "IDFA-1"}, {"idfa": "IDFA-1"}),
         (
             {"type": "android", "advertisingId": "GAID-1", "id": "dev-9"},
-            {},
             {"google_aid": "GAID-1", "android_id": "dev-9"},
         ),
-        ({"type": "android", "id": "dev-9"}, {}, {"android_id": "dev-9"}),
-        ({"type": "ios", "id": "dev-9"}, {}, {}),
+        ({"type": "android", "id": "dev-9"}, {"android_id": "dev-9"}),
+        ({"type": "ios", "id": "dev-9"}, {}),
     ],
 )
-def test_mobile_sources_send_app_id_and_the_device_ids(device, network, expected):
+def test_mobile_sources_send_app_id_and_the_device_ids(device, expected):
     message = _bare("Purchase", transaction_id="t")
     message["context"] = {"ip": "198.51.100.23", "app": {"namespace": "com.example.shop"}, "device": device}
 
@@ -529,6 +534,8 @@ def test_prepare_sends_the_rejection_with_the_api_key_header():
         (200, b'{"result":false}', "Everflow did not confirm the rejection (it answered {'result': False}, not "
          '{"result": true}).'),
         (200, b"", "Everflow did not confirm the rejection (it answered None, not {\"result\": true})."),
+        (200, b'{"result":"false"}', "Everflow did not confirm the rejection (it answered {'result': 'false'}, "
+         'not {"result": true}).'),
         (401, b'{"error":"Invalid API key"}', "Everflow refused the API key (HTTP 401): set a network API key "
          "from Control Center → Security. Everflow said: Invalid API key"),
         (403, b"", "Everflow refused the API key (HTTP 403): set a network API key from Control Center → Security."),

@@ -45,9 +45,8 @@ class ApiKeyAdmin(admin.ModelAdmin):
             "title": "API key issued",
             "issued": issued,
         }
-        response = TemplateResponse(request, "admin/api/apikey/issued.html", context)
-        response["Cache-Control"] = "no-store"
-        return response
+        # admin_view marks the response no-store, so the key stays out of caches.
+        return TemplateResponse(request, "admin/api/apikey/issued.html", context)
 
     @admin.action(description="Revoke selected API keys", permissions=["change"])
     def keys_revoke(self, request, queryset):

@@ -15,6 +15,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from events.paginators import LargeTablePaginator
+from events.services.console_params import console_params_check
 
 RETRY_PERMISSION = "events.retry_delivery"
 EXACT_COUNT_PARAM = "exact_count"
@@ -111,6 +112,16 @@ class LogAdmin(admin.ModelAdmin):
         return request.user.has_perm(RETRY_PERMISSION)
 
     def changelist_view(self, request, extra_context=None):
+        refused = console_params_check(params=request.GET, statuses=self.model.Status.values)
+        if refused:
+            # Each refused value is named, and the list is shown without it: never a server error,
+            # never a filter silently dropped.
+            for message in refused.values():
+                self.message_user(request, message, messages.ERROR)
+            query = request.GET.copy()
+            for name in refused:
+                query.pop(name)
+            return redirect(f"{request.path}?{query.urlencode()}")
         # "Exact count" is a request to the paginator, not a filter the changelist knows.
         request.GET = request.GET.copy()
         request.exact_count = request.GET.pop(EXACT_COUNT_PARAM, None) is not None

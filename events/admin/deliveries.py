@@ -4,6 +4,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.http import urlencode
 
 from connectors.models import Connector
 from events.admin import filters
@@ -16,22 +17,12 @@ from events.services.actions import (
     deliveries_retry_now,
     event_replay,
 )
-from events.services.console import bulk_retry_count, bulk_retry_job_create, deliveries_search
-
-# Query parameters a bulk retry keeps from the list it was started from.
-BULK_FILTER_PARAMS = (
-    "client",
-    "connector",
-    "direction",
-    "destination",
-    "event_type",
-    "code",
-    "period",
-    "from",
-    "to",
-    "q",
+from events.services.console import (
+    bulk_retry_count,
+    bulk_retry_job_create,
+    deliveries_search,
 )
-
+from events.services.console_params import console_filters_describe, console_params, console_params_check
 
 
 def _retry(delivery: Delivery, user) -> str:
@@ -198,12 +189,25 @@ class DeliveryAdmin(LogAdmin):
         ]
 
     def bulk_retry_view(self, request):
-        """Show how many failed deliveries the list's filter matches; on confirm, start the job."""
+        """Show how many failed deliveries the list's filter matches; on confirm, start the job.
+        A filter the job could not replay exactly (one the console does not know, or a refused
+        value) starts nothing: the list is shown again, saying which."""
         if not self.has_retry_permission(request):
             raise PermissionDenied
         source = request.POST if request.method == "POST" else request.GET
-        params = {name: source[name] for name in BULK_FILTER_PARAMS if source.get(name)}
-        description = ", ".join(f"{name}={value}" for name, value in params.items()) or "all failed"
+        params, unknown = console_params({k: v for k, v in source.items() if k != "csrfmiddlewaretoken"})
+        refused = console_params_check(params=params, statuses=Delivery.Status.values)
+        if params.get("status", Delivery.Status.FAILED) != Delivery.Status.FAILED:
+            refused["status"] = "A bulk retry retries failed deliveries: filter the list by status Failed, or by none."
+        if unknown or refused:
+            for name in unknown:
+                self.message_user(
+                    request, f"The filter {name} cannot be saved for a bulk retry; nothing was started.", messages.ERROR
+                )
+            for message in refused.values():
+                self.message_user(request, message, messages.ERROR)
+            return redirect(reverse("admin:events_delivery_changelist") + f"?{source.urlencode()}")
+        description = console_filters_describe(params)
         if request.method == "POST":
             job = bulk_retry_job_create(filters=params, description=description, user=request.user)
             self.log_addition(request, job, f"Bulk retry of {job.total} failed deliveries ({description})")
@@ -218,5 +222,6 @@ class DeliveryAdmin(LogAdmin):
             "count": bulk_retry_count(filters=params),
             "params": params,
             "description": description,
+            "list_url": reverse("admin:events_delivery_changelist") + f"?{urlencode(params)}",
         }
         return TemplateResponse(request, "admin/events/delivery/bulk_retry.html", context)

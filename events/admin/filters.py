@@ -12,6 +12,7 @@ from events.services.console import (
     distinct_values,
     events_filter,
 )
+from events.services.console_params import console_moment_input
 
 
 class ConsoleFilter(admin.SimpleListFilter):
@@ -92,7 +93,8 @@ class PeriodFilter(ConsoleFilter):
 
 
 class TimeRangeFilter(admin.ListFilter):
-    """From / to as dates or date-times (UTC): two inputs, one filter."""
+    """From / to as date-time pickers (the platform's time zone, UTC by default): two inputs, one
+    filter. A date alone typed in the address is read as that day."""
 
     title = "time range"
     template = "admin/events/range_filter.html"
@@ -125,8 +127,8 @@ class TimeRangeFilter(admin.ListFilter):
             for value in (values if isinstance(values, list) else [values])
         ]
         yield {
-            "from": self.used_parameters.get("from", ""),
-            "to": self.used_parameters.get("to", ""),
+            "from": console_moment_input(self.used_parameters.get("from", "")),
+            "to": console_moment_input(self.used_parameters.get("to", ""), end=True),
             "hidden": hidden,
             "clear_url": changelist.get_query_string(remove=self.parameters),
         }

@@ -6,14 +6,16 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from connectors.models import Client, Connector
 from events.admin.base import RETRY_PERMISSION, status_badge
 from events.admin.chart import chart_svg
+from events.admin.hub import connector_hub_context
 from events.models import ConnectorHealth, Delivery
 from events.services.actions import connector_pause, connector_resume
 from events.services.console_dashboard import WINDOWS, dashboard_figures
-from events.services.destinations import destination_health
+from events.services.console_params import console_params_check
 
 
 @admin.register(ConnectorHealth)
@@ -24,7 +26,7 @@ class ConnectorHealthAdmin(admin.ModelAdmin):
     list_filter = ("state", "client")
     list_select_related = ("client",)
     actions = ("pause", "resume")
-    fields = ("client", "name", "kind", "environment", "state_badge")
+    fields = ("client", "name", "kind", "environment", "state_badge")  # the figures are in the template
     readonly_fields = ("state_badge",)
     change_list_template = "admin/events/connectorhealth/change_list.html"
     change_form_template = "admin/events/connectorhealth/change_form.html"
@@ -79,17 +81,21 @@ class ConnectorHealthAdmin(admin.ModelAdmin):
 
     @admin.action(description="Pause: accept events, hold their deliveries", permissions=["retry"])
     def pause(self, request, queryset):
+        done = []
         for connector in queryset:
             held = connector_pause(connector=connector, user=request.user)
             self.log_change(request, connector, f"Paused; {held} due deliveries held")
-        self.message_user(request, f"{queryset.count()} connectors paused.")
+            done.append(f"{connector} paused, {held} due deliveries held")
+        self.message_user(request, "; ".join(done) + ".")
 
-    @admin.action(description="Resume and release held deliveries gradually", permissions=["retry"])
+    @admin.action(description="Resume: release held deliveries gradually", permissions=["retry"])
     def resume(self, request, queryset):
+        done = []
         for connector in queryset:
             released = connector_resume(connector=connector, user=request.user)
             self.log_change(request, connector, f"Resumed; {released} held deliveries released")
-        self.message_user(request, f"{queryset.count()} connectors resumed.")
+            done.append(f"{connector} resumed, {released} held deliveries released")
+        self.message_user(request, "; ".join(done) + ".")
 
     def get_urls(self):
         view = self.admin_site.admin_view
@@ -108,24 +114,32 @@ class ConnectorHealthAdmin(admin.ModelAdmin):
         ]
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        # Each destination's circuit breaker and requests in flight (events/services/destinations.py).
-        connector_id = int(object_id) if object_id.isdigit() else None
-        destinations = destination_health(connector_id=connector_id, now=timezone.now()) if connector_id else []
-        context = {**(extra_context or {}), "destinations": destinations}
+        # Rates, latency, backlog, the last error and each destination's circuit.
+        connector = self.get_object(request, object_id)
+        context = {**(extra_context or {}), **(connector_hub_context(request, connector) if connector else {})}
         return super().change_view(request, object_id, form_url, context)
 
     def state_view(self, request, pk, pause: bool):
+        """Pause or resume from the health page or the connector's own page (``next``)."""
         if request.method != "POST" or not self.has_retry_permission(request):
             raise PermissionDenied
         connector = get_object_or_404(ConnectorHealth, pk=pk)
         queryset = ConnectorHealth.objects.filter(pk=connector.pk)
         (self.pause if pause else self.resume)(request, queryset)
+        back = request.GET.get("next", "")
+        if back and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+            return redirect(back)
         return redirect("admin:events_connectorhealth_change", connector.pk)
 
     def dashboard_view(self, request):
         if not request.user.has_perm("events.view_delivery"):
             raise PermissionDenied
         window = request.GET.get("window", "day")
+        refused = console_params_check(
+            params={name: request.GET.get(name, "") for name in ("client", "connector")}, statuses=()
+        )
+        for message in refused.values():
+            messages.error(request, f"{message} Showing every {message.split(':')[0]}.")
         client_id = _int(request.GET.get("client"))
         connector_id = _int(request.GET.get("connector"))
         dashboard = dashboard_figures(window=window, client_id=client_id, connector_id=connector_id)

@@ -1,11 +1,14 @@
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
-from django.urls import path
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.http import urlencode
 
 from events.admin.base import RETRY_PERMISSION, status_badge
 from events.models import BulkRetryJob
-from events.services.console import bulk_retry_job_cancel
+from events.services.console import bulk_retry_job_cancel, bulk_retry_job_outcome
+from events.services.console_params import console_filters_describe
 
 
 @admin.register(BulkRetryJob)
@@ -15,7 +18,7 @@ class BulkRetryJobAdmin(admin.ModelAdmin):
     list_display = (
         "id",
         "status_badge",
-        "description",
+        "filter_summary",
         "total",
         "processed",
         "queued",
@@ -24,15 +27,12 @@ class BulkRetryJobAdmin(admin.ModelAdmin):
     )
     list_select_related = ("created_by", "cancelled_by")
     change_form_template = "admin/events/bulkretryjob/change_form.html"
-    readonly_fields = ("status_badge", "progress")
+    readonly_fields = ("status_badge", "progress", "outcome", "filter_described")
     fields = (
         "status_badge",
+        "outcome",
         "progress",
-        "description",
-        "filters",
-        "total",
-        "processed",
-        "queued",
+        "filter_described",
         "created_by",
         "created_at",
         "started_at",
@@ -55,6 +55,10 @@ class BulkRetryJobAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    @admin.display(description="filter")
+    def filter_summary(self, obj):
+        return console_filters_describe(obj.filters)
+
     @admin.display(description="status")
     def status_badge(self, obj):
         return status_badge(obj.status, obj.get_status_display())
@@ -63,6 +67,20 @@ class BulkRetryJobAdmin(admin.ModelAdmin):
     def progress(self, obj):
         share = round(100 * obj.processed / obj.total) if obj.total else 100
         return f"{obj.processed} of {obj.total} processed ({share}%), {obj.queued} queued to retry"
+
+    @admin.display(description="outcome")
+    def outcome(self, obj):
+        return bulk_retry_job_outcome(job=obj)
+
+    @admin.display(description="filter")
+    def filter_described(self, obj):
+        """The saved filter by names, and the deliveries it matches in the log."""
+        url = reverse("admin:events_delivery_changelist") + "?" + urlencode({**obj.filters, "status": "failed"})
+        return format_html(
+            '{} <a href="{}">(see the failed deliveries it matches now)</a>',
+            console_filters_describe(obj.filters),
+            url,
+        )
 
     def get_urls(self):
         cancel = self.admin_site.admin_view(self.cancel_view)

@@ -15,39 +15,26 @@ from celery import current_app
 from django.db import connection, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
 
 from events.models import BulkRetryJob, Delivery, DeliveryAttempt, Event
 from events.services.actions import deliveries_retry_now
+from events.services.console_params import PERIODS, STATUS_CODE_CLASSES, moment_read
 
 logger = logging.getLogger(__name__)
 
-PERIODS = {"hour": timedelta(hours=1), "day": timedelta(days=1), "week": timedelta(days=7)}
-STATUS_CODE_CLASSES = ("2xx", "3xx", "4xx", "5xx", "none")
 # Search resolves an identity or message id to at most this many events before joining.
 SEARCH_EVENT_LIMIT = 500
 BULK_BATCH_SIZE = 200
-
-
-def _moment(value: str, *, end: bool = False) -> datetime | None:
-    """An ISO date or date-time; a bare date ``to`` means the end of that day."""
-    moment = parse_datetime(value)
-    if moment is None:
-        day = parse_date(value)
-        if day is None:
-            return None
-        moment = datetime.combine(day, datetime.min.time()) + (timedelta(days=1) if end else timedelta())
-    return timezone.make_aware(moment) if timezone.is_naive(moment) else moment
 
 
 def _time_q(field: str, params: Mapping[str, str], now: datetime) -> Q:
     q = Q()
     if params.get("period") in PERIODS:
         q &= Q(**{f"{field}__gte": now - PERIODS[params["period"]]})
-    if params.get("from") and (start := _moment(params["from"])):
-        q &= Q(**{f"{field}__gte": start})
-    if params.get("to") and (end := _moment(params["to"], end=True)):
-        q &= Q(**{f"{field}__lt": end})
+    if params.get("from"):
+        q &= Q(**{f"{field}__gte": moment_read(params["from"])})
+    if params.get("to"):
+        q &= Q(**{f"{field}__lt": moment_read(params["to"], end=True)})
     return q
 
 
@@ -63,12 +50,14 @@ def _code_q(code_class: str) -> Q:
 def deliveries_filter(
     *, queryset: QuerySet, params: Mapping[str, str], now: datetime | None = None
 ) -> QuerySet:
-    """Narrow deliveries by the console's parameters; unknown or empty values are ignored."""
+    """Narrow deliveries by the console's parameters (checked by ``console_params_check``);
+    empty ones are no filter."""
     now = now or timezone.now()
     plain = {
         "status": "status",
         "connector": "connector_id",
         "client": "connector__client_id",
+        "event": "event_id",
         "destination": "destination",
         "direction": "event__direction",
         "event_type": "event__event_type",
@@ -88,6 +77,7 @@ def events_filter(*, queryset: QuerySet, params: Mapping[str, str], now: datetim
         "status": "status",
         "connector": "connector_id",
         "client": "connector__client_id",
+        "event": "pk",
         "direction": "direction",
         "event_type": "event_type",
     }
@@ -228,6 +218,22 @@ def bulk_retry_job_run(
                 ]
             )
     return job
+
+
+def bulk_retry_job_outcome(*, job: BulkRetryJob) -> str:
+    """What the job did, in a sentence: queued to retry, or not (a delivery that was no longer
+    failed when its turn came, or whose connector was disabled, is left as it is)."""
+    skipped = job.processed - job.queued
+    left = f"; {skipped} left as they were (no longer failed, or their connector disabled)" if skipped else ""
+    done = f"{job.queued} of {job.total} deliveries queued to retry{left}"
+    if job.status == BulkRetryJob.Status.COMPLETED:
+        return f"Completed: {done}."
+    if job.status == BulkRetryJob.Status.CANCELLED:
+        who = f" by {job.cancelled_by}" if job.cancelled_by else ""
+        return f"Cancelled{who} after {job.processed} of {job.total}: {done}."
+    if job.status == BulkRetryJob.Status.RUNNING:
+        return f"Running: {done} so far."
+    return "Waiting for a worker to start it."
 
 
 def bulk_retry_job_cancel(*, job: BulkRetryJob, user) -> bool:

@@ -21,6 +21,9 @@ def _beat_schedule():
         "log-prune": {"task": "events.log_prune", "schedule": 600.0},
         # Dashboard rollups, and bulk retries whose worker was lost.
         "console-refresh": {"task": "events.console_refresh", "schedule": 60.0},
+        # Alerts: evaluated every minute; reconciliation (orphans) every ten.
+        "alerts-evaluate": {"task": "events.alerts_evaluate", "schedule": 60.0},
+        "events-reconcile": {"task": "events.reconcile_recent", "schedule": 600.0},
     }
 
 

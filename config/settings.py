@@ -283,12 +283,33 @@ RETENTION_SUCCEEDED_DAYS = env.int("RETENTION_SUCCEEDED_DAYS", default=14)
 RETENTION_FAILED_DAYS = env.int("RETENTION_FAILED_DAYS", default=60)
 RETENTION_BATCH_SIZE = env.int("RETENTION_BATCH_SIZE", default=500)
 
+# Email, for alerts: EMAIL_URL as smtp://user:password@host:587/?tls=True (or smtp+ssl://...); the
+# default writes messages to the worker's log, so the embedded default shows them without a server.
+vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="EE Connect <alerts@localhost>")
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+
+# Alerts (events/services/alerts.py), evaluated every minute: each condition raises at most one
+# alert per ALERT_WINDOW_MINUTES per connector (or destination, or client). A connector's failure
+# rate is its deliveries failed after their last attempt among those that ended in the window,
+# alerted at ALERT_FAILURE_RATE once at least ALERT_FAILURE_MIN_DELIVERIES ended. Every alert is
+# also emailed to ALERT_EMAILS (the operators), whatever the client.
+ALERT_WINDOW_MINUTES = env.int("ALERT_WINDOW_MINUTES", default=60)
+ALERT_FAILURE_RATE = env.float("ALERT_FAILURE_RATE", default=0.25)
+ALERT_FAILURE_MIN_DELIVERIES = env.int("ALERT_FAILURE_MIN_DELIVERIES", default=10)
+ALERT_EMAILS = env.list("ALERT_EMAILS", default=[])
+# Reconciliation (every 10 minutes) checks the events received in the hour that ended this long ago,
+# so those still being translated and delivered are not taken for orphans.
+RECONCILE_DELAY_MINUTES = env.int("RECONCILE_DELAY_MINUTES", default=10)
+
 # Shared counters (per-connector rate limits). Point at Redis when several web processes run.
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 
 # Beat tasks that run every few seconds or every minute: Celery's own lines for each run are left
 # out of the log (config/log_filters.py); the tasks say when they did something.
-LOG_QUIET_TASKS = frozenset({"events.deliveries_sweep", "events.console_refresh"})
+LOG_QUIET_TASKS = frozenset(
+    {"events.deliveries_sweep", "events.console_refresh", "events.alerts_evaluate", "events.reconcile_recent"}
+)
 _CELERY_ROUTINE_LOGGERS = ("celery.beat", "celery.worker.strategy", "celery.app.trace")
 
 LOGGING = {

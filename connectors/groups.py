@@ -37,6 +37,8 @@ GROUPS: dict[str, tuple[Grant, ...]] = {
         Grant("rewards", "change_*"),
         # Trigger references are connector setup, not log: staff keep them complete.
         Grant("rewards", "*_triggerreference"),
+        # Where a client's alerts are sent is client setup too.
+        Grant("events", "*_alertchannel"),
     ),
     SUPPORT: (
         Grant("connectors", "view_client"),

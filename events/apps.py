@@ -6,4 +6,7 @@ class EventsConfig(AppConfig):
     verbose_name = "Delivery log"
 
     def ready(self):
-        from events import admin_mapping  # noqa: F401 - registers the "Mapping rules" admin
+        from events import (
+            admin_alerts,  # noqa: F401 - registers the alert channels and alerts admin
+            admin_mapping,  # noqa: F401 - registers the "Mapping rules" admin
+        )

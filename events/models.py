@@ -295,5 +295,6 @@ class ConnectorHealth(Connector):
         verbose_name_plural = "connector health"
 
 
+from events.alert_models import *  # noqa: E402,F403 - alert channels and alerts live in their own module
 from events.destination_models import DestinationCircuit, DestinationSlot  # noqa: E402,F401 - circuits and slots
 from events.rule_models import *  # noqa: E402,F403 - mapping-rule models live in their own module

@@ -5,6 +5,7 @@ import logging
 from celery import shared_task
 
 from config.logs import log_context
+from events.services.alerts import alerts_evaluate, alerts_reconcile
 from events.services.deliver import deliveries_attempt, delivery_attempt
 from events.services.maintenance import deliveries_sweep, log_prune
 
@@ -43,3 +44,17 @@ def deliveries_sweep_task() -> dict:
 def log_prune_task() -> dict:
     result = log_prune(seconds=200)
     return {"deliveries": result.deliveries, "attempts": result.attempts, "events": result.events}
+
+
+@shared_task(name="events.alerts_evaluate", ignore_result=True, time_limit=120, soft_time_limit=100)
+def alerts_evaluate_task() -> dict:
+    """Every minute: raise the alerts whose condition holds, send those not sent yet."""
+    result = alerts_evaluate(seconds=50)
+    return {"raised": len(result.raised), "notified": result.notified}
+
+
+@shared_task(name="events.reconcile_recent", ignore_result=True, time_limit=300, soft_time_limit=240)
+def reconcile_recent_task() -> dict:
+    """Every ten minutes: reconcile the last hour but the most recent minutes; alert on orphans."""
+    report, raised = alerts_reconcile()
+    return {"orphaned": report.orphan_count, "alerts": len(raised)}

@@ -34,6 +34,7 @@ from decimal import Decimal, InvalidOperation
 from urllib.parse import unquote
 
 from django.urls import path
+from django.views.decorators.csrf import csrf_exempt
 
 from connectors.sandbox import views
 from connectors.sandbox.credentials import EVERFLOW_NETWORK_ID
@@ -205,11 +206,13 @@ _status = views.upstream_endpoint(
 _not_found = views.upstream_endpoint(upstream=Upstream.EVERFLOW, handle=everflow_not_found, methods=_ALL_METHODS)
 
 
+@csrf_exempt
 def _conversion_status(request, transaction_id: str):
     # The handler reads the transaction id from the recorded path, as the API receives it.
     return _status(request)
 
 
+@csrf_exempt
 def _elsewhere(request, rest: str):
     return _not_found(request)
 

@@ -29,6 +29,7 @@ from typing import Any
 
 from django.urls import path
 from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
 
 from connectors.sandbox import views
 from connectors.sandbox.credentials import PERKVILLE_TOKEN
@@ -109,6 +110,7 @@ _not_found = views.upstream_endpoint(
 )
 
 
+@csrf_exempt
 def _elsewhere(request, rest: str):
     return _not_found(request)
 

@@ -1,6 +1,7 @@
 import json
 
 import pytest
+from django.test import Client
 
 from connectors.sandbox.everflow import API_KEY
 from connectors.sandbox.models import SandboxRecord, SandboxRequest
@@ -222,3 +223,13 @@ def test_the_status_update_by_another_method_is_405(client, method):
     response = getattr(client, method)(f"{API_PATH}tid-1", headers=API_AUTH)
 
     assert response.status_code == 405
+
+
+def test_the_api_is_served_without_a_csrf_token_as_a_partner_api_is():
+    client = Client(enforce_csrf_checks=True)
+    client.get("/sandbox/everflow/?nid=1&transaction_id=tid-1")
+
+    status_update = _patch(client, "tid-1", {"conversion_status": "rejected"})
+    elsewhere = client.post("/sandbox/everflow/api/v2/anything")
+
+    assert (status_update.status_code, elsewhere.status_code) == (200, 404)

@@ -1,6 +1,7 @@
 import json
 
 import pytest
+from django.test import Client
 
 from connectors.sandbox.models import SandboxRecord, SandboxRequest
 
@@ -144,3 +145,12 @@ def test_another_path_is_404(client, url):
     assert response.status_code == 404
     assert response.json() == {"error": "Not found."}
     assert SandboxRecord.objects.count() == 0
+
+
+def test_the_api_is_served_without_a_csrf_token_as_a_partner_api_is():
+    client = Client(enforce_csrf_checks=True)
+
+    created = _post(client, TRANSACTION)
+    elsewhere = _post(client, TRANSACTION, url="/sandbox/perkville/v2/transaction/")
+
+    assert (created.status_code, elsewhere.status_code) == (201, 404)

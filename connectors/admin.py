@@ -40,11 +40,15 @@ SECRETS_NOTE = (
     "an optional one has a box to clear it."
 )
 TOKEN_ISSUE_URL_NAME = "connectors_connector_issue_token"  # noqa: S105 - a URL name
+TOKEN_ISSUED_URL_NAME = "connectors_connector_token_issued"  # noqa: S105 - a URL name
 KEY_REGISTER_URL_NAME = "connectors_connector_register_key"
 # The delivery log's page that sends a test event (owned by the events app, named here by its URL only).
 TEST_EVENT_URL_NAME = "admin:events_event_send_test"
 VOUCHERIFY_SCHEMA_URL_NAME = "connectors_connector_voucherify_schema"
 TOKEN_FIELDS = ("prefix", "direction", "label", "created_at", "created_by", "last_used_at", "expires_at")
+# The token just issued, kept in the session between the POST that issues it and the one page
+# that shows it: a reload shows nothing and issues nothing.
+ISSUED_SESSION_KEY = "connectors:issued-token"
 
 
 class ConnectorInline(admin.TabularInline):
@@ -190,10 +194,15 @@ class ConnectorAdmin(admin.ModelAdmin):
         extra_context = {
             **(extra_context or {}),
             "can_issue_tokens": can_issue,
+            "token_directions": self._token_directions(connector),
             "test_event_links": self._test_event_links(request, object_id),
             **self._voucherify_schema_context(request, connector),
         }
         return super().change_view(request, object_id, form_url, extra_context)
+
+    def _token_directions(self, connector) -> list[AuthToken.Direction]:
+        """The directions a token or key can be given for: those the connector's kind has a URL for."""
+        return [AuthToken.Direction(d) for d in kind_get(connector.kind).directions] if connector else []
 
     def _voucherify_schema_context(self, request, connector) -> dict:
         """The schema read from Voucherify and the button that reads it again (Voucherify connectors)."""
@@ -272,7 +281,10 @@ class ConnectorAdmin(admin.ModelAdmin):
 
     @admin.display(description="URLs")
     def webhook_urls(self, obj):
-        return render_to_string("admin/connectors/connector/webhook_urls.html", {"urls": connector_urls(obj)})
+        # Only the directions the kind has: a one-way kind's other URL answers 404.
+        directions = kind_get(obj.kind).directions
+        urls = {direction: url for direction, url in connector_urls(obj).items() if direction in directions}
+        return render_to_string("admin/connectors/connector/webhook_urls.html", {"urls": urls})
 
     @admin.display(description="Settings")
     def settings_summary(self, obj):
@@ -291,7 +303,10 @@ class ConnectorAdmin(admin.ModelAdmin):
     def connectors_disable(self, request, queryset):
         _state_action(self, request, queryset, state=Connector.State.DISABLED, done="disabled")
 
-    @admin.action(description="Enable selected connectors", permissions=["change"])
+    @admin.action(
+        description="Enable selected connectors (a paused one resumes, a disabled one accepts events again)",
+        permissions=["change"],
+    )
     def connectors_enable(self, request, queryset):
         _state_action(self, request, queryset, state=Connector.State.ACTIVE, done="enabled")
 
@@ -302,14 +317,19 @@ class ConnectorAdmin(admin.ModelAdmin):
         return [
             path("<path:object_id>/voucherify-metadata-schema/", schema, name=VOUCHERIFY_SCHEMA_URL_NAME),
             path("<path:object_id>/issue-token/<str:direction>/", issue, name=TOKEN_ISSUE_URL_NAME),
+            path(
+                "<path:object_id>/issue-token/<str:direction>/issued/",
+                self.admin_site.admin_view(self.token_issued_view),
+                name=TOKEN_ISSUED_URL_NAME,
+            ),
             path("<path:object_id>/register-key/<str:direction>/", register, name=KEY_REGISTER_URL_NAME),
             *super().get_urls(),
         ]
 
     def _token_page(self, request, object_id, direction, title: str) -> tuple[Connector, dict]:
         connector = self.get_object(request, object_id)
-        if connector is None or direction not in AuthToken.Direction.values:
-            raise Http404("No such connector or direction.")
+        if connector is None or direction not in kind_get(connector.kind).directions:
+            raise Http404("No such connector, or it has no URL in that direction.")
         if not request.user.has_perm("connectors.add_authtoken"):
             raise PermissionDenied
         context = {
@@ -355,6 +375,26 @@ class ConnectorAdmin(admin.ModelAdmin):
         label = self._token_label(request)
         issued = token_issue(connector=connector, direction=direction, label=label, user=request.user)
         self.log_change(request, connector, f"Issued {direction} token {issued.token.prefix}…")
+        request.session[ISSUED_SESSION_KEY] = {
+            "connector": connector.pk, "direction": direction, "prefix": issued.token.prefix,
+            "plaintext": issued.plaintext,
+        }
+        return HttpResponseRedirect(reverse(f"admin:{TOKEN_ISSUED_URL_NAME}", args=[connector.pk, direction]))
+
+    def token_issued_view(self, request, object_id, direction):
+        """The token just issued, shown once: read from the session and removed from it, so a
+        reload (or the back button) shows nothing and issues nothing."""
+        connector, context = self._token_page(request, object_id, direction, "Issued {} token")
+        issued = request.session.get(ISSUED_SESSION_KEY)
+        if not issued or (issued["connector"], issued["direction"]) != (connector.pk, direction):
+            self.message_user(
+                request,
+                "An issued token is shown only once and is not kept. If it was not copied, revoke it "
+                "(Webhook tokens, below) and issue another.",
+                messages.WARNING,
+            )
+            return HttpResponseRedirect(reverse("admin:connectors_connector_change", args=[connector.pk]))
+        del request.session[ISSUED_SESSION_KEY]
         # admin_view marks the response no-store, so the token stays out of caches.
         context["issued"] = issued
         return TemplateResponse(request, "admin/connectors/connector/token_issued.html", context)

@@ -219,6 +219,9 @@ class Kind:
     # instead, each naming the given ones it carries; every given index appears in exactly one.
     # A request that cannot be merged comes back alone as (itself, (index,)).
     merge: Callable[[Sequence[OutboundRequest]], list[MergedRequest]] | None = None
+    # The webhook URLs the kind answers: a one-way kind (Segment → a partner) has no outbound
+    # URL, which then answers 404 and is neither shown nor given a token.
+    directions: tuple[Direction, ...] = (Direction.IN, Direction.OUT)
 
     @property
     def secret_fields(self) -> tuple[SettingField, ...]:

@@ -191,13 +191,13 @@ def test_issuing_a_token_shows_it_once_and_keeps_only_its_prefix(staff_client):
     url = reverse("admin:connectors_connector_issue_token", args=[connector.pk, "in"])
 
     confirm = staff_client.get(url)
-    issued = staff_client.post(url, {"label": "Segment production"})
+    issued = staff_client.post(url, {"label": "Segment production"}, follow=True)
     later = staff_client.get(_change_url(connector))
 
     assert confirm.status_code == 200
     assert AuthToken.objects.count() == 1
     token = AuthToken.objects.get()
-    plaintext = issued.context["issued"].plaintext
+    plaintext = issued.context["issued"]["plaintext"]
     assert plaintext in issued.content.decode()
     assert "It will not be shown again" in issued.content.decode()
     assert "no-store" in issued["Cache-Control"].split(", ")

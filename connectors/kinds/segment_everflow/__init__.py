@@ -266,4 +266,5 @@ KIND = Kind(
     prepare=everflow_prepare,
     interpret=everflow_interpret,
     samples={Direction.IN: SAMPLES},
+    directions=(Direction.IN,),
 )

@@ -220,4 +220,5 @@ KIND = Kind(
     prepare=perkville_prepare,
     interpret=perkville_interpret,
     samples={Direction.IN: SAMPLES},
+    directions=(Direction.IN,),
 )

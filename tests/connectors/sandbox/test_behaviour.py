@@ -5,6 +5,7 @@ import pytest
 from connectors.sandbox.models import SandboxBehaviour, SandboxRecord, SandboxRequest, SandboxSegmentMessage
 from connectors.sandbox.services import sandbox_behaviour_set, sandbox_behaviour_take
 from tests.connectors.sandbox.conftest import segment_auth
+from tests.connectors.sandbox.test_perkville import TRANSACTION as PERKVILLE_TRANSACTION
 
 PERKVILLE_URL = "/sandbox/perkville/v2/transactions/"
 PERKVILLE_AUTH = {"Authorization": "Bearer sandbox-perkville-token"}
@@ -17,7 +18,7 @@ def _set(client, upstream: str, behaviour: dict):
 
 
 def _perkville(client, source_id: str = "order-1"):
-    body = json.dumps({"trans_source_id": source_id})
+    body = json.dumps({**PERKVILLE_TRANSACTION, "trans_source_id": source_id})
     return client.post(PERKVILLE_URL, data=body, content_type="application/json", headers=PERKVILLE_AUTH)
 
 
@@ -177,9 +178,9 @@ def test_received_lists_each_request_with_what_was_answered(client):
     assert "messages" not in received
     first, second = received["requests"]
     assert (first["method"], first["path"], first["status"]) == ("POST", PERKVILLE_URL, 201)
-    assert first["body"] == {"trans_source_id": "order-1"}
+    assert first["body"] == {**PERKVILLE_TRANSACTION, "trans_source_id": "order-1"}
     assert first["response"]["trans_source_id"] == "order-1"
-    assert (second["status"], second["response"]) == (401, {"detail": "Invalid or missing bearer token."})
+    assert (second["status"], second["response"]) == (401, None)  # Perkville's 401 has an empty body
 
 
 @pytest.mark.django_db

@@ -88,8 +88,8 @@ def _failure_rates(now: datetime) -> list[Alert]:
         ended = row["delivered"] + row["failed"]
         if ended >= settings.ALERT_FAILURE_MIN_DELIVERIES and row["failed"] / ended >= settings.ALERT_FAILURE_RATE:
             over[_key(Condition.FAILURE_RATE, f"connector-{row['connector_id']}", window_start)] = row
-    raised = []
-    fresh = {key: row for key, row in over.items() if key not in _raised(over)}
+    raised, done = [], _raised(over)
+    fresh = {key: row for key, row in over.items() if key not in done}
     connectors = Connector.objects.select_related("client").in_bulk([row["connector_id"] for row in fresh.values()])
     for key, row in fresh.items():
         connector = connectors[row["connector_id"]]
@@ -124,7 +124,8 @@ def _deliveries_failed(now: datetime) -> list[Alert]:
             .annotate(n=Count("id"), last=Max("updated_at"))
         )
         found = {_key(Condition.DELIVERIES_FAILED, f"connector-{row['connector_id']}", start): row for row in rows}
-        fresh = {key: row for key, row in found.items() if key not in _raised(found)}
+        done = _raised(found)
+        fresh = {key: row for key, row in found.items() if key not in done}
         connectors = Connector.objects.select_related("client").in_bulk([row["connector_id"] for row in fresh.values()])
         for key, row in fresh.items():
             connector = connectors[row["connector_id"]]
@@ -151,10 +152,13 @@ def _circuits_open(now: datetime) -> list[Alert]:
     circuits = DestinationCircuit.objects.filter(
         state__in=[DestinationCircuit.State.OPEN, DestinationCircuit.State.HALF_OPEN]
     ).select_related("connector__client")
-    raised = []
-    for circuit in circuits:
-        key = _key(Condition.CIRCUIT_OPEN, f"connector-{circuit.connector_id}-{circuit.destination}", window_start)
-        if key in _raised([key]):
+    keyed = {
+        _key(Condition.CIRCUIT_OPEN, f"connector-{circuit.connector_id}-{circuit.destination}", window_start): circuit
+        for circuit in circuits
+    }
+    raised, done = [], _raised(keyed)
+    for key, circuit in keyed.items():
+        if key in done:
             continue
         opened = f"{circuit.opened_at:%Y-%m-%d %H:%M} UTC" if circuit.opened_at else "—"
         alert = _raise(

@@ -13,7 +13,8 @@ Voucherify  ``X-App-Id`` + ``X-App-Token`` (API);          app id / token below
             ``authorization: Basic`` + ``secret-key``
             (Segment integration, each base64)
 Perkville   ``Authorization: Bearer <token>``              ``PERKVILLE_TOKEN``
-Everflow    ``nid`` query parameter of the postback        ``EVERFLOW_NETWORK_ID``
+Everflow    ``nid`` query parameter of the postback;       ``EVERFLOW_NETWORK_ID``;
+            ``X-Eflow-API-Key`` (network API)              ``EVERFLOW_API_KEY``
 ==========  ===========================================  =================================
 """
 
@@ -24,3 +25,4 @@ VOUCHERIFY_APP_ID = "sandbox-app-id"
 VOUCHERIFY_APP_TOKEN = "sandbox-app-token"  # noqa: S105 - published sandbox credential
 PERKVILLE_TOKEN = "sandbox-perkville-token"  # noqa: S105 - published sandbox credential
 EVERFLOW_NETWORK_ID = "1"
+EVERFLOW_API_KEY = "sandbox-everflow-api-key"

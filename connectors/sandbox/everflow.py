@@ -18,7 +18,7 @@ Documents followed (spec/voucherify-everflow-perkville.md §3.2 names them):
   (code 0 is no Everflow code), as is a value of the wrong type, so a test of the sender fails.
 - The API, ``PATCH /sandbox/everflow/api/v1/networks/reporting/conversions/{transactionId}``:
   developers.everflow.io "Update Conversion Status by Transaction ID". ``X-Eflow-API-Key`` must be
-  ``API_KEY`` (else 401); the body is JSON with exactly ``conversion_status``, ``approved`` or
+  ``credentials.EVERFLOW_API_KEY`` (else 401); the body is JSON with exactly ``conversion_status``, ``approved`` or
   ``rejected`` (else 400); a transaction with no conversion → 404; else 200 ``{"result": true}`` and
   the click's conversions take the status. The API's error body is not documented; ``{"error": …}``
   is used.
@@ -37,7 +37,7 @@ from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 
 from connectors.sandbox import views
-from connectors.sandbox.credentials import EVERFLOW_NETWORK_ID
+from connectors.sandbox.credentials import EVERFLOW_API_KEY, EVERFLOW_NETWORK_ID
 from connectors.sandbox.models import Upstream
 from connectors.sandbox.services import (
     Call,
@@ -47,7 +47,6 @@ from connectors.sandbox.services import (
     sandbox_record_put,
 )
 
-API_KEY = "sandbox-everflow-api-key"
 MAX_TRANSACTION_ID_CHARS = 332  # the SDK never sends a longer one
 STATUSES = ("approved", "rejected")
 ORDER_KEYS = {"oid", "amt", "cc", "bs", "bc", "items"}
@@ -166,7 +165,7 @@ def everflow_postback(call: Call) -> Reply:
 
 
 def everflow_conversion_status(call: Call) -> Reply:
-    if call.header("X-Eflow-API-Key") != API_KEY:
+    if call.header("X-Eflow-API-Key") != EVERFLOW_API_KEY:
         return Reply(status=401, body={"error": "Invalid API key"})
     if not call.header("Content-Type").startswith("application/json"):
         return Reply(status=400, body={"error": "Content-Type must be application/json"})

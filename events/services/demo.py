@@ -68,8 +68,8 @@ def demo_connectors() -> list[tuple[str, str, dict, dict]]:
             "segment_everflow",
             "Segment → Everflow (sandbox)",
             {"tracking_domain": _sandbox("everflow"), "network_id": credentials.EVERFLOW_NETWORK_ID,
-             "event_map": {"Order Completed": 0}},
-            {},
+             "event_map": {"Order Completed": 0}, "api_base_url": f"{_sandbox('everflow')}/api"},
+            {"api_key": credentials.EVERFLOW_API_KEY},
         ),
         (
             "segment_perkville",

@@ -6,8 +6,8 @@ import uuid
 
 import pytest
 
+from connectors.sandbox.credentials import EVERFLOW_API_KEY as API_KEY
 from connectors.sandbox.credentials import EVERFLOW_NETWORK_ID
-from connectors.sandbox.everflow import API_KEY
 from events.models import Delivery, Event
 from tests.e2e.partners import accepted_event, in_path, partner_connector, sandbox_reset, settled
 

@@ -10,6 +10,9 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
 from connectors.groups import INTEGRATION_STAFF, SUPPORT
+from connectors.models import Connector
+from connectors.sandbox import credentials
+from connectors.services import connector_config
 
 pytestmark = pytest.mark.django_db
 
@@ -100,3 +103,13 @@ def test_the_output_names_the_write_key_the_sandbox_segment_accepts(settings, tm
     output = _run(settings, tmp_path)
 
     assert "The sandbox's Segment accepts the write key sandbox-write-key." in output
+
+
+def test_the_demo_everflow_connector_can_reject_a_refunded_conversion(settings, tmp_path):
+    _run(settings, tmp_path)
+
+    [everflow] = Connector.objects.filter(kind="segment_everflow")
+    config = connector_config(everflow)
+
+    assert config.settings["api_base_url"] == f"{settings.PUBLIC_BASE_URL}/sandbox/everflow/api"
+    assert config.secrets["api_key"] == credentials.EVERFLOW_API_KEY

@@ -3,7 +3,7 @@ import json
 import pytest
 from django.test import Client
 
-from connectors.sandbox.everflow import API_KEY
+from connectors.sandbox.credentials import EVERFLOW_API_KEY as API_KEY
 from connectors.sandbox.models import SandboxRecord, SandboxRequest
 
 pytestmark = pytest.mark.django_db

@@ -19,6 +19,10 @@ from events.services.console_params import console_params_check
 
 RETRY_PERMISSION = "events.retry_delivery"
 EXACT_COUNT_PARAM = "exact_count"
+SEARCH_HELP = (
+    "An exact value: any identity of the customer (customer id, card number, mobile), a wallet id, "
+    "an AIR order or transaction reference, a Segment messageId, an AIR event id or an event's UUID."
+)
 
 BADGE_COLOURS = {
     "succeeded": "#1e7e34",

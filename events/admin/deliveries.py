@@ -8,7 +8,7 @@ from django.utils.http import urlencode
 
 from connectors.models import Connector
 from events.admin import filters
-from events.admin.base import LogAdmin, ObjectAction, json_block, status_badge
+from events.admin.base import SEARCH_HELP, LogAdmin, ObjectAction, json_block, status_badge
 from events.models import Delivery, Event
 from events.services.actions import (
     CANCELLABLE,
@@ -98,9 +98,7 @@ class DeliveryAdmin(LogAdmin):
     )
     list_select_related = ("connector__client", "event")
     search_fields = ("idempotency_key",)
-    search_help_text = (
-        "An exact identity value, Segment messageId, AIR event id or wallet transaction reference."
-    )
+    search_help_text = SEARCH_HELP
     ordering = ("-created_at",)
     actions = ("retry_now", "cancel", "replay")
     object_actions = DELIVERY_ACTIONS

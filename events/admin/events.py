@@ -10,7 +10,7 @@ from django.utils.html import format_html
 from connectors.kinds.base import Direction, PayloadInvalid
 from connectors.models import Connector
 from events.admin import filters
-from events.admin.base import LogAdmin, ObjectAction, json_block, status_badge
+from events.admin.base import SEARCH_HELP, LogAdmin, ObjectAction, json_block, status_badge
 from events.models import Delivery, Event
 from events.services.actions import (
     CANCELLABLE,
@@ -105,10 +105,7 @@ class EventAdmin(LogAdmin):
     )
     list_select_related = ("connector__client",)
     search_fields = ("source_event_id",)
-    search_help_text = (
-        "An exact identity value, Segment messageId, AIR event id, "
-        "wallet transaction reference or event UUID."
-    )
+    search_help_text = SEARCH_HELP
     ordering = ("-received_at",)
     actions = ("replay",)
     object_actions = EVENT_ACTIONS

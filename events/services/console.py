@@ -19,6 +19,7 @@ from django.utils import timezone
 from events.models import BulkRetryJob, Delivery, DeliveryAttempt, Event
 from events.services.actions import deliveries_retry_now
 from events.services.console_params import PERIODS, STATUS_CODE_CLASSES, moment_read
+from events.services.search import events_by_keys, events_by_message_id
 
 logger = logging.getLogger(__name__)
 
@@ -88,21 +89,29 @@ def events_filter(*, queryset: QuerySet, params: Mapping[str, str], now: datetim
     return queryset
 
 
-def _events_by_identity_or_id(term: str) -> list[int]:
-    return list(
+def _events_matching(term: str) -> list[int]:
+    """Events found by any value support has: the connector's identity, the sender's id, any
+    identity of the customer, the wallet, a transaction reference, a messageId sent. Each lookup is
+    one index probe (``events.services.search``), no joins in an OR."""
+    by_identity_or_id = list(
         Event.objects.filter(Q(identity=term) | Q(source_event_id=term))
         .order_by()
         .values_list("id", flat=True)[:SEARCH_EVENT_LIMIT]
     )
+    return [
+        *by_identity_or_id,
+        *events_by_keys(term=term, limit=SEARCH_EVENT_LIMIT),
+        *events_by_message_id(term=term, limit=SEARCH_EVENT_LIMIT),
+    ]
 
 
 def deliveries_search(*, queryset: QuerySet, term: str) -> QuerySet:
-    """Exact match on an identity value, a message or AIR event id, or a wallet transaction
-    reference (the delivery's idempotency key). Each lookup is one index probe: no joins in OR."""
+    """Exact match on any value ``_events_matching`` knows, or a delivery's idempotency key (a
+    wallet transaction reference sent to AIR)."""
     term = term.strip()
     if not term:
         return queryset
-    return queryset.filter(Q(event_id__in=_events_by_identity_or_id(term)) | Q(idempotency_key=term))
+    return queryset.filter(Q(event_id__in=_events_matching(term)) | Q(idempotency_key=term))
 
 
 def events_search(*, queryset: QuerySet, term: str) -> QuerySet:
@@ -114,7 +123,7 @@ def events_search(*, queryset: QuerySet, term: str) -> QuerySet:
         .order_by()
         .values_list("event_id", flat=True)[:SEARCH_EVENT_LIMIT]
     )
-    q = Q(pk__in=_events_by_identity_or_id(term) + by_key)
+    q = Q(pk__in=_events_matching(term) + by_key)
     with contextlib.suppress(ValueError):
         q |= Q(public_id=uuid.UUID(term))
     return queryset.filter(q)

@@ -1,10 +1,15 @@
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from config.metrics import metrics_view
 from events import views as event_views
 
 urlpatterns = [
+    # The product is its console: the bare address opens it (the login first, when needed).
+    path("", RedirectView.as_view(pattern_name="admin:index"), name="home"),
+    path("favicon.ico", RedirectView.as_view(url=static("ee_connect/favicon.svg"))),
     path("status", event_views.StatusView.as_view(), name="status"),
     path("readyz", event_views.ReadyView.as_view(), name="readyz"),
     path("metrics", metrics_view, name="metrics"),

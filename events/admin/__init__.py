@@ -1,5 +1,12 @@
 """The support console: the delivery log, bulk retries, connector health and the dashboard."""
 
+from django.contrib import admin
+
 from events.admin import deliveries, events, health, jobs
+
+# The admin is the product's console: it carries the product's name on every page and tab.
+admin.site.site_header = "EE Connect"
+admin.site.site_title = "EE Connect"
+admin.site.index_title = "Console"
 
 __all__ = ["deliveries", "events", "health", "jobs"]

@@ -28,7 +28,8 @@ from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamil
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
-from events.models import ROLLUP_LATENCY_BOUNDS_MS, DestinationCircuit
+from events.destination_models import DestinationCircuit
+from events.models import ROLLUP_LATENCY_BOUNDS_MS
 from events.services.metrics import (
     BACKLOG_STATUSES,
     STATUS_CLASSES,

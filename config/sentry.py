@@ -8,7 +8,9 @@ configuration would be sent as its repr, which no key-based filter can see into)
 """
 
 import re
-from typing import Any
+from typing import Any, cast
+
+from sentry_sdk.types import Breadcrumb, BreadcrumbHint, Event, Hint
 
 FILTERED = "[Filtered]"
 # Keys whose values are credentials wherever they appear: request headers (X-Auth-Token,
@@ -35,18 +37,18 @@ def _scrub(value: Any) -> Any:
     return value
 
 
-def sentry_event_scrub(event: dict[str, Any], hint: dict[str, Any] | None = None) -> dict[str, Any]:
+def sentry_event_scrub(event: Event, hint: Hint | None = None) -> Event:
     """``before_send``: the event without request body or cookies, every secret-named value
     filtered, and URLs without their query strings."""
     request = event.get("request")
     if isinstance(request, dict):
         for part in DROPPED_REQUEST_PARTS:
             request.pop(part, None)
-    return _scrub(event)
+    return cast(Event, _scrub(event))
 
 
-def _breadcrumb_scrub(crumb: dict[str, Any], hint: dict[str, Any]) -> dict[str, Any]:
-    return _scrub(crumb)
+def _breadcrumb_scrub(crumb: Breadcrumb, hint: BreadcrumbHint) -> Breadcrumb:
+    return cast(Breadcrumb, _scrub(crumb))
 
 
 def sentry_init(*, dsn: str, environment: str, release: str, traces_sample_rate: float = 0.0) -> None:

@@ -16,7 +16,8 @@ from django.db.models import Count, Min, Sum
 from django.utils import timezone
 
 from connectors.models import Connector
-from events.models import ROLLUP_LATENCY_FIELDS, Delivery, DeliveryAttempt, DeliveryRollup, DestinationCircuit
+from events.destination_models import DestinationCircuit
+from events.models import ROLLUP_LATENCY_FIELDS, Delivery, DeliveryAttempt, DeliveryRollup
 
 # Attempts are reported for this window before the scrape: the attempt log is pruned by retention,
 # so a count over all of it would neither be cheap nor only ever grow.

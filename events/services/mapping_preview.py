@@ -1,6 +1,7 @@
 """Previewing mapping rules: what one stored event or sample would send with the rules in force
-and with the edited rules, side by side, before anything is saved."""
+and with the edited rules, and what differs between the two, before anything is saved."""
 
+import uuid
 from dataclasses import dataclass, field
 
 from connectors.kinds.base import ConnectorConfig, Direction, IncomingEvent, Kind, PayloadInvalid
@@ -9,6 +10,7 @@ from connectors.services import connector_config
 from events.mapping import MappingError, messages_render
 from events.models import Event
 from events.rule_models import MappingRuleSet
+from events.services.mapping_diff import MessagesDiff, messages_diff, segment_messages
 from events.services.mapping_rules import (
     MappingRulesInvalid,
     RuleProblem,
@@ -35,6 +37,24 @@ class Preview:
     current: PreviewSide
     edited: PreviewSide | None
     problems: list[RuleProblem]
+    diff: MessagesDiff | None = None  # the edited side's messages against the current side's
+
+
+def mapping_preview_event_get(*, connector: Connector, direction: str, public_id: str) -> Event:
+    """One of the connector's stored events by the id support sees (its public id); raises
+    MappingRulesInvalid naming the ``event`` when the text is not one."""
+    try:
+        wanted = uuid.UUID(public_id.strip())
+    except ValueError:
+        raise MappingRulesInvalid(
+            [RuleProblem(None, "", "event", f"{public_id!r} is not an event id (a UUID).")]
+        ) from None
+    event = Event.objects.filter(public_id=wanted, connector=connector, direction=direction).first()
+    if event is None:
+        raise MappingRulesInvalid(
+            [RuleProblem(None, "", "event", f"No stored event {wanted} of this connector in this direction.")]
+        )
+    return event
 
 
 def mapping_preview_sources(*, connector: Connector, direction: str) -> tuple[list[Event], list[str]]:
@@ -100,8 +120,8 @@ def mapping_rules_preview(
 ) -> Preview:
     """What one event sends with the rules in force and with the edited rules, side by side.
 
-    ``edited`` is ``None`` when no edited rules were given or they do not validate (``problems``
-    then says why). Raises MappingRulesInvalid when the event or sample cannot be used.
+    ``edited`` and ``diff`` are ``None`` when no edited rules were given or they do not validate
+    (``problems`` then says why). Raises MappingRulesInvalid when the event or sample cannot be used.
     """
     kind = mapping_kind_get(connector=connector, direction=direction)
     config = connector_config(connector)
@@ -132,4 +152,9 @@ def mapping_rules_preview(
         current=current,
         edited=edited,
         problems=problems,
+        diff=None
+        if edited is None
+        else messages_diff(
+            before=segment_messages(current.requests), after=segment_messages(edited.requests)
+        ),
     )

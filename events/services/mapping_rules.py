@@ -7,6 +7,7 @@ changed what and when, and any version can be restored in one step (which is its
 """
 
 import json
+import re
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -86,21 +87,48 @@ def mapping_rules_applying(*, rule_set: MappingRuleSet) -> list[dict]:
     return mapping_rules_defaults(connector=rule_set.connector, direction=rule_set.direction)
 
 
+_JSON_KEY = re.compile(r'"((?:[^"\\]|\\.)*)"\s*:')
+_JSON_NAME = re.compile(r'"name"\s*:\s*"((?:[^"\\]|\\.)*)"')
+
+
+def _json_problem(text: str, error: json.JSONDecodeError) -> RuleProblem:
+    """Where broken JSON breaks, as staff look for it: in which rule (by position and name) and
+    after which key, the line and column only as a last pointer."""
+    where = f"(line {error.lineno}, column {error.colno})"
+    start = text.find("[")
+    if start < 0 or start >= error.pos:
+        return RuleProblem(None, "", "rules", f"Not valid JSON: {error.msg} {where}.")
+    # Read the list's rules one by one: the first that does not read is the broken one.
+    decoder, position, index, between = json.JSONDecoder(), start + 1, 1, False
+    while True:
+        position = len(text) - len(text[position:].lstrip())
+        if text.startswith("]", position) and error.pos > position:
+            return RuleProblem(None, "", "rules", f"Not valid JSON: {error.msg} after the list's end {where}.")
+        try:
+            _, end = decoder.raw_decode(text, position)
+        except json.JSONDecodeError:
+            break
+        following = len(text) - len(text[end:].lstrip())
+        if text.startswith("]", following) and error.pos > following:
+            return RuleProblem(None, "", "rules", f"Not valid JSON: {error.msg} after the list's end {where}.")
+        if end > error.pos or not text.startswith(",", following):
+            between = end <= error.pos  # the rule reads whole; what follows it does not
+            break
+        position, index = following + 1, index + 1
+    broken = text[position : error.pos]
+    name = _JSON_NAME.search(broken)
+    keys = _JSON_KEY.findall(broken)
+    after = " after the rule" if between else f" after “{keys[-1]}”" if keys else ""
+    return RuleProblem(index, name.group(1) if name else "", "JSON", f"{error.msg}{after} {where}.")
+
+
 def mapping_rules_parse(*, text: str) -> list[dict]:
-    """The rule set typed into the editor; raises MappingRulesInvalid saying where the JSON breaks."""
+    """The rule set typed into the editor; raises MappingRulesInvalid saying in which rule and after
+    which field the JSON breaks."""
     try:
         rules = json.loads(text)
     except json.JSONDecodeError as error:
-        raise MappingRulesInvalid(
-            [
-                RuleProblem(
-                    None,
-                    "",
-                    "rules",
-                    f"Not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}.",
-                )
-            ]
-        ) from None
+        raise MappingRulesInvalid([_json_problem(text, error)]) from None
     if not isinstance(rules, list):
         raise MappingRulesInvalid(
             [RuleProblem(None, "", "rules", "Must be a list of rules: [ {...}, {...} ].")]

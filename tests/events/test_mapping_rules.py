@@ -190,8 +190,9 @@ def test_text_that_is_not_a_json_list_of_rules_is_refused():
     with pytest.raises(MappingRulesInvalid) as not_list:
         mapping_rules_parse(text='{"name": "x"}')
 
+    # The broken JSON is placed as staff look for it: in the first rule, after its "name" key.
     assert [str(p) for p in not_json.value.problems] == [
-        "rules: Not valid JSON: Expecting property name enclosed in double quotes at line 1, column 15."
+        "Rule 1 “x”, JSON: Expecting property name enclosed in double quotes after “name” (line 1, column 15)."
     ]
     assert [str(p) for p in not_list.value.problems] == ["rules: Must be a list of rules: [ {...}, {...} ]."]
 

@@ -54,7 +54,7 @@ def exception_handler(exc, context):
     if isinstance(exc, exceptions.ValidationError):
         body = error_body(INVALID, _flatten(exc.detail))
     else:
-        body = error_body(str(exc.detail))
+        body = error_body(str(exc.detail), getattr(exc, "errors", None))
     set_rollback()
     return Response(body, status=exc.status_code, headers=headers)
 

@@ -6,12 +6,27 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
 from rest_framework import serializers
 
+from api.serializers.strict import ID_PATTERN, NUMBER_PATTERN
+
 API_PREFIX = "/api/v1/"
 
 
 def endpoints_api_only(endpoints, **kwargs):
     """Leave out the health checks and webhooks: they are not part of the Config API."""
     return [endpoint for endpoint in endpoints if endpoint[0].startswith(API_PREFIX)]
+
+
+def path_ids_as_integers(result, **kwargs):
+    """Ids and numbers in paths are matched by digit patterns (``api.serializers.strict``); the
+    schema says what they are: integers up to the largest the pattern admits."""
+    for digits in (ID_PATTERN, NUMBER_PATTERN):
+        largest = 10 ** int(digits.split(",")[1].rstrip("}")) - 1
+        for operations in result["paths"].values():
+            for operation in operations.values():
+                for parameter in operation.get("parameters", []):
+                    if parameter["in"] == "path" and parameter["schema"].get("pattern") == f"^{digits}$":
+                        parameter["schema"] = {"type": "integer", "minimum": 0, "maximum": largest}
+    return result
 
 
 class FieldErrorSerializer(serializers.Serializer):

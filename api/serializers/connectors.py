@@ -6,12 +6,13 @@ serializers check only the shape of the request. Secrets are write-only: no answ
 
 from rest_framework import serializers
 
+from api.serializers.strict import ID_MAX, StrictInput
 from connectors.kinds.registry import kind_choices
 from connectors.models import AuthToken, Client, Connector
 from connectors.services import connector_urls
 
 
-class ClientSerializer(serializers.ModelSerializer):
+class ClientSerializer(StrictInput, serializers.ModelSerializer):
     class Meta:
         model = Client
         fields = ("id", "name", "slug", "notes", "active", "created_at", "updated_at")
@@ -52,13 +53,13 @@ class SecretsField(serializers.DictField):
         super().__init__(child=serializers.CharField(allow_blank=True, trim_whitespace=False), **kwargs)
 
 
-class ConnectorFilterSerializer(serializers.Serializer):
-    client = serializers.IntegerField(required=False, min_value=1, help_text="A client's id.")
+class ConnectorFilterSerializer(StrictInput, serializers.Serializer):
+    client = serializers.IntegerField(required=False, min_value=1, max_value=ID_MAX, help_text="A client's id.")
     kind = serializers.ChoiceField(choices=kind_choices(), required=False)
     state = serializers.ChoiceField(choices=Connector.State.choices, required=False)
 
 
-class ConnectorCreateSerializer(serializers.ModelSerializer):
+class ConnectorCreateSerializer(StrictInput, serializers.ModelSerializer):
     settings = serializers.DictField(default=dict, help_text="The kind's settings (GET /api/v1/kinds/ lists them).")
     secrets = SecretsField(write_only=True, default=dict, help_text="Write-only: stored encrypted, never shown again.")
 
@@ -67,7 +68,7 @@ class ConnectorCreateSerializer(serializers.ModelSerializer):
         fields = ("client", "kind", "name", "environment", "settings", "secrets", *POLICY_FIELDS)
 
 
-class ConnectorUpdateSerializer(serializers.ModelSerializer):
+class ConnectorUpdateSerializer(StrictInput, serializers.ModelSerializer):
     settings = serializers.DictField(
         required=False,
         help_text="The settings to change: each key given replaces the stored one (null: back to its default); "
@@ -130,7 +131,7 @@ class TokenSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class TokenIssueSerializer(serializers.ModelSerializer):
+class TokenIssueSerializer(StrictInput, serializers.ModelSerializer):
     class Meta:
         model = AuthToken
         fields = ("direction", "label", "expires_at")

@@ -4,6 +4,7 @@ Config API shows them. Filters are the support console's (``events.services.cons
 from django.utils.dateparse import parse_date, parse_datetime
 from rest_framework import serializers
 
+from api.serializers.strict import ID_MAX, PAGE_PARAMS, StrictInput
 from events.models import BulkRetryJob, Delivery, DeliveryAttempt, Direction, Event
 from events.services.console import PERIODS, STATUS_CODE_CLASSES
 
@@ -18,11 +19,11 @@ def _moment(value: str) -> str:
     return value
 
 
-class LogFilterSerializer(serializers.Serializer):
+class LogFilterSerializer(StrictInput, serializers.Serializer):
     """The console's filters; each is optional and they combine with AND."""
 
-    connector = serializers.IntegerField(required=False, min_value=1, help_text="A connector's id.")
-    client = serializers.IntegerField(required=False, min_value=1, help_text="A client's id.")
+    connector = serializers.IntegerField(required=False, min_value=1, max_value=ID_MAX, help_text="A connector's id.")
+    client = serializers.IntegerField(required=False, min_value=1, max_value=ID_MAX, help_text="A client's id.")
     direction = serializers.ChoiceField(choices=Direction.choices, required=False)
     event_type = serializers.CharField(required=False, max_length=120)
     period = serializers.ChoiceField(
@@ -49,10 +50,12 @@ class LogFilterSerializer(serializers.Serializer):
 
 
 class EventFilterSerializer(LogFilterSerializer):
+    extra_params = PAGE_PARAMS
     status = serializers.ChoiceField(choices=Event.Status.choices, required=False)
 
 
 class DeliveryFilterSerializer(LogFilterSerializer):
+    extra_params = PAGE_PARAMS
     status = serializers.ChoiceField(choices=Delivery.Status.choices, required=False)
     destination = serializers.CharField(required=False, max_length=20, help_text="e.g. segment, air.")
     code = serializers.ChoiceField(
@@ -68,7 +71,7 @@ class BulkRetryFilterSerializer(LogFilterSerializer):
 
 
 class AttemptSerializer(serializers.ModelSerializer):
-    triggered_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    triggered_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = DeliveryAttempt
@@ -135,8 +138,8 @@ class EventDetailSerializer(serializers.ModelSerializer):
 
 
 class BulkRetryJobSerializer(serializers.ModelSerializer):
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    cancelled_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    cancelled_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = BulkRetryJob

@@ -2,6 +2,7 @@
 
 from rest_framework import serializers
 
+from api.serializers.strict import StrictInput
 from events.models import Direction
 from events.rule_models import MappingRuleSetVersion
 
@@ -11,7 +12,7 @@ class RuleProblemSerializer(serializers.Serializer):
     message = serializers.CharField()
 
 
-class RulesSerializer(serializers.Serializer):
+class RulesSerializer(StrictInput, serializers.Serializer):
     rules = serializers.ListField(
         child=serializers.DictField(), allow_empty=True, help_text="The rules, in the mapping engine's form."
     )
@@ -25,7 +26,7 @@ class RulesSaveSerializer(RulesSerializer):
     )
 
 
-class RestoreSerializer(serializers.Serializer):
+class RestoreSerializer(StrictInput, serializers.Serializer):
     comment = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
 
 
@@ -38,7 +39,7 @@ VERSION_FIELDS = ("number", "action", "summary", "comment", "created_at", "creat
 
 
 class VersionSerializer(serializers.ModelSerializer):
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = MappingRuleSetVersion

@@ -3,6 +3,7 @@ action needs (``required_permissions``), JSON only, and refusals in the API's er
 
 from rest_framework import viewsets
 from rest_framework.authentication import SessionAuthentication
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import CursorPagination
 from rest_framework.parsers import JSONParser
 from rest_framework.renderers import JSONRenderer
@@ -11,9 +12,11 @@ from api.authentication import ApiKeyAuthentication
 from api.errors import exception_handler
 from api.permissions import ActionPermissions
 from api.schema import ApiAutoSchema
+from api.serializers.strict import ID_PATTERN
 
 
 class ApiViewSet(viewsets.GenericViewSet):
+    lookup_value_regex = ID_PATTERN
     authentication_classes = (ApiKeyAuthentication, SessionAuthentication)
     permission_classes = (ActionPermissions,)
     parser_classes = (JSONParser,)
@@ -28,12 +31,35 @@ class ApiViewSet(viewsets.GenericViewSet):
 
 class NewestFirst(CursorPagination):
     """Pages of a log that grows while it is read: a cursor, so no row is skipped or shown twice,
-    and no COUNT over the whole table."""
+    and no COUNT over the whole table. A bad ``limit`` or ``cursor`` is refused, not replaced."""
 
     ordering = ("-created_at", "-id")
     page_size = 50
     page_size_query_param = "limit"
     max_page_size = 200
+
+    def get_page_size(self, request):
+        given = request.query_params.getlist(self.page_size_query_param)
+        if not given:
+            return self.page_size
+        if len(given) > 1 or not given[0].isdigit() or not 1 <= int(given[0]) <= self.max_page_size:
+            raise ValidationError({"limit": [f"A whole number from 1 to {self.max_page_size}, given once."]})
+        return int(given[0])
+
+    def decode_cursor(self, request):
+        if len(request.query_params.getlist(self.cursor_query_param)) > 1:
+            raise ValidationError({"cursor": ["Give the cursor once."]})
+        try:
+            return super().decode_cursor(request)
+        except NotFound:
+            raise ValidationError({"cursor": ["Not a cursor: follow a page's next or previous link."]}) from None
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"].update(minimum=1, maximum=self.max_page_size)
+        return parameters
 
 
 class ReceivedNewestFirst(NewestFirst):

@@ -20,6 +20,7 @@ from api.serializers.log import (
 )
 from api.views.base import ApiViewSet, NewestFirst, ReceivedNewestFirst
 from connectors.groups import EVENTS_RETRY_PERMISSION
+from connectors.kinds.base import PayloadInvalid
 from events.models import BulkRetryJob, Delivery, Event
 from events.services.actions import (
     CANCELLABLE,
@@ -41,10 +42,14 @@ RETRY = f"events.{EVENTS_RETRY_PERMISSION}"
 
 
 class Conflict(APIException):
-    """The object is not in a state the action applies to."""
+    """The object is not in a state the action applies to; ``errors`` say what stands in the way."""
 
     status_code = status.HTTP_409_CONFLICT
     default_code = "conflict"
+
+    def __init__(self, detail: str, errors: list[dict[str, str]] | None = None):
+        super().__init__(detail)
+        self.errors = errors or []
 
 
 CONFLICT = OpenApiResponse(ErrorSerializer, description="Not in a state this action applies to.")
@@ -92,7 +97,13 @@ class EventViewSet(mixins.RetrieveModelMixin, ApiViewSet):
         event = self.get_object()
         if event.status == Event.Status.REFUSED:
             raise Conflict("A refused message was never usable: there is nothing to replay.")
-        deliveries = event_replay(event=event, user=request.user)
+        try:
+            deliveries = event_replay(event=event, user=request.user)
+        except PayloadInvalid as unreadable:
+            errors = [{"path": f"payload.{error.path}", "message": error.message} for error in unreadable.errors]
+            raise Conflict(
+                f"The stored payload cannot be read again by the connector's kind: {unreadable.message}.", errors
+            ) from None
         return Response({"deliveries": DeliverySerializer(deliveries, many=True).data}, status=status.HTTP_201_CREATED)
 
 

@@ -37,7 +37,10 @@ DIRECTION = OpenApiParameter(
     "direction", OpenApiTypes.STR, OpenApiParameter.PATH, enum=[d.value for d in Direction],
     description="in: the CDP's events towards the loyalty engine; out: the engine's towards the CDP.",
 )
-NUMBER = OpenApiParameter("number", OpenApiTypes.INT, OpenApiParameter.PATH, description="A version's number.")
+NUMBER = OpenApiParameter(
+    "number", {"type": "integer", "minimum": 0, "maximum": 10**9 - 1}, OpenApiParameter.PATH,
+    description="A version's number.",
+)
 REFUSED = OpenApiResponse(ErrorSerializer, description="Someone saved another version since expected_version.")
 
 

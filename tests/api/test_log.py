@@ -198,3 +198,17 @@ def test_a_connector_is_paused_holding_its_deliveries_and_resumed_releasing_them
     assert resumed.json() == {"state": "active", "deliveries": 1}
     assert Delivery.objects.get().status == Delivery.Status.PENDING
     assert Connector.objects.get().state == Connector.State.ACTIVE
+
+
+def test_an_event_whose_stored_payload_the_kind_no_longer_reads_is_not_replayed(staff_api):
+    # An AIR notification without its headers: stored before the parser required them, say.
+    event = EventFactory(payload={"detail": "no headers"})
+
+    response = staff_api.post(f"/api/v1/events/{event.pk}/replay/")
+
+    assert response.status_code == 409
+    assert response.json() == {
+        "message": "The stored payload cannot be read again by the connector's kind: Validation error.",
+        "errors": [{"path": "payload.headers", "message": "Required: the AIR notification headers."}],
+    }
+    assert not Delivery.objects.exists()

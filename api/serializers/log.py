@@ -1,26 +1,18 @@
 """The delivery log (event → delivery → attempt), its search filters and bulk retries, as the
 Config API shows them. Filters are the support console's (``events.services.console``)."""
 
-from django.utils.dateparse import parse_date, parse_datetime
 from rest_framework import serializers
 
 from api.serializers.strict import ID_MAX, PAGE_PARAMS, StrictInput
 from events.models import BulkRetryJob, Delivery, DeliveryAttempt, Direction, Event
-from events.services.console import PERIODS, STATUS_CODE_CLASSES
-
-
-def _moment(value: str) -> str:
-    try:
-        parsed = parse_datetime(value) or parse_date(value)
-    except ValueError:  # well formed but not a date, such as 2026-02-30
-        parsed = None
-    if parsed is None:
-        raise serializers.ValidationError("Enter an ISO date (2026-05-01) or date-time (2026-05-01T09:30:00Z).")
-    return value
+from events.services.console_params import PERIODS, STATUS_CODE_CLASSES, console_params_check
 
 
 class LogFilterSerializer(StrictInput, serializers.Serializer):
-    """The console's filters; each is optional and they combine with AND."""
+    """The console's filters; each is optional and they combine with AND. Their values are checked
+    by the console's own ``console_params_check`` (a date that is no day, ``to`` before ``from``)."""
+
+    statuses: tuple[str, ...] = tuple(Delivery.Status.values)
 
     connector = serializers.IntegerField(required=False, min_value=1, max_value=ID_MAX, help_text="A connector's id.")
     client = serializers.IntegerField(required=False, min_value=1, max_value=ID_MAX, help_text="A client's id.")
@@ -30,10 +22,8 @@ class LogFilterSerializer(StrictInput, serializers.Serializer):
         choices=list(PERIODS), required=False, help_text="The last hour, day or week."
     )
     # "from" is a Python keyword: the field is renamed in get_fields.
-    from_ = serializers.CharField(required=False, validators=[_moment], help_text="From this date or date-time.")
-    to = serializers.CharField(
-        required=False, validators=[_moment], help_text="Up to this date-time, or to the end of this date."
-    )
+    from_ = serializers.CharField(required=False, help_text="From this ISO date or date-time.")
+    to = serializers.CharField(required=False, help_text="Up to this ISO date-time, or to the end of this date.")
     q = serializers.CharField(
         required=False, max_length=200,
         help_text="An exact identity value, Segment messageId, AIR event id or wallet transaction reference.",
@@ -44,18 +34,30 @@ class LogFilterSerializer(StrictInput, serializers.Serializer):
         fields["from"] = fields.pop("from_")
         return fields
 
+    def validate(self, attrs):
+        refused = console_params_check(params=self._params(attrs), statuses=self.statuses)
+        if refused:
+            raise serializers.ValidationError({name: [message] for name, message in refused.items()})
+        return attrs
+
+    @staticmethod
+    def _params(values) -> dict[str, str]:
+        return {name: str(value) for name, value in values.items()}
+
     def params(self) -> dict[str, str]:
         """The filters as the console's query-string parameters."""
-        return {name: str(value) for name, value in self.validated_data.items()}
+        return self._params(self.validated_data)
 
 
 class EventFilterSerializer(LogFilterSerializer):
     extra_params = PAGE_PARAMS
+    statuses = tuple(Event.Status.values)
     status = serializers.ChoiceField(choices=Event.Status.choices, required=False)
 
 
 class DeliveryFilterSerializer(LogFilterSerializer):
     extra_params = PAGE_PARAMS
+    event = serializers.IntegerField(required=False, min_value=1, max_value=ID_MAX, help_text="An event's id.")
     status = serializers.ChoiceField(choices=Delivery.Status.choices, required=False)
     destination = serializers.CharField(required=False, max_length=20, help_text="e.g. segment, air.")
     code = serializers.ChoiceField(
@@ -68,6 +70,7 @@ class BulkRetryFilterSerializer(LogFilterSerializer):
 
     destination = serializers.CharField(required=False, max_length=20)
     code = serializers.ChoiceField(choices=STATUS_CODE_CLASSES, required=False)
+    event = serializers.IntegerField(required=False, min_value=1, max_value=ID_MAX, help_text="An event's id.")
 
 
 class AttemptSerializer(serializers.ModelSerializer):

@@ -37,6 +37,7 @@ from events.services.console import (
     event_chain,
     events_filter,
 )
+from events.services.console_params import console_filters_describe
 
 RETRY = f"events.{EVENTS_RETRY_PERMISSION}"
 
@@ -185,8 +186,7 @@ class BulkRetryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiView
         filters = BulkRetryFilterSerializer(data=request.data)
         filters.is_valid(raise_exception=True)
         params = filters.params()
-        description = ", ".join(f"{name}={value}" for name, value in params.items()) or "all failed"
-        job = bulk_retry_job_create(filters=params, description=description, user=request.user)
+        job = bulk_retry_job_create(filters=params, description=console_filters_describe(params), user=request.user)
         return Response(BulkRetryJobSerializer(job).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses={200: BulkRetryJobSerializer, 409: CONFLICT})

@@ -105,7 +105,11 @@ def test_events_are_searched_with_the_consoles_filters(support_api):
         ({"code": "6xx"}, [{"path": "code", "message": '"6xx" is not a valid choice.'}]),
         (
             {"from": "2026-02-30"},
-            [{"path": "from", "message": "Enter an ISO date (2026-05-01) or date-time (2026-05-01T09:30:00Z)."}],
+            [{"path": "from", "message": "time range from: '2026-02-30' is not a day of the calendar."}],
+        ),
+        (
+            {"from": "2026-05-02", "to": "2026-05-01"},
+            [{"path": "to", "message": "time range: to (2026-05-01) is not after from (2026-05-02)."}],
         ),
     ],
 )
@@ -180,6 +184,8 @@ def test_a_bulk_retry_job_is_started_for_the_failed_deliveries_a_filter_matches(
     job = BulkRetryJob.objects.get()
     assert started.json()["id"] == job.pk
     assert (job.total, job.filters, job.created_by.username) == (2, {"connector": str(connector.pk)}, "integrator")
+    # Described as the console describes it: by the connector's name, not its id.
+    assert job.description == f"connector {connector}"
     cancelled = staff_api.post(f"/api/v1/bulk-retries/{job.pk}/cancel/")
     assert cancelled.json()["status"] == "cancelled"
     assert staff_api.post(f"/api/v1/bulk-retries/{job.pk}/cancel/").status_code == 409

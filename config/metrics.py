@@ -10,7 +10,9 @@ Two sources, each where it is exact:
   nothing): counted in the process that answered, with no query. Under gunicorn's several
   processes a scrape reaches one of them, so these two series use prometheus-client's multiprocess
   mode when ``PROMETHEUS_MULTIPROC_DIR`` is set (the image and ``make run`` set it and empty it at
-  start); without it (a single process, the tests) they are that process's own.
+  start); without it (a single process, the tests) they are that process's own. Both are counters
+  and histograms, whose files a stopped worker leaves to be summed, as they should be: no gauge is
+  kept in process, so gunicorn needs no hook to mark a dead worker's.
 
 The endpoint answers only a scraper allowed by ``METRICS_TOKEN`` and ``METRICS_ALLOWED_NETWORKS``.
 """

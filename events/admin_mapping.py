@@ -1,7 +1,10 @@
-"""The "Mapping rules" admin: a connector's rules in one editor, previewed on a stored event or a
-sample before saving, with copy-the-defaults, reset, and a history whose versions restore in one
-click. Integration staff edit (``change_mappingruleset``); anyone with the view permission sees
-the same page read-only and may still preview.
+"""The "Mapping rules" admin: a connector's rules listed one per row, each edited on a page of its
+own (name, event type, condition, messages, and each property and trait as a row, problems shown
+next to the field they concern), the whole set still editable as JSON; both previewed on a stored
+event or a sample as what the Segment messages become against the rules in force, before saving.
+Copy-the-defaults, reset, and a history whose versions restore in one click. Integration staff
+edit (``change_mappingruleset``); anyone with the view permission sees the same pages read-only
+and may still preview.
 
 Opening a connector's rules for the first time creates its empty rule set (the kind's defaults
 keep applying), so opening needs the change permission rather than a separate add permission.
@@ -12,14 +15,20 @@ import json
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
-from django.urls import path
+from django.urls import path, reverse
 
 from connectors.kinds.registry import kind_get
 from connectors.models import Connector
+from events.admin_mapping_forms import RuleEditor
 from events.models import Event, MappingRuleSet, MappingRuleSetVersion
-from events.services.mapping_preview import mapping_preview_sources, mapping_rules_preview
+from events.services.mapping_preview import (
+    mapping_preview_event_get,
+    mapping_preview_sources,
+    mapping_rules_preview,
+)
 from events.services.mapping_rules import (
     MappingRulesConflict,
     MappingRulesInvalid,
@@ -35,27 +44,50 @@ from events.services.mapping_rules import (
 
 HISTORY_SHOWN = 50
 CHANGE_ACTIONS = frozenset({"_save", "_copy_defaults", "_reset"})
+RULE_CHANGE_ACTIONS = frozenset({"_save", "_delete_rule"})
 
 
 def _pretty(value) -> str:
     return json.dumps(value, indent=2, ensure_ascii=False)
 
 
-class RulesForm(forms.Form):
+class PreviewSourceForm(forms.Form):
+    """What to preview on: one of the latest stored events or a sample, or any stored event by the
+    id support has (its public id)."""
+
+    preview_source = forms.ChoiceField(required=False, label="Preview on")
+    preview_event = forms.CharField(
+        required=False,
+        label="or the event",
+        widget=forms.TextInput(attrs={"size": 38, "placeholder": "a stored event's id (UUID)"}),
+    )
+
+    def __init__(self, *args, sources: list[tuple[str, list[tuple[str, str]]]], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["preview_source"].choices = [("", "Pick a stored event or a sample"), *sources]
+
+
+class RulesForm(PreviewSourceForm):
     rules = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 30, "class": "mapping-rules-json", "spellcheck": "false"}),
         help_text="The connector's rules as a JSON list, in the form described below.",
     )
     comment = forms.CharField(required=False, max_length=500, help_text="Why, for the history.")
     base_version = forms.IntegerField(widget=forms.HiddenInput)
-    preview_source = forms.ChoiceField(required=False, label="Preview on")
 
-    def __init__(self, *args, sources: list[tuple[str, list[tuple[str, str]]]], read_only: bool, **kwargs):
+    def __init__(self, *args, read_only: bool, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["preview_source"].choices = [("", "Pick a stored event or a sample"), *sources]
         if read_only:
             self.fields["rules"].widget.attrs["readonly"] = True
             self.fields["comment"].disabled = True
+
+
+class RulePageForm(PreviewSourceForm):
+    """The per-rule page's own fields besides the rule: why (for the history) and the version the
+    page was opened on (someone else's save in between is refused, not overwritten)."""
+
+    comment = forms.CharField(required=False, max_length=500, help_text="Why, for the history.")
+    base_version = forms.IntegerField(widget=forms.HiddenInput)
 
 
 class ConnectorPickForm(forms.Form):
@@ -69,6 +101,17 @@ class ConnectorPickForm(forms.Form):
             .select_related("client")
             .order_by("client__name", "name")
         )
+
+
+def _message_label(message) -> str:
+    if not isinstance(message, dict):
+        return "?"
+    event = message.get("event")
+    if isinstance(event, str):
+        return f"{message.get('type')} “{event}”"
+    if isinstance(event, dict) and len(event) == 1:
+        return f"{message.get('type')} ({next(iter(event.values()))})"
+    return str(message.get("type"))
 
 
 @admin.register(MappingRuleSet)
@@ -103,6 +146,16 @@ class MappingRuleSetAdmin(admin.ModelAdmin):
                 self.admin_site.admin_view(self.restore_view),
                 name="events_mappingruleset_restore",
             ),
+            path(
+                "<int:object_id>/rules/<int:position>/",
+                self.admin_site.admin_view(self.rule_view),
+                name="events_mappingruleset_rule",
+            ),
+            path(
+                "<int:object_id>/rules/add/",
+                self.admin_site.admin_view(self.rule_view),
+                name="events_mappingruleset_rule_add",
+            ),
             *super().get_urls(),
         ]
 
@@ -125,11 +178,15 @@ class MappingRuleSetAdmin(admin.ModelAdmin):
         }
         return TemplateResponse(request, "admin/events/mapping/connector_pick.html", context)
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):
+    def _rule_set(self, request, object_id) -> tuple[MappingRuleSet, bool]:
         rule_set = get_object_or_404(MappingRuleSet.objects.select_related("connector__client"), pk=object_id)
         if not self.has_view_or_change_permission(request, rule_set):
             raise PermissionDenied
-        can_change = self.has_change_permission(request, rule_set)
+        return rule_set, self.has_change_permission(request, rule_set)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        """The rule set: its rules listed (the default tab) or as JSON (``?tab=json``), its history."""
+        rule_set, can_change = self._rule_set(request, object_id)
         if request.method == "POST" and CHANGE_ACTIONS.intersection(request.POST):
             if not can_change:
                 raise PermissionDenied
@@ -160,7 +217,8 @@ class MappingRuleSetAdmin(admin.ModelAdmin):
                 self.message_user(request, f"Not saved: {conflict}", messages.ERROR)
                 return self._editor(request, rule_set, can_change=True)
         self._log_version(request, rule_set, version)
-        return redirect("admin:events_mappingruleset_change", rule_set.pk)
+        tab = "?tab=json" if "rules" in request.POST else ""
+        return redirect(reverse("admin:events_mappingruleset_change", args=[rule_set.pk]) + tab)
 
     def restore_view(self, request, object_id, number):
         rule_set = get_object_or_404(MappingRuleSet, pk=object_id)
@@ -180,75 +238,201 @@ class MappingRuleSetAdmin(admin.ModelAdmin):
         self.log_change(request, rule_set, text)
         self.message_user(request, text, messages.SUCCESS)
 
-    def _editor(self, request, rule_set, *, can_change: bool, problems=None):
-        connector = rule_set.connector
-        rule_set.refresh_from_db()
-        events, samples = mapping_preview_sources(connector=connector, direction=rule_set.direction)
-        sources = [
-            ("Stored events", [(f"event:{e.pk}", f"{e.received_at:%Y-%m-%d %H:%M:%S} {e}") for e in events]),
+    def _sources(self, rule_set) -> list[tuple[str, list[tuple[str, str]]]]:
+        events, samples = mapping_preview_sources(connector=rule_set.connector, direction=rule_set.direction)
+        return [
+            (
+                "Stored events",
+                [(f"event:{e.pk}", f"{e.received_at:%Y-%m-%d %H:%M} {e.event_type} · {e.public_id}") for e in events],
+            ),
             ("Samples", [(f"sample:{name}", name) for name in samples]),
         ]
-        initial = {
-            "rules": _pretty(mapping_rules_applying(rule_set=rule_set)),
-            "base_version": rule_set.version,
-        }
-        data = None
-        if request.method == "POST":
-            # A read-only viewer previews the rules in force, whatever the page posted.
-            data = (
-                request.POST
-                if can_change
-                else {**initial, "preview_source": request.POST.get("preview_source")}
-            )
-        form = RulesForm(data, initial=initial, sources=sources, read_only=not can_change)
-        preview, preview_problems = None, []
-        if request.method == "POST" and "_preview" in request.POST:
-            preview, preview_problems = self._preview(request, rule_set, form)
-        versions = list(rule_set.versions.select_related("created_by")[:HISTORY_SHOWN])
-        context = {
+
+    def _context(self, request, rule_set, **extra) -> dict:
+        connector = rule_set.connector
+        return {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
             "original": rule_set,
-            "title": f"Mapping rules: {connector.client} / {connector.name}",
             "rule_set": rule_set,
             "kind": kind_get(connector.kind),
-            "form": form,
-            "can_change": can_change,
-            "problems": (problems or []) + preview_problems,
-            "preview": preview,
-            "versions": [(v, _pretty(v.rules) if v.rules is not None else "") for v in versions],
+            **extra,
         }
-        if preview is not None:
-            context["preview_context"] = _pretty(preview.context)
-            context["preview_current"] = _pretty(preview.current.requests)
-            context["preview_edited"] = _pretty(preview.edited.requests) if preview.edited else ""
+
+    def _editor(self, request, rule_set, *, can_change: bool, problems=None):
+        connector = rule_set.connector
+        rule_set.refresh_from_db()
+        applying = mapping_rules_applying(rule_set=rule_set)
+        initial = {"rules": _pretty(applying), "base_version": rule_set.version}
+        data = None
+        if request.method == "POST":
+            # A read-only viewer previews the rules in force, whatever the page posted.
+            data = request.POST if can_change else {**initial, **_preview_choice(request.POST)}
+        form = RulesForm(data, initial=initial, sources=self._sources(rule_set), read_only=not can_change)
+        preview, preview_problems = None, []
+        if request.method == "POST" and "_preview" in request.POST:
+            try:
+                edited = mapping_rules_parse(text=form.data.get("rules", ""))
+            except MappingRulesInvalid as invalid:
+                preview_problems = invalid.problems
+            else:
+                preview, preview_problems = self._preview(request, rule_set, edited)
+        json_tab = request.GET.get("tab") == "json" or request.method == "POST"
+        versions = list(rule_set.versions.select_related("created_by")[:HISTORY_SHOWN])
+        context = self._context(
+            request,
+            rule_set,
+            title=f"Mapping rules: {connector.client} / {connector.name}",
+            tab="json" if json_tab else "rules",
+            form=form,
+            can_change=can_change,
+            problems=(problems or []) + preview_problems,
+            preview=preview,
+            rules=[
+                {
+                    "position": position,
+                    "rule": rule,
+                    "messages": [_message_label(m) for m in rule.get("messages") or []],
+                }
+                for position, rule in enumerate(applying, start=1)
+            ],
+            versions=[(v, _pretty(v.rules) if v.rules is not None else "") for v in versions],
+            **_preview_context(preview),
+        )
         return TemplateResponse(request, "admin/events/mapping/edit.html", context)
 
-    def _preview(self, request, rule_set, form):
-        source = request.POST.get("preview_source", "")
-        kind_of, _, value = source.partition(":")
-        if kind_of not in ("event", "sample") or not value:
-            self.message_user(request, "Pick a stored event or a sample to preview on.", messages.WARNING)
-            return None, []
-        event = None
-        if kind_of == "event":
-            event = Event.objects.filter(pk=_int(value)).first()
-            if event is None:
-                self.message_user(request, "That event is no longer stored.", messages.WARNING)
-                return None, []
-        text = form.data.get("rules", "")
+    def rule_view(self, request, object_id, position=None):
+        """One rule as a form (``position`` counts from 1, as problems name rules; none: a new rule)."""
+        rule_set, can_change = self._rule_set(request, object_id)
+        rules = list(mapping_rules_applying(rule_set=rule_set))
+        if position is not None and not 1 <= position <= len(rules):
+            raise Http404(f"This connector has no rule {position}.")
+        posted = request.POST if request.method == "POST" else None
+        if not can_change and (position is None or (posted and RULE_CHANGE_ACTIONS.intersection(posted))):
+            raise PermissionDenied
+        original = rules[position - 1] if position is not None else None
+        index = position if position is not None else len(rules) + 1
+        # A read-only viewer's page shows (and previews) the rule in force, whatever it posted.
+        data = posted.copy() if posted and can_change else None
+        if data is not None and "_add_message" in data:
+            _message_add(data)
+        editor = RuleEditor(data, rule=original, read_only=not can_change)
+        if data is not None and "_delete_rule" in data and position is not None:
+            return self._rule_save(request, rule_set, [*rules[: index - 1], *rules[index:]], position=None)
+        problems, preview = [], None
+        if posted and ("_save" in posted or "_preview" in posted):
+            rule = editor.rule() if can_change else original
+            if rule is None:
+                self.message_user(request, "Fix the fields marked below first.", messages.ERROR)
+            elif "_save" in posted:
+                edited = [*rules[: index - 1], rule, *rules[index:]]
+                outcome = self._rule_save(request, rule_set, edited, position=index)
+                if not isinstance(outcome, list):
+                    return outcome
+                problems = _rule_problems(editor, outcome, index)
+            else:
+                preview, found = self._preview(request, rule_set, [*rules[: index - 1], rule, *rules[index:]])
+                problems = _rule_problems(editor, found, index) if can_change else found
+        connector = rule_set.connector
+        name = (original or {}).get("name") or "New rule"
+        context = self._context(
+            request,
+            rule_set,
+            title=f"{name}: {connector.client} / {connector.name}",
+            position=position,
+            editor=editor,
+            page=RulePageForm(posted, initial={"base_version": rule_set.version}, sources=self._sources(rule_set)),
+            can_change=can_change,
+            problems=problems,
+            preview=preview,
+            **_preview_context(preview),
+        )
+        return TemplateResponse(request, "admin/events/mapping/rule.html", context)
+
+    def _rule_save(self, request, rule_set, rules, *, position):
+        """Save the set with one rule changed (or removed, ``position`` ``None``): a redirect, or the
+        problems to show when refused."""
         try:
-            edited = mapping_rules_parse(text=text)
-            preview = mapping_rules_preview(
+            version = mapping_rules_save(
                 connector=rule_set.connector,
                 direction=rule_set.direction,
-                edited_rules=edited,
-                event=event,
-                sample=value if kind_of == "sample" else None,
+                rules=rules,
+                user=request.user,
+                comment=request.POST.get("comment", ""),
+                expected_version=_int(request.POST.get("base_version")),
             )
+        except MappingRulesInvalid as invalid:
+            self.message_user(request, "Not saved: fix the problems marked below.", messages.ERROR)
+            return invalid.problems
+        except MappingRulesConflict as conflict:
+            self.message_user(request, f"Not saved: {conflict}", messages.ERROR)
+            return []
+        self._log_version(request, rule_set, version)
+        if position is None:
+            return redirect("admin:events_mappingruleset_change", rule_set.pk)
+        return redirect("admin:events_mappingruleset_rule", rule_set.pk, position)
+
+    def _preview(self, request, rule_set, edited_rules):
+        """(preview, problems) of the edited rules on the event or sample the page picked."""
+        who = {"connector": rule_set.connector, "direction": rule_set.direction}
+        choice = _preview_choice(request.POST)
+        kind_of, _, value = choice["preview_source"].partition(":")
+        event = sample = None
+        try:
+            if choice["preview_event"].strip():
+                event = mapping_preview_event_get(**who, public_id=choice["preview_event"])
+            elif kind_of == "event" and value:
+                event = Event.objects.filter(pk=_int(value)).first()
+                if event is None:
+                    self.message_user(request, "That event is no longer stored.", messages.WARNING)
+                    return None, []
+            elif kind_of == "sample" and value:
+                sample = value
+            else:
+                self.message_user(request, "Pick a stored event or a sample to preview on.", messages.WARNING)
+                return None, []
+            preview = mapping_rules_preview(**who, edited_rules=edited_rules, event=event, sample=sample)
         except MappingRulesInvalid as invalid:
             return None, invalid.problems
         return preview, preview.problems
+
+
+def _preview_choice(data) -> dict[str, str]:
+    return {name: data.get(name, "") for name in ("preview_source", "preview_event")}
+
+
+def _preview_context(preview) -> dict:
+    if preview is None:
+        return {}
+    return {
+        "preview_context": _pretty(preview.context),
+        "preview_current": _pretty(preview.current.requests),
+        "preview_edited": _pretty(preview.edited.requests) if preview.edited else "",
+    }
+
+
+def _rule_problems(editor: RuleEditor, problems: list, index: int) -> list:
+    """Place the problems of rule ``index`` on the editor's fields; the rest (other rules, the set,
+    the preview's event) are listed at the top of the page."""
+    own = [(p.field, p.message) for p in problems if p.index == index]
+    unplaced = {(field, message) for field, message in editor.problems_place(own)}
+    return [p for p in problems if p.index != index or (p.field, p.message) in unplaced]
+
+
+def _message_add(data) -> None:
+    """One more message in the posted rule form: a track call to fill in, with no rows yet."""
+    index = _int(data.get("msg-TOTAL_FORMS")) or 0
+    data.update(
+        {
+            "msg-TOTAL_FORMS": str(index + 1),
+            f"msg-{index}-type": "track",
+            f"msg-{index}-event_kind": "text",
+            f"msg-{index}-user_id_kind": "path",
+            f"msg-{index}-group_id_kind": "path",
+            f"msg-{index}-rows-TOTAL_FORMS": "0",
+            f"msg-{index}-rows-INITIAL_FORMS": "0",
+        }
+    )
 
 
 def _int(value) -> int | None:

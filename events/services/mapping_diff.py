@@ -5,6 +5,7 @@ Pure functions of the two lists of messages (no ORM), so the preview can show st
 consequence of an edit rather than two walls of JSON to compare by eye.
 """
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from difflib import SequenceMatcher
@@ -32,9 +33,20 @@ class FieldChange:
     def has_after(self) -> bool:
         return self.change != "removed"
 
+    @property
+    def before_json(self) -> str:
+        """The value as Segment receives it (JSON), so "3" and 3 read differently."""
+        return json.dumps(self.before, ensure_ascii=False)
+
+    @property
+    def after_json(self) -> str:
+        return json.dumps(self.after, ensure_ascii=False)
+
 
 @dataclass(frozen=True)
 class MessageChange:
+    """A message of either side; the fields of an added or removed one are all added or removed."""
+
     change: Change
     before: dict | None
     after: dict | None
@@ -82,7 +94,7 @@ def segment_messages(bodies: list[dict]) -> list[dict]:
 def _flatten(value: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
     # Lists stay whole: a list property is one value to Segment, and element-by-element paths
     # would report a shifted list as every element changed.
-    if isinstance(value, dict) and value:
+    if isinstance(value, dict) and (value or not prefix):
         for key, inner in value.items():
             yield from _flatten(inner, f"{prefix}.{key}" if prefix else str(key))
     else:
@@ -123,6 +135,12 @@ def messages_diff(*, before: list[dict], after: list[dict]) -> MessagesDiff:
     for _tag, i1, i2, j1, j2 in matcher.get_opcodes():
         old, new = before[i1:i2], after[j1:j2]
         result.extend(_paired(a, b) for a, b in zip(old, new, strict=False))
-        result.extend(MessageChange("removed", message, None) for message in old[len(new) :])
-        result.extend(MessageChange("added", None, message) for message in new[len(old) :])
+        result.extend(
+            MessageChange("removed", message, None, message_fields_diff(before=message, after={}))
+            for message in old[len(new) :]
+        )
+        result.extend(
+            MessageChange("added", None, message, message_fields_diff(before={}, after=message))
+            for message in new[len(old) :]
+        )
     return MessagesDiff(tuple(result))

@@ -75,7 +75,33 @@ def test_one_more_message_of_a_for_each_is_added_after_the_ones_that_pair():
 
     diff = messages_diff(before=[COUPON], after=[COUPON, second])
 
-    assert diff.messages == (MessageChange("same", COUPON, COUPON), MessageChange("added", None, second))
+    assert diff.messages == (
+        MessageChange("same", COUPON, COUPON),
+        MessageChange(
+            "added",
+            None,
+            second,
+            (
+                FieldChange("type", "added", after="track"),
+                FieldChange("event", "added", after="Coupon Redeemed"),
+                FieldChange("userId", "added", after="u1"),
+                FieldChange("properties.id", "added", after="c2"),
+            ),
+        ),
+    )
+
+
+def test_a_removed_message_lists_every_field_it_no_longer_sends():
+    [removed] = messages_diff(before=[IDENTIFY], after=[]).messages
+
+    assert removed.change == "removed"
+    assert removed.fields == (
+        FieldChange("type", "removed", before="identify"),
+        FieldChange("userId", "removed", before="u1"),
+        FieldChange("traits.tier", "removed", before="Gold"),
+    )
+    # Shown as Segment receives them: a string in quotes, so "3" and 3 differ on the page.
+    assert [f.before_json for f in removed.fields] == ['"identify"', '"u1"', '"Gold"']
 
 
 def test_identical_messages_make_no_change():

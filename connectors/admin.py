@@ -241,7 +241,10 @@ class ConnectorAdmin(admin.ModelAdmin):
         if connector is None or not request.user.has_perm("connectors.change_connector"):
             return []
         return [
-            (f"Send a test {direction.value} event", reverse(TEST_EVENT_URL_NAME, args=[connector.pk, direction.value]))
+            (
+                f"Send a test {'inbound' if direction == 'in' else 'outbound'} event",
+                reverse(TEST_EVENT_URL_NAME, args=[connector.pk, direction.value]),
+            )
             for direction in kind_get(connector.kind).samples
         ]
 

@@ -41,6 +41,7 @@ def connector_hub_context(request, connector: Connector) -> dict:
             else reverse("admin:events_mappingruleset_add")
         )
         links.append(("Mapping rules", url))
+    links = [(label, url) for label, url in links if url != request.path]  # not the page itself
     back = urlencode({"next": request.get_full_path()})
     state_change = None
     # Pause and Resume go together (a disabled connector is enabled again from its settings).

@@ -64,7 +64,6 @@ def _last_error(connector: Connector) -> LastError | None:
     for status in (Delivery.Status.FAILED, Delivery.Status.RETRYING):
         row = (
             Delivery.objects.filter(connector=connector, status=status)
-            .exclude(last_error="")
             .order_by("-created_at")
             .only("pk", "status", "updated_at", "created_at", "last_error", "last_status_code")
             .first()

@@ -144,3 +144,15 @@ def test_who_may_not_retry_is_shown_no_pause(client):
 
     assert 'id="connector-hub"' in body
     assert "ee-state-change" not in body
+
+
+def test_the_connector_page_names_directions_in_words_and_does_not_link_to_itself(staff_client):
+    connector = ConnectorFactory()
+
+    body = _page(staff_client, connector)
+    test_page = staff_client.get(reverse("admin:events_event_send_test", args=[connector.pk, "in"])).content.decode()
+
+    assert ">Send a test inbound event</a>" in body
+    assert ">Send a test outbound event</a>" in body
+    assert ">Settings and tokens</a>" not in body  # the page itself
+    assert "An inbound event for <strong>" in test_page

@@ -70,3 +70,15 @@ def test_pause_does_not_follow_a_next_to_another_site(admin_client):
     )
 
     assert response["Location"] == reverse("admin:events_connectorhealth_change", args=[connector.pk])
+
+
+def test_a_failure_without_a_message_is_still_the_last_error(admin_client):
+    failed = DeliveryFactory(status=Delivery.Status.FAILED, last_error="", last_status_code=None)
+
+    body = admin_client.get(
+        reverse("admin:events_connectorhealth_change", args=[failed.connector_id])
+    ).content.decode()
+
+    assert f">delivery {failed.pk}</a>" in body
+    assert "no message recorded" in body
+    assert ">Settings and tokens</a>" in body  # the health page links to the connector's own

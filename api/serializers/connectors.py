@@ -7,7 +7,7 @@ serializers check only the shape of the request. Secrets are write-only: no answ
 from rest_framework import serializers
 
 from api.serializers.strict import ID_MAX, StrictInput
-from connectors.kinds.registry import kind_choices
+from connectors.kinds.registry import kind_choices, kind_get
 from connectors.models import AuthToken, Client, Connector
 from connectors.services import connector_urls
 
@@ -20,8 +20,10 @@ class ClientSerializer(StrictInput, serializers.ModelSerializer):
 
 
 class UrlsSerializer(serializers.Serializer):
-    in_ = serializers.URLField(help_text="For the CDP (Segment → platform).")
-    out = serializers.URLField(help_text="For the loyalty engine (e.g. AIR's notifications → platform).")
+    """Only the directions the connector's kind has: a one-way kind's other URL answers 404."""
+
+    in_ = serializers.URLField(required=False, help_text="For the CDP (Segment → platform).")
+    out = serializers.URLField(required=False, help_text="For the loyalty engine (AIR notifications → platform).")
 
     def get_fields(self):
         fields = super().get_fields()
@@ -45,7 +47,8 @@ class ConnectorSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_urls(self, connector) -> UrlsSerializer:
-        return connector_urls(connector)
+        directions = kind_get(connector.kind).directions
+        return {direction: url for direction, url in connector_urls(connector).items() if direction in directions}
 
 
 class SecretsField(serializers.DictField):

@@ -210,6 +210,13 @@ class TokenViewSet(mixins.ListModelMixin, ApiViewSet):
     def connector(self) -> Connector:
         return get_object_or_404(Connector, pk=self.kwargs["connector_pk"])
 
+    def _direction_check(self, connector: Connector, direction: str) -> None:
+        """Only the directions the kind has a URL for, as in the admin (a one-way kind's other URL is 404)."""
+        kind = kind_get(connector.kind)
+        if direction not in kind.directions:
+            has = ", ".join(str(d) for d in kind.directions)
+            raise ValidationError({"direction": [f"{kind.label} connectors have a URL only for: {has}."]})
+
     def get_queryset(self):
         return AuthToken.objects.filter(connector_id=self.kwargs["connector_pk"]).order_by("-created_at", "-pk")
 
@@ -223,6 +230,7 @@ class TokenViewSet(mixins.ListModelMixin, ApiViewSet):
         connector = self.connector()
         serializer = TokenIssueSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        self._direction_check(connector, serializer.validated_data["direction"])
         issued = token_issue(connector=connector, **serializer.validated_data, user=request.user)
         body = {**TokenSerializer(issued.token).data, "token": issued.plaintext}
         return Response(
@@ -236,6 +244,7 @@ class TokenViewSet(mixins.ListModelMixin, ApiViewSet):
         connector = self.connector()
         serializer = KeyRegisterSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        self._direction_check(connector, serializer.validated_data["direction"])
         try:
             token = token_register(connector=connector, **serializer.validated_data, user=request.user)
         except DjangoValidationError as refused:

@@ -268,3 +268,17 @@ def test_the_kinds_list_their_settings_and_secrets(staff_api):
 
     assert list(kinds) == ["air_segment", "voucherify_segment", "segment_everflow", "segment_perkville"]
     assert [field["key"] for field in kinds["air_segment"]["secrets"]] == ["air_client_secret", "segment_write_key"]
+
+
+def test_a_one_way_kind_has_one_url_and_no_token_for_the_other_direction(staff_api):
+    connector = ConnectorFactory(kind="segment_everflow", settings={}, secrets={})
+
+    read = staff_api.get(f"{CONNECTORS}{connector.pk}/").json()
+    refused = staff_api.post(f"{CONNECTORS}{connector.pk}/tokens/", {"direction": "out"}, format="json")
+
+    assert read["urls"] == {"in": f"http://127.0.0.1:8000/in/segment/{connector.public_id}"}
+    assert refused.status_code == 400
+    assert refused.json()["errors"] == [
+        {"path": "direction", "message": "Segment → Everflow connectors have a URL only for: in."}
+    ]
+    assert not AuthToken.objects.exists()

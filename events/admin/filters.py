@@ -27,6 +27,12 @@ class StatusFilter(ConsoleFilter):
     title = "status"
     parameter_name = "status"
 
+    def __init__(self, request, params, model, model_admin):
+        super().__init__(request, params, model, model_admin)
+        if model is not Delivery:
+            # An event's own status says how it was received; its outcome is its deliveries'.
+            self.title = "received as"
+
     def lookups(self, request, model_admin):
         return model_admin.model.Status.choices
 

@@ -282,3 +282,9 @@ def test_replay_from_the_event_page_records_who_replayed(support):
 
     # A message refused alone never was usable: there is nothing to replay.
     assert reverse("admin:events_event_object_action", args=[event.pk, "replay"]) not in page
+
+
+def test_the_event_list_status_filter_says_how_the_event_was_received(admin_client):
+    body = admin_client.get(EVENTS).content.decode()
+
+    assert "By received as" in body

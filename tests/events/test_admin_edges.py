@@ -13,7 +13,7 @@ from events.models import BulkRetryJob, Delivery
 from events.services.console import bulk_retry_job_run
 from events.services.console_params import console_moment_input, console_params_check
 from tests.connectors.factories import ConnectorFactory
-from tests.events.test_console_factories import DeliveryFactory, EventFactory
+from tests.events.test_console_factories import DeliveryAttemptFactory, DeliveryFactory, EventFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -175,3 +175,29 @@ def test_the_bulk_retry_list_describes_each_job(support):
     body = support.get(reverse("admin:events_bulkretryjob_changelist")).content.decode()
 
     assert '<td class="field-filter_summary">destination air</td>' in body
+
+
+def test_the_confirmation_goes_back_to_the_same_list(support):
+    connector = ConnectorFactory()
+    DeliveryFactory(status=Delivery.Status.FAILED, event__connector=connector)
+
+    body = support.get(BULK, {"connector__id__exact": connector.pk}).content.decode()
+
+    assert '<p id="bulk-retry-count"><strong>1</strong> failed delivery matches this filter' in body
+    assert f'<a href="{DELIVERIES}?connector={connector.pk}" class="button cancel-link">Back to the list</a>' in body
+    assert '<input type="submit" class="default" value="Retry 1 delivery">' in body
+
+
+def test_json_on_a_delivery_page_is_indented_with_the_raw_form_a_click_away(admin_client):
+    attempt = DeliveryAttemptFactory(response_body='{"success":true}')
+
+    body = admin_client.get(reverse("admin:events_delivery_change", args=[attempt.delivery_id])).content.decode()
+
+    # The request headers as indented JSON, not a Python dict dump; then the compact raw form.
+    headers = '<summary>Request headers</summary><pre>{\n  &quot;Authorization&quot;: &quot;Basic ***&quot;\n}</pre>'
+    assert headers in body
+    assert "{&#x27;Authorization&#x27;" not in body
+    assert '<summary>Response body</summary><pre>{\n  &quot;success&quot;: true\n}</pre>' in body
+    assert '<details class="ee-json-raw"><summary>Raw</summary><pre>{&quot;success&quot;:true}</pre></details>' in body
+    # The delivery's own body: what was sent to Segment.
+    assert "<summary>What is sent</summary>" in body

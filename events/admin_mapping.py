@@ -12,7 +12,6 @@ keep applying), so opening needs the change permission rather than a separate ad
 
 import json
 
-from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
@@ -21,8 +20,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from connectors.kinds.registry import kind_get
-from connectors.models import Connector
-from events.admin_mapping_forms import RuleEditor
+from events.admin_mapping_forms import ConnectorPickForm, RuleEditor, RulePageForm, RulesForm
 from events.models import Event, MappingRuleSet, MappingRuleSetVersion
 from events.services.mapping_preview import (
     mapping_preview_event_get,
@@ -32,7 +30,6 @@ from events.services.mapping_preview import (
 from events.services.mapping_rules import (
     MappingRulesConflict,
     MappingRulesInvalid,
-    mapping_kinds,
     mapping_rule_set_get,
     mapping_rules_applying,
     mapping_rules_copy_defaults,
@@ -49,58 +46,6 @@ RULE_CHANGE_ACTIONS = frozenset({"_save", "_delete_rule"})
 
 def _pretty(value) -> str:
     return json.dumps(value, indent=2, ensure_ascii=False)
-
-
-class PreviewSourceForm(forms.Form):
-    """What to preview on: one of the latest stored events or a sample, or any stored event by the
-    id support has (its public id)."""
-
-    preview_source = forms.ChoiceField(required=False, label="Preview on")
-    preview_event = forms.CharField(
-        required=False,
-        label="or the event",
-        widget=forms.TextInput(attrs={"size": 38, "placeholder": "a stored event's id (UUID)"}),
-    )
-
-    def __init__(self, *args, sources: list[tuple[str, list[tuple[str, str]]]], **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["preview_source"].choices = [("", "Pick a stored event or a sample"), *sources]
-
-
-class RulesForm(PreviewSourceForm):
-    rules = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 30, "class": "mapping-rules-json", "spellcheck": "false"}),
-        help_text="The connector's rules as a JSON list, in the form described below.",
-    )
-    comment = forms.CharField(required=False, max_length=500, help_text="Why, for the history.")
-    base_version = forms.IntegerField(widget=forms.HiddenInput)
-
-    def __init__(self, *args, read_only: bool, **kwargs):
-        super().__init__(*args, **kwargs)
-        if read_only:
-            self.fields["rules"].widget.attrs["readonly"] = True
-            self.fields["comment"].disabled = True
-
-
-class RulePageForm(PreviewSourceForm):
-    """The per-rule page's own fields besides the rule: why (for the history) and the version the
-    page was opened on (someone else's save in between is refused, not overwritten)."""
-
-    comment = forms.CharField(required=False, max_length=500, help_text="Why, for the history.")
-    base_version = forms.IntegerField(widget=forms.HiddenInput)
-
-
-class ConnectorPickForm(forms.Form):
-    connector = forms.ModelChoiceField(queryset=Connector.objects.none())
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["connector"].queryset = (
-            Connector.objects.filter(kind__in=mapping_kinds())
-            .exclude(mapping_rule_sets__isnull=False)
-            .select_related("client")
-            .order_by("client__name", "name")
-        )
 
 
 def _message_label(message) -> str:

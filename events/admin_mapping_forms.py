@@ -1,4 +1,5 @@
-"""The per-rule editor's forms: one rule as fields (name, event type, condition, enabled, order),
+"""The "Mapping rules" admin's forms: picking a connector, the JSON of all rules, what to preview
+on, and the per-rule editor: one rule as fields (name, event type, condition, enabled, order),
 its messages (type, event name, user id, group id, for_each) and each property, trait and context
 value as a row (name, path / template / text / JSON value).
 
@@ -19,7 +20,9 @@ from typing import Any
 from django import forms
 from django.forms import formset_factory
 
+from connectors.models import Connector
 from events.mapping.engine import MESSAGE_TYPES
+from events.services.mapping_rules import mapping_kinds
 
 SECTIONS = (
     ("properties", "Property"),
@@ -253,10 +256,6 @@ class RuleEditor:
             yield form
             yield from form.rows.forms
 
-    @property
-    def media(self):
-        return self.rule_form.media
-
     def rule(self) -> dict | None:
         """The rule the forms describe, or ``None`` when a field cannot be read (its error shown)."""
         valid = self.rule_form.is_valid() and self.messages.is_valid()
@@ -359,3 +358,55 @@ def _row_for(rows: dict[str, forms.Form], path: str) -> forms.Form | None:
     contain dots, so the path cannot simply be split)."""
     matches = [name for name in rows if path == name or path.startswith(f"{name}.")]
     return rows[max(matches, key=len)] if matches else None
+
+
+class PreviewSourceForm(forms.Form):
+    """What to preview on: one of the latest stored events or a sample, or any stored event by the
+    id support has (its public id)."""
+
+    preview_source = forms.ChoiceField(required=False, label="Preview on")
+    preview_event = forms.CharField(
+        required=False,
+        label="or the event",
+        widget=forms.TextInput(attrs={"size": 38, "placeholder": "a stored event's id (UUID)"}),
+    )
+
+    def __init__(self, *args, sources: list[tuple[str, list[tuple[str, str]]]], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["preview_source"].choices = [("", "Pick a stored event or a sample"), *sources]
+
+
+class RulesForm(PreviewSourceForm):
+    rules = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 30, "class": "mapping-rules-json", "spellcheck": "false"}),
+        help_text="The connector's rules as a JSON list, in the form described below.",
+    )
+    comment = forms.CharField(required=False, max_length=500, help_text="Why, for the history.")
+    base_version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, read_only: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        if read_only:
+            self.fields["rules"].widget.attrs["readonly"] = True
+            self.fields["comment"].disabled = True
+
+
+class RulePageForm(PreviewSourceForm):
+    """The per-rule page's own fields besides the rule: why (for the history) and the version the
+    page was opened on (someone else's save in between is refused, not overwritten)."""
+
+    comment = forms.CharField(required=False, max_length=500, help_text="Why, for the history.")
+    base_version = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class ConnectorPickForm(forms.Form):
+    connector = forms.ModelChoiceField(queryset=Connector.objects.none())
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["connector"].queryset = (
+            Connector.objects.filter(kind__in=mapping_kinds())
+            .exclude(mapping_rule_sets__isnull=False)
+            .select_related("client")
+            .order_by("client__name", "name")
+        )

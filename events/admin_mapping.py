@@ -262,10 +262,13 @@ class MappingRuleSetAdmin(admin.ModelAdmin):
         if data is not None and "_add_message" in data:
             _message_add(data)
         editor = RuleEditor(data, rule=original, read_only=not can_change)
-        if data is not None and "_delete_rule" in data and position is not None:
-            return self._rule_save(request, rule_set, [*rules[: index - 1], *rules[index:]], position=None)
         problems, preview = [], None
-        if posted and ("_save" in posted or "_preview" in posted):
+        if data is not None and "_delete_rule" in data and position is not None:
+            outcome = self._rule_save(request, rule_set, [*rules[: index - 1], *rules[index:]], position=None)
+            if not isinstance(outcome, list):
+                return outcome
+            problems = outcome
+        elif posted and ("_save" in posted or "_preview" in posted):
             rule = editor.rule() if can_change else original
             if rule is None:
                 self.message_user(request, "Fix the fields marked below first.", messages.ERROR)

@@ -629,3 +629,19 @@ def test_a_rule_position_the_connector_does_not_have_is_not_found(staff):
 
     assert staff.get(rule_url(rule_set, len(DEFAULTS) + 1)).status_code == 404
     assert staff.get(rule_url(rule_set, 0)).status_code == 404
+
+
+def test_deleting_a_rule_from_a_page_opened_before_another_save_is_refused(staff):
+    connector = ConnectorFactory()
+    rule_set = mapping_rule_set_get(connector=connector, direction="out")
+    mapping_rules_save(connector=connector, direction="out", rules=renamed_purchase(), user=None)
+
+    response = staff.post(rule_url(rule_set, PURCHASE_INDEX + 1), {"base_version": "0", "_delete_rule": "1"})
+
+    assert response.status_code == 200
+    assert [str(m) for m in get_messages(response.wsgi_request)] == [
+        "Not saved: Version 1 was saved by someone since you opened these rules. "
+        "Reload the page to see it, then make your change again."
+    ]
+    assert len(MappingRuleSet.objects.get(pk=rule_set.pk).rules) == len(DEFAULTS)
+    assert MappingRuleSetVersion.objects.count() == 1

@@ -153,7 +153,9 @@ class ConnectorAdmin(admin.ModelAdmin):
                 fieldsets.append(("Secrets", secrets))
         else:
             fieldsets.append(("Settings", {"fields": ("settings_summary",)}))
-        fieldsets.append(("Delivery", {"fields": ("max_attempts", "rate_limit_per_second")}))
+        fieldsets.append(
+            ("Delivery", {"fields": ("max_attempts", "rate_limit_per_second", "destination_rate_per_second")})
+        )
         if obj:
             history = ("public_id", "created_at", "created_by", "updated_at", "updated_by")
             fieldsets.append(("History", {"fields": history, "classes": ("collapse",)}))
@@ -261,6 +263,7 @@ class ConnectorAdmin(admin.ModelAdmin):
                 user=request.user,
                 max_attempts=data.get("max_attempts"),
                 rate_limit_per_second=data.get("rate_limit_per_second"),
+                destination_rate_per_second=data.get("destination_rate_per_second"),
             )
             obj.pk = created.pk
             obj.refresh_from_db()
@@ -274,11 +277,12 @@ class ConnectorAdmin(admin.ModelAdmin):
             secrets_cleared=form.secrets_cleared,
             user=request.user,
         )
-        if {"max_attempts", "rate_limit_per_second"} & set(form.changed_data):
+        if {"max_attempts", "rate_limit_per_second", "destination_rate_per_second"} & set(form.changed_data):
             connector_policy_set(
                 connector=obj,
                 max_attempts=data.get("max_attempts"),
                 rate_limit_per_second=data.get("rate_limit_per_second"),
+                destination_rate_per_second=data.get("destination_rate_per_second"),
                 user=request.user,
             )
 

@@ -19,7 +19,7 @@ from connectors.kinds.registry import kind_get
 from connectors.kinds.validation import SettingsInvalid, settings_validate
 from connectors.models import Connector
 
-MODEL_FIELDS = ("client", "name", "environment", "max_attempts", "rate_limit_per_second")
+MODEL_FIELDS = ("client", "name", "environment", "max_attempts", "rate_limit_per_second", "destination_rate_per_second")
 CLEAR_SUFFIX = "_clear"
 
 

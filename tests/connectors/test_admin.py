@@ -443,3 +443,19 @@ def test_the_service_refuses_to_clear_a_required_secret_naming_it():
     assert list(raised.value.errors) == ["segment_write_key"]
     connector.refresh_from_db()
     assert secrets_decrypt(connector.secrets_encrypted) == AIR_SECRETS
+
+
+def test_staff_sets_the_destination_rate_on_add_and_change(staff_client):
+    owner = ClientFactory()
+
+    staff_client.post(f"{ADD_URL}?kind=air_segment", _air_form(owner, destination_rate_per_second="5"))
+    connector = Connector.objects.get()
+    assert connector.destination_rate_per_second == 5
+
+    form = _air_form(owner, destination_rate_per_second="12", air_client_secret="", segment_write_key="")
+    del form["client"]
+    response = staff_client.post(_change_url(connector), form)
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    connector.refresh_from_db()
+    assert connector.destination_rate_per_second == 12

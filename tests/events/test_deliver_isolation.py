@@ -349,7 +349,7 @@ def test_the_health_page_shows_each_destinations_circuit(admin_client):
 
     # then
     assert page.status_code == 200
-    rows = {row.destination: row for row in page.context["destinations"]}
+    rows = {row.destination: row for row in page.context["health"].destinations}
     circuit = _circuit(connector)
     assert (rows["perkville"].state_label, rows["perkville"].consecutive_failures) == (
         "Open (waiting for the next probe)", 3

@@ -104,7 +104,11 @@ def test_escapes_that_look_suspect_but_are_fine_are_accepted(client, connector, 
     response = post(client, connector, body, out_token)
 
     assert response.status_code == 200, response.content
-    assert Event.objects.get().payload["headers"]["extra"] == ["\\u0000", "😀", "NaN", 1.5e300, int("9" * 300)]
+    *texts, large, huge = Event.objects.get().payload["headers"]["extra"]
+    assert texts == ["\\u0000", "😀", "NaN"]
+    # PostgreSQL's jsonb keeps 1.5e300 as the exact decimal it reads (it comes back an int), SQLite as a float.
+    assert float(large) == 1.5e300
+    assert huge == int("9" * 300)
 
 
 def test_nesting_deeper_than_the_limit_is_400_before_parsing(client, connector, out_token):

@@ -355,8 +355,6 @@ def test_editing_one_property_path_in_the_rule_form_saves_a_version_with_exactly
     [version] = MappingRuleSetVersion.objects.all()
     assert (version.number, version.action, version.comment) == (1, "save", "Gross total")
     assert version.rules == expected
-    # The stored JSON keeps the rule's key order, so the JSON tab shows the edit in place.
-    assert json.dumps(version.rules) == json.dumps(expected)
     assert rules_for(connector=connector, direction="out", kind=KIND) == expected
     assert [str(m) for m in get_messages(saved.wsgi_request)] == ["Version 1: Saved. Changed: Purchase."]
 

@@ -288,10 +288,7 @@ class ConnectorAdmin(admin.ModelAdmin):
 
     @admin.display(description="URLs")
     def webhook_urls(self, obj):
-        # Only the directions the kind has: a one-way kind's other URL answers 404.
-        directions = kind_get(obj.kind).directions
-        urls = {direction: url for direction, url in connector_urls(obj).items() if direction in directions}
-        return render_to_string("admin/connectors/connector/webhook_urls.html", {"urls": urls})
+        return render_to_string("admin/connectors/connector/webhook_urls.html", {"urls": connector_urls(obj)})
 
     @admin.display(description="Settings")
     def settings_summary(self, obj):

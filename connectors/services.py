@@ -206,11 +206,12 @@ def connector_config_cached(connector: Connector) -> ConnectorConfig:
 
 
 def connector_urls(connector: Connector) -> dict[str, str]:
-    """The webhook URLs handed to the client: ``in`` for the CDP, ``out`` for the loyalty engine."""
+    """The webhook URLs handed to the client: ``in`` for the CDP, ``out`` for the loyalty engine,
+    for the directions the connector's kind has (a one-way kind's other URL answers 404)."""
     base = django_settings.PUBLIC_BASE_URL.rstrip("/")
     return {
-        "in": f"{base}/in/segment/{connector.public_id}",
-        "out": f"{base}/out/segment/{connector.public_id}",
+        direction.value: f"{base}/{direction.value}/segment/{connector.public_id}"
+        for direction in kind_get(connector.kind).directions
     }
 
 

@@ -7,7 +7,7 @@ serializers check only the shape of the request. Secrets are write-only: no answ
 from rest_framework import serializers
 
 from api.serializers.strict import ID_MAX, StrictInput
-from connectors.kinds.registry import kind_choices, kind_get
+from connectors.kinds.registry import kind_choices
 from connectors.models import AuthToken, Client, Connector
 from connectors.services import connector_urls
 
@@ -47,8 +47,7 @@ class ConnectorSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_urls(self, connector) -> UrlsSerializer:
-        directions = kind_get(connector.kind).directions
-        return {direction: url for direction, url in connector_urls(connector).items() if direction in directions}
+        return connector_urls(connector)
 
 
 class SecretsField(serializers.DictField):

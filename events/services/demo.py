@@ -127,8 +127,8 @@ def _tokens(connector: Connector, user) -> dict[str, str]:
     for old in AuthToken.objects.filter(connector=connector, label=DEMO_LABEL, revoked_at__isnull=True):
         token_revoke(prefix_or_id=str(old.pk))
     return {
-        direction: token_issue(connector=connector, direction=direction, label=DEMO_LABEL, user=user).plaintext
-        for direction in ("in", "out")
+        direction.value: token_issue(connector=connector, direction=direction, label=DEMO_LABEL, user=user).plaintext
+        for direction in kind_get(connector.kind).directions
     }
 
 

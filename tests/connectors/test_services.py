@@ -186,3 +186,11 @@ def test_connector_urls_use_the_public_base_url(settings):
         "in": f"https://connect.example.com/in/segment/{connector.public_id}",
         "out": f"https://connect.example.com/out/segment/{connector.public_id}",
     }
+
+
+@pytest.mark.parametrize("kind", ["segment_everflow", "segment_perkville"])
+def test_a_one_way_kind_has_only_its_inbound_url(settings, kind):
+    settings.PUBLIC_BASE_URL = "https://connect.example.com"
+    connector = ConnectorFactory(kind=kind, settings={}, secrets={})
+
+    assert connector_urls(connector) == {"in": f"https://connect.example.com/in/segment/{connector.public_id}"}

@@ -113,3 +113,12 @@ def test_the_demo_everflow_connector_can_reject_a_refunded_conversion(settings, 
 
     assert config.settings["api_base_url"] == f"{settings.PUBLIC_BASE_URL}/sandbox/everflow/api"
     assert config.secrets["api_key"] == credentials.EVERFLOW_API_KEY
+
+
+def test_one_way_demo_connectors_get_only_an_inbound_url_and_token(settings, tmp_path):
+    output = _run(settings, tmp_path)
+
+    everflow = Connector.objects.get(kind="segment_everflow")
+    assert list(everflow.tokens.filter(revoked_at__isnull=True).values_list("direction", flat=True)) == ["in"]
+    assert f"/out/segment/{everflow.public_id}" not in output
+    assert f"/in/segment/{everflow.public_id}" in output

@@ -48,7 +48,7 @@ class Command(BaseCommand):
         except (SettingsInvalid, ValidationError) as exc:
             raise CommandError(error_text(exc)) from None
         urls = connector_urls(connector)
-        self.stdout.write(f"id: {connector.public_id}\nin: {urls['in']}\nout: {urls['out']}")
+        self.stdout.write("\n".join([f"id: {connector.public_id}", *(f"{d}: {url}" for d, url in urls.items())]))
 
 
 def _split(kind: str, values: list[str]) -> tuple[dict, dict]:

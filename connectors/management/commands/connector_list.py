@@ -18,4 +18,4 @@ class Command(BaseCommand):
         for connector in connectors:
             urls = connector_urls(connector)
             row = (connector.public_id, connector.client.slug, connector.kind, connector.state)
-            self.stdout.write("\t".join((*map(str, row), connector.name, urls["in"], urls["out"])))
+            self.stdout.write("\t".join((*map(str, row), connector.name, urls.get("in", ""), urls.get("out", ""))))

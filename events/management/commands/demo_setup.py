@@ -42,9 +42,9 @@ class Command(BaseCommand):
                          f" or `manage.py changepassword {login.username}`)")
             out(f"  {login.group + ':':<18} login {shown}")
         for connector in demo.connectors:
-            urls = connector_urls(connector)
-            out(f"  {connector.kind:<20} in  {urls['in']}   token {demo.tokens[(connector.kind, 'in')]}")
-            out(f"  {'':<20} out {urls['out']}   token {demo.tokens[(connector.kind, 'out')]}")
+            for number, (direction, url) in enumerate(connector_urls(connector).items()):
+                name = connector.kind if number == 0 else ""
+                out(f"  {name:<20} {direction:<3} {url}   token {demo.tokens[(connector.kind, direction)]}")
         out(f"The sandbox's Segment accepts the write key {credentials.SEGMENT_WRITE_KEY}.")
         out("Send a sample AIR event through the whole pipeline:")
         out(f"  {demo_curl(demo)}")

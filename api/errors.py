@@ -64,3 +64,13 @@ def not_found(request, exception=None):
     if request.path.startswith(API_PATH):
         return JsonResponse(error_body("No such endpoint."), status=status.HTTP_404_NOT_FOUND)
     return defaults.page_not_found(request, exception)
+
+
+def server_error(request):
+    """A 500 under /api/ answers in the API's shape, like the webhooks' 500; others get the branded page."""
+    if request.path.startswith(API_PATH):
+        return JsonResponse(
+            error_body("Internal error: the request was not completed; it is logged."),
+            status=status.HTTP_500_INTERNAL_SERVER_ERROR,
+        )
+    return defaults.server_error(request)

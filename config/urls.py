@@ -29,3 +29,4 @@ urlpatterns = [
 
 # A path under /api/ that matches nothing answers in the Config API's JSON error shape.
 handler404 = "api.errors.not_found"
+handler500 = "api.errors.server_error"

@@ -6,7 +6,8 @@ the expected value can be read off it. ``make mutants`` showed these were not pi
 """
 
 import hashlib
-from datetime import UTC, datetime
+import time
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -308,6 +309,31 @@ def test_an_envelope_part_that_is_not_an_object_is_refused_and_an_empty_list_is_
     # AIR's PHP encodes an empty map as [] (parser._obj): accepted; a string is not an object.
     assert errors_of(notification(**{key: "x"})) == [(key, "Must be an object.")]
     assert parse(notification(**{key: []}))["event_name"] == "WALLET.ACCOUNT.UPDATE"
+
+
+def test_every_envelope_part_that_is_not_an_object_is_named_in_one_answer():
+    payload = notification(request="x", response=5, enrichmentData="x")
+
+    assert errors_of(payload) == [
+        ("request", "Must be an object."),
+        ("response", "Must be an object."),
+        ("enrichmentData", "Must be an object."),
+    ]
+
+
+def test_the_event_date_is_in_utc_whatever_the_servers_time_zone(monkeypatch):
+    # Asia/Tokyo is UTC+9 with no summer time: a date read in the server's zone would say 21:30+09:00.
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    time.tzset()
+    try:
+        payload = notification()
+        payload["headers"]["eventDate"] = "2025-03-04T13:30:01.250+01:00"
+        event = notification_parse(payload, config_make())
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+
+    assert (event.occurred_at.utcoffset(), event.context["occurred_at"]) == (timedelta(0), "2025-03-04T12:30:01.250Z")
 
 
 def test_an_event_id_of_100_characters_is_accepted_and_101_refused():

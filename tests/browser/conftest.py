@@ -9,8 +9,12 @@ import os
 import shutil
 
 import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import sync_playwright
+
+from connectors.groups import groups_sync
 
 # Long enough for a slow CI machine, short enough that a missing element fails the test quickly.
 TIMEOUT_MS = 10_000
@@ -44,6 +48,15 @@ def page(browser, live_server, tmp_path):
     page = context.new_page()
     yield page
     context.close()
+
+
+def staff_user(*, username: str, group: str, password: str):
+    """A staff user in one of the groups of connectors.groups. The groups are synced first: these
+    tests run on a transactional database, emptied after each test, groups made by migrations too."""
+    groups_sync()
+    user = get_user_model().objects.create_user(username, password=password, is_staff=True)
+    user.groups.add(Group.objects.get(name=group))
+    return user
 
 
 def log_in(page, *, username: str, password: str) -> None:

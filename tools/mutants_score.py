@@ -1,7 +1,8 @@
-"""The mutation score of the AIR kind's parsing and building, read from ``mutmut run``'s results.
+"""The mutation score of each kind's parsing, building and answer reading, read from ``mutmut run``'s
+results.
 
-``make mutants`` runs it. It prints ``mutants: N killed of M (P %)`` and then every mutant the
-tests let through, as ``file:line  status`` with the original and the mutated line. A mutant that
+``make mutants`` runs it. It prints ``mutants: N killed of M (P %)``, the same per kind, and then
+every mutant the tests let through, as ``file:line  status`` with the original and the mutated line. A mutant that
 ran out of time counts as killed: the mutation made the code loop, and the run noticed.
 """
 
@@ -44,6 +45,7 @@ def _survivor(path: Path, source_lines: list[str], tree: ast.Module, mutant: str
 
 def main() -> int:
     killed = total = 0
+    by_kind: dict[str, list[int]] = {}
     survivors = []
     for path in walk_mutatable_files():
         data = SourceFileMutationData(path=path)
@@ -53,8 +55,11 @@ def main() -> int:
         for mutant, exit_code in sorted(data.exit_code_by_key.items()):
             status = status_by_exit_code[exit_code]
             total += 1
+            kind = by_kind.setdefault(path.parent.name, [0, 0])
+            kind[1] += 1
             if status in KILLED:
                 killed += 1
+                kind[0] += 1
             else:
                 line, text = _survivor(path, source.splitlines(), tree, mutant)
                 survivors.append((str(path), line, f"{status:>9}  {text}"))
@@ -62,6 +67,8 @@ def main() -> int:
         print("mutants: no results; run `mutmut run` first", file=sys.stderr)
         return 1
     print(f"mutants: {killed} killed of {total} ({100 * killed / total:.1f} %)")
+    for name, (kind_killed, kind_total) in sorted(by_kind.items()):
+        print(f"  {name}: {kind_killed} killed of {kind_total} ({100 * kind_killed / kind_total:.1f} %)")
     for *_, text in sorted(survivors):
         print(text)
     return 0

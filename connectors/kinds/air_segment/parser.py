@@ -314,7 +314,6 @@ class _Transaction:
 
     def __init__(self, operation_type: str, value: dict, path: str):
         self.operation_type = operation_type
-        self.path = path
         self.id = _text(value.get("walletTransactionId"), f"{path}.walletTransactionId")
         self.parent_id = _text(value.get("parentWalletTransactionId"), f"{path}.parentWalletTransactionId")
         self.reference = _text(value.get("reference"), f"{path}.reference")

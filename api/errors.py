@@ -5,9 +5,11 @@
 it is empty for what concerns the request as a whole.
 """
 
+from typing import Any
+
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -17,7 +19,7 @@ API_PATH = "/api/"
 INVALID = "The request is invalid: see errors."
 
 
-def _flatten(detail, path: str = "") -> list[dict[str, str]]:
+def _flatten(detail: object, path: str = "") -> list[dict[str, str]]:
     if isinstance(detail, dict):
         return [
             error
@@ -31,11 +33,11 @@ def _flatten(detail, path: str = "") -> list[dict[str, str]]:
     return [{"path": path, "message": str(detail)}]
 
 
-def error_body(message: str, errors: list[dict[str, str]] | None = None) -> dict:
+def error_body(message: str, errors: list[dict[str, str]] | None = None) -> dict[str, str | list[dict[str, str]]]:
     return {"message": message, "errors": errors or []}
 
 
-def exception_handler(exc, context):
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF's exceptions (and Django's 404, 403 and validation errors) in the project's error shape; anything else is
     left to Django (a 500, logged, and reported where error tracking is on)."""
     if isinstance(exc, DjangoValidationError):  # a model's full_clean inside a service
@@ -46,11 +48,12 @@ def exception_handler(exc, context):
         exc = exceptions.PermissionDenied(str(exc) if str(exc) else None)
     if not isinstance(exc, exceptions.APIException):
         return None
-    headers = {}
-    if getattr(exc, "auth_header", None):
-        headers["WWW-Authenticate"] = exc.auth_header
-    if getattr(exc, "wait", None):
-        headers["Retry-After"] = str(int(exc.wait))
+    headers: dict[str, str] = {}
+    # Set on the exception by DRF's view (auth_header) or by throttling (wait).
+    if auth_header := getattr(exc, "auth_header", None):
+        headers["WWW-Authenticate"] = auth_header
+    if wait := getattr(exc, "wait", None):
+        headers["Retry-After"] = str(int(wait))
     if isinstance(exc, exceptions.ValidationError):
         body = error_body(INVALID, _flatten(exc.detail))
     else:
@@ -59,14 +62,14 @@ def exception_handler(exc, context):
     return Response(body, status=exc.status_code, headers=headers)
 
 
-def not_found(request, exception=None):
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     """A path under /api/ that matches no endpoint answers in the API's shape; others as Django does."""
     if request.path.startswith(API_PATH):
         return JsonResponse(error_body("No such endpoint."), status=status.HTTP_404_NOT_FOUND)
     return defaults.page_not_found(request, exception)
 
 
-def server_error(request):
+def server_error(request: HttpRequest) -> HttpResponse:
     """A 500 under /api/ answers in the API's shape, like the webhooks' 500; others get the branded page."""
     if request.path.startswith(API_PATH):
         return JsonResponse(

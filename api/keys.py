@@ -6,7 +6,9 @@ there is nothing to brute-force and no candidate list to compare in constant tim
 
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -23,7 +25,9 @@ class IssuedApiKey:
     plaintext: str  # shown once, never stored
 
 
-def api_key_issue(*, user, label: str = "", expires_at=None, created_by=None) -> IssuedApiKey:
+def api_key_issue(
+    *, user: User, label: str = "", expires_at: datetime | None = None, created_by: User | None = None
+) -> IssuedApiKey:
     plaintext = f"{KEY_PREFIX}{secrets.token_urlsafe(32)}"
     key = ApiKey.objects.create(
         user=user,

@@ -24,5 +24,5 @@ class ApiKey(models.Model):
         ordering = ["-created_at"]
         verbose_name = "API key"
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.prefix}… ({self.user})"

@@ -2,8 +2,12 @@
 operation lists the refusals it may answer (in the error shape of ``api.errors``), and the
 API key is a security scheme."""
 
+from collections.abc import Callable
+from typing import Any
+
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.utils import Direction
 from rest_framework import serializers
 
 from api.serializers.strict import ID_PATTERN, NUMBER_PATTERN
@@ -11,12 +15,16 @@ from api.serializers.strict import ID_PATTERN, NUMBER_PATTERN
 API_PREFIX = "/api/v1/"
 
 
-def endpoints_api_only(endpoints, **kwargs):
+# An endpoint as drf-spectacular lists it: path, path regex, method, view.
+Endpoint = tuple[str, str, str, Callable[..., Any]]
+
+
+def endpoints_api_only(endpoints: list[Endpoint], **kwargs: object) -> list[Endpoint]:
     """Leave out the health checks and webhooks: they are not part of the Config API."""
     return [endpoint for endpoint in endpoints if endpoint[0].startswith(API_PREFIX)]
 
 
-def path_ids_as_integers(result, **kwargs):
+def path_ids_as_integers(result: dict[str, Any], **kwargs: object) -> dict[str, Any]:
     """Ids and numbers in paths are matched by digit patterns (``api.serializers.strict``); the
     schema says what they are: integers up to the largest the pattern admits."""
     for digits in (ID_PATTERN, NUMBER_PATTERN):
@@ -29,14 +37,16 @@ def path_ids_as_integers(result, **kwargs):
     return result
 
 
-class FieldErrorSerializer(serializers.Serializer):
+class FieldErrorSerializer(serializers.Serializer[dict[str, str]]):
     path = serializers.CharField(help_text="The field, e.g. settings.currency or rules[0].name; empty for the request.")
     message = serializers.CharField()
 
 
-class ErrorSerializer(serializers.Serializer):
+class ErrorSerializer(serializers.Serializer[dict[str, Any]]):
     message = serializers.CharField()
-    errors = FieldErrorSerializer(many=True)
+    # A declared field is taken out of the class by SerializerMetaclass: it does not replace the
+    # ``errors`` property, whatever the stubs see.
+    errors = FieldErrorSerializer(many=True)  # type: ignore[assignment]
 
 
 # Every operation may be refused for these; a body or path that can be invalid adds 400 and 404.
@@ -51,20 +61,24 @@ ERRORS_INPUT = {
 
 
 class ApiAutoSchema(AutoSchema):
-    def _get_response_bodies(self, direction="response"):
+    def _get_response_bodies(self, direction: Direction = "response") -> dict[str, Any]:
         responses = super()._get_response_bodies(direction)
         for code, description in {**ERRORS_ALWAYS, **ERRORS_INPUT}.items():
             if code not in responses:
-                responses[code] = self._get_response_for_code(ErrorSerializer, code, direction=direction)
+                # drf-spectacular leaves this helper unannotated.
+                responses[code] = self._get_response_for_code(  # type: ignore[no-untyped-call]
+                    ErrorSerializer, code, direction=direction
+                )
                 responses[code]["description"] = description
         return responses
 
 
-class ApiKeyScheme(OpenApiAuthenticationExtension):
+# drf-spectacular leaves the extension registry's __init_subclass__ unannotated.
+class ApiKeyScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]
     target_class = "api.authentication.ApiKeyAuthentication"
     name = "apiKey"
 
-    def get_security_definition(self, auto_schema):
+    def get_security_definition(self, auto_schema: AutoSchema) -> dict[str, str]:
         return {
             "type": "http",
             "scheme": "bearer",

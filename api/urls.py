@@ -16,7 +16,7 @@ class IdConverter:
     def to_python(self, value: str) -> int:
         return int(value)
 
-    def to_url(self, value) -> str:
+    def to_url(self, value: str | int) -> str:
         return str(value)
 
 

@@ -1,6 +1,9 @@
 """The delivery log (event → delivery → attempt), its search filters and bulk retries, as the
 Config API shows them. Filters are the support console's (``events.services.console``)."""
 
+from typing import Any
+
+from django.contrib.auth.models import User
 from rest_framework import serializers
 
 from api.serializers.strict import ID_MAX, PAGE_PARAMS, StrictInput
@@ -8,7 +11,7 @@ from events.models import BulkRetryJob, Delivery, DeliveryAttempt, Direction, Ev
 from events.services.console_params import PERIODS, STATUS_CODE_CLASSES, console_params_check
 
 
-class LogFilterSerializer(StrictInput, serializers.Serializer):
+class LogFilterSerializer(StrictInput, serializers.Serializer[dict[str, Any]]):
     """The console's filters; each is optional and they combine with AND. Their values are checked
     by the console's own ``console_params_check`` (a date that is no day, ``to`` before ``from``)."""
 
@@ -29,19 +32,19 @@ class LogFilterSerializer(StrictInput, serializers.Serializer):
         help_text="An exact identity value, Segment messageId, AIR event id or wallet transaction reference.",
     )
 
-    def get_fields(self):
+    def get_fields(self) -> dict[str, serializers.Field[Any, Any, Any, Any]]:
         fields = super().get_fields()
         fields["from"] = fields.pop("from_")
         return fields
 
-    def validate(self, attrs):
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         refused = console_params_check(params=self._params(attrs), statuses=self.statuses)
         if refused:
             raise serializers.ValidationError({name: [message] for name, message in refused.items()})
         return attrs
 
     @staticmethod
-    def _params(values) -> dict[str, str]:
+    def _params(values: dict[str, Any]) -> dict[str, str]:
         return {name: str(value) for name, value in values.items()}
 
     def params(self) -> dict[str, str]:
@@ -73,8 +76,10 @@ class BulkRetryFilterSerializer(LogFilterSerializer):
     event = serializers.IntegerField(required=False, min_value=1, max_value=ID_MAX, help_text="An event's id.")
 
 
-class AttemptSerializer(serializers.ModelSerializer):
-    triggered_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+class AttemptSerializer(serializers.ModelSerializer[DeliveryAttempt]):
+    triggered_by: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
 
     class Meta:
         model = DeliveryAttempt
@@ -93,14 +98,14 @@ DELIVERY_FIELDS = (
 )
 
 
-class DeliverySerializer(serializers.ModelSerializer):
+class DeliverySerializer(serializers.ModelSerializer[Delivery]):
     class Meta:
         model = Delivery
         fields = DELIVERY_FIELDS
         read_only_fields = fields
 
 
-class DeliveryDetailSerializer(serializers.ModelSerializer):
+class DeliveryDetailSerializer(serializers.ModelSerializer[Delivery]):
     attempts_made = AttemptSerializer(source="attempt_log", many=True, read_only=True)
 
     class Meta:
@@ -115,14 +120,14 @@ EVENT_FIELDS = (
 )
 
 
-class EventSerializer(serializers.ModelSerializer):
+class EventSerializer(serializers.ModelSerializer[Event]):
     class Meta:
         model = Event
         fields = EVENT_FIELDS
         read_only_fields = fields
 
 
-class EventDetailSerializer(serializers.ModelSerializer):
+class EventDetailSerializer(serializers.ModelSerializer[Event]):
     # Set by the view from ``event_chain``: the event's deliveries with their attempts, and the
     # events linked to it through the reward ledger.
     deliveries = DeliveryDetailSerializer(source="chain_deliveries", many=True, read_only=True)
@@ -140,9 +145,13 @@ class EventDetailSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class BulkRetryJobSerializer(serializers.ModelSerializer):
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
-    cancelled_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+class BulkRetryJobSerializer(serializers.ModelSerializer[BulkRetryJob]):
+    created_by: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
+    cancelled_by: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
 
     class Meta:
         model = BulkRetryJob

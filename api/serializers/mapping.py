@@ -1,5 +1,8 @@
 """A connector's mapping rules and their versions as the Config API shows and takes them."""
 
+from typing import Any
+
+from django.contrib.auth.models import User
 from rest_framework import serializers
 
 from api.serializers.strict import StrictInput
@@ -7,12 +10,12 @@ from events.models import Direction
 from events.rule_models import MappingRuleSetVersion
 
 
-class RuleProblemSerializer(serializers.Serializer):
+class RuleProblemSerializer(serializers.Serializer[dict[str, str]]):
     path = serializers.CharField(help_text="Where in the rule set, e.g. rules[1].messages[0].properties.")
     message = serializers.CharField()
 
 
-class RulesSerializer(StrictInput, serializers.Serializer):
+class RulesSerializer(StrictInput, serializers.Serializer[dict[str, Any]]):
     rules = serializers.ListField(
         child=serializers.DictField(), allow_empty=True, help_text="The rules, in the mapping engine's form."
     )
@@ -26,24 +29,26 @@ class RulesSaveSerializer(RulesSerializer):
     )
 
 
-class RestoreSerializer(StrictInput, serializers.Serializer):
+class RestoreSerializer(StrictInput, serializers.Serializer[dict[str, Any]]):
     comment = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
 
 
-class ValidationResultSerializer(serializers.Serializer):
+class ValidationResultSerializer(serializers.Serializer[dict[str, Any]]):
     valid = serializers.BooleanField()
     problems = RuleProblemSerializer(many=True)
 
 
-VERSION_FIELDS = ("number", "action", "summary", "comment", "created_at", "created_by")
+VERSION_FIELDS: tuple[str, ...] = ("number", "action", "summary", "comment", "created_at", "created_by")
 
 
-class VersionSerializer(serializers.ModelSerializer):
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+class VersionSerializer(serializers.ModelSerializer[MappingRuleSetVersion]):
+    created_by: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
 
     class Meta:
         model = MappingRuleSetVersion
-        fields = VERSION_FIELDS
+        fields: tuple[str, ...] = VERSION_FIELDS
         read_only_fields = fields
 
 
@@ -57,7 +62,7 @@ class VersionDetailSerializer(VersionSerializer):
         read_only_fields = fields
 
 
-class RuleSetSerializer(serializers.Serializer):
+class RuleSetSerializer(serializers.Serializer[dict[str, Any]]):
     connector = serializers.IntegerField()
     direction = serializers.ChoiceField(choices=Direction.choices)
     version = serializers.IntegerField(help_text="The latest version's number; 0 before the first change.")

@@ -3,6 +3,8 @@ text "0", ``"5"`` as the number 5, skip an unknown field and an empty query para
 sending any of those has a bug the API should tell it about, not guess around (a misspelt filter
 of a bulk retry would otherwise retry every failed delivery)."""
 
+from typing import TYPE_CHECKING, Any
+
 from django.http import QueryDict
 from rest_framework import serializers
 
@@ -16,12 +18,12 @@ NUMBER_PATTERN = "[0-9]{1,9}"
 PAGE_PARAMS = ("cursor", "limit")
 
 
-def _json_type(value) -> str:
+def _json_type(value: object) -> str:
     names = {bool: "true or false", int: "a number", float: "a number", str: "text", dict: "an object", list: "a list"}
     return names.get(type(value), "null")
 
 
-def _type_error(field: serializers.Field, value, path: str) -> tuple[str, str] | None:
+def _type_error(field: serializers.Field[Any, Any, Any, Any], value: object, path: str) -> tuple[str, str] | None:
     """Where and why ``value`` is not of the JSON type ``field`` takes, or None when it is (or is
     null: the field itself says whether null is allowed)."""
     if value is None:
@@ -49,15 +51,22 @@ def _type_error(field: serializers.Field, value, path: str) -> tuple[str, str] |
     return None if ok else (path, f"Must be {expected}, not {_json_type(value)}.")
 
 
-class StrictInput:
+if TYPE_CHECKING:
+    # What the mixin is mixed into: any serializer (its fields, and to_internal_value to call on).
+    _SerializerBase = serializers.Serializer[Any]
+else:
+    _SerializerBase = object
+
+
+class StrictInput(_SerializerBase):
     """Mixed into a serializer reading a JSON body or a query string; ``extra_params`` are query
     parameters read elsewhere (pagination)."""
 
     extra_params: tuple[str, ...] = ()
 
-    def to_internal_value(self, data):
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
         writable = {name: field for name, field in self.fields.items() if not field.read_only}
-        errors = {}
+        errors: dict[str, list[str]] = {}
         if isinstance(data, QueryDict):
             for name in data:
                 if name not in writable and name not in self.extra_params:
@@ -74,4 +83,5 @@ class StrictInput:
                     errors[refused[0]] = [refused[1]]
         if errors:
             raise serializers.ValidationError(errors)
-        return super().to_internal_value(data)
+        validated: dict[str, Any] = super().to_internal_value(data)
+        return validated

@@ -1,13 +1,18 @@
 """Clients, connectors, their webhook tokens and the connector kinds, through the same services
 as the admin (``connectors.services``, ``connectors.tokens``, ``events.services.actions``)."""
 
+from collections.abc import Mapping
+from typing import Any
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
+from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.generics import get_object_or_404
+from rest_framework.request import Request
 from rest_framework.response import Response
 
 from api.serializers.connectors import (
@@ -43,7 +48,7 @@ from events.services.actions import connector_pause, connector_resume
 RETRY = f"events.{EVENTS_RETRY_PERMISSION}"
 
 
-class ClientViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
+class ClientViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet[Client]):
     queryset = Client.objects.order_by("name", "pk")
     serializer_class = ClientSerializer
     required_permissions = {
@@ -52,31 +57,32 @@ class ClientViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet
         "create": ("connectors.add_client",),
     }
 
-    def create(self, request):
+    def create(self, request: Request) -> Response:
         serializer = ClientSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         client = client_create(**serializer.validated_data, user=request.user)
         return Response(ClientSerializer(client).data, status=status.HTTP_201_CREATED)
 
 
-class KindViewSet(ApiViewSet):
+class KindViewSet(ApiViewSet[Any]):  # Any: kinds are code, not a model
     """The connector kinds and their settings: what a connector's ``settings`` and ``secrets`` take."""
 
     serializer_class = KindSerializer
     required_permissions = {"list": ("connectors.view_connector",)}
     pagination_class = None
 
-    def list(self, request):
-        return Response(KindSerializer(list(kinds().values()), many=True).data)
+    def list(self, request: Request) -> Response:
+        # many=True makes a ListSerializer, which takes a list: the stubs type one item.
+        return Response(KindSerializer(list(kinds().values()), many=True).data)  # type: ignore[arg-type]
 
 
-def _settings_refusal(*, kind_key: str, invalid: SettingsInvalid, secrets_given) -> ValidationError:
+def _settings_refusal(*, kind_key: str, invalid: SettingsInvalid, secrets_given: Mapping[str, str]) -> ValidationError:
     """The service's refusal, each error placed under ``settings`` or ``secrets`` as it was sent."""
     try:
         secret_keys = {field.key for field in kind_get(kind_key).secret_fields}
     except KeyError:
         secret_keys = set()
-    errors: dict = {}
+    errors: dict[str, Any] = {}  # messages for ``kind``; messages by key for ``settings`` and ``secrets``
     for key, message in invalid.errors.items():
         if key == "kind":
             errors["kind"] = [message]
@@ -95,7 +101,7 @@ STATE_CHANGED = inline_serializer(
 )
 
 
-class ConnectorViewSet(mixins.RetrieveModelMixin, ApiViewSet):
+class ConnectorViewSet(mixins.RetrieveModelMixin, ApiViewSet[Connector]):
     queryset = Connector.objects.select_related("client").order_by("client__name", "name", "pk")
     serializer_class = ConnectorSerializer
     required_permissions = {
@@ -110,14 +116,14 @@ class ConnectorViewSet(mixins.RetrieveModelMixin, ApiViewSet):
     }
 
     @extend_schema(parameters=[ConnectorFilterSerializer])
-    def list(self, request):
+    def list(self, request: Request) -> Response:
         params = ConnectorFilterSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         lookups = {f"{name}_id" if name == "client" else name: value for name, value in params.validated_data.items()}
         return Response(ConnectorSerializer(self.get_queryset().filter(**lookups), many=True).data)
 
     @extend_schema(request=ConnectorCreateSerializer, responses={201: ConnectorSerializer})
-    def create(self, request):
+    def create(self, request: Request) -> Response:
         serializer = ConnectorCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
@@ -128,7 +134,7 @@ class ConnectorViewSet(mixins.RetrieveModelMixin, ApiViewSet):
         return Response(ConnectorSerializer(connector).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=ConnectorUpdateSerializer, responses={200: ConnectorSerializer})
-    def partial_update(self, request, pk=None):
+    def partial_update(self, request: Request, pk: str | None = None) -> Response:
         connector = self.get_object()
         serializer = ConnectorUpdateSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
@@ -162,7 +168,7 @@ class ConnectorViewSet(mixins.RetrieveModelMixin, ApiViewSet):
 
     @extend_schema(responses={200: SecretsStatusSerializer})
     @action(detail=True, methods=["get"])
-    def secrets(self, request, pk=None):
+    def secrets(self, request: Request, pk: str | None = None) -> Response:
         """Which secrets are set (never their values): for those who may see that in the admin."""
         config = connector_config(self.get_object())
         body = {
@@ -173,7 +179,7 @@ class ConnectorViewSet(mixins.RetrieveModelMixin, ApiViewSet):
 
     @extend_schema(request=None, responses={200: STATE_CHANGED})
     @action(detail=True, methods=["post"])
-    def pause(self, request, pk=None):
+    def pause(self, request: Request, pk: str | None = None) -> Response:
         """Accept events, hold their deliveries until resumed."""
         connector = self.get_object()
         held = connector_pause(connector=connector, user=request.user)
@@ -181,7 +187,7 @@ class ConnectorViewSet(mixins.RetrieveModelMixin, ApiViewSet):
 
     @extend_schema(request=None, responses={200: STATE_CHANGED})
     @action(detail=True, methods=["post"])
-    def resume(self, request, pk=None):
+    def resume(self, request: Request, pk: str | None = None) -> Response:
         """Make the connector active and release its held deliveries gradually."""
         connector = self.get_object()
         released = connector_resume(connector=connector, user=request.user)
@@ -189,13 +195,13 @@ class ConnectorViewSet(mixins.RetrieveModelMixin, ApiViewSet):
 
     @extend_schema(request=None, responses={200: STATE_CHANGED})
     @action(detail=True, methods=["post"])
-    def disable(self, request, pk=None):
+    def disable(self, request: Request, pk: str | None = None) -> Response:
         """Refuse the connector's events (resume makes it active again)."""
         connector = connector_state_set(connector=self.get_object(), state=Connector.State.DISABLED, user=request.user)
         return Response({"state": connector.state, "deliveries": 0})
 
 
-class TokenViewSet(mixins.ListModelMixin, ApiViewSet):
+class TokenViewSet(mixins.ListModelMixin, ApiViewSet[AuthToken]):
     """A connector's webhook tokens: issued (shown once), registered (a key the client chose), revoked."""
 
     serializer_class = TokenSerializer
@@ -217,15 +223,15 @@ class TokenViewSet(mixins.ListModelMixin, ApiViewSet):
             has = ", ".join(str(d) for d in kind.directions)
             raise ValidationError({"direction": [f"{kind.label} connectors have a URL only for: {has}."]})
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[AuthToken]:
         return AuthToken.objects.filter(connector_id=self.kwargs["connector_pk"]).order_by("-created_at", "-pk")
 
-    def list(self, request, connector_pk=None):
+    def list(self, request: Request, connector_pk: int | None = None) -> Response:
         self.connector()
         return super().list(request)
 
     @extend_schema(request=TokenIssueSerializer, responses={201: IssuedTokenSerializer})
-    def create(self, request, connector_pk=None):
+    def create(self, request: Request, connector_pk: int | None = None) -> Response:
         """Issue a token; the answer is the only time it is shown."""
         connector = self.connector()
         serializer = TokenIssueSerializer(data=request.data)
@@ -234,12 +240,14 @@ class TokenViewSet(mixins.ListModelMixin, ApiViewSet):
         issued = token_issue(connector=connector, **serializer.validated_data, user=request.user)
         body = {**TokenSerializer(issued.token).data, "token": issued.plaintext}
         return Response(
-            IssuedTokenSerializer(body).data, status=status.HTTP_201_CREATED, headers={"Cache-Control": "no-store"}
+            # A model serializer reads a dict as well (the token's fields and the key): the stubs take a model.
+            IssuedTokenSerializer(body).data,  # type: ignore[arg-type]
+            status=status.HTTP_201_CREATED, headers={"Cache-Control": "no-store"}
         )
 
     @extend_schema(request=KeyRegisterSerializer, responses={201: TokenSerializer})
     @action(detail=False, methods=["post"])
-    def register(self, request, connector_pk=None):
+    def register(self, request: Request, connector_pk: int | None = None) -> Response:
         """Register a key the client chose (it is checked to be long and hard to guess)."""
         connector = self.connector()
         serializer = KeyRegisterSerializer(data=request.data)
@@ -253,7 +261,7 @@ class TokenViewSet(mixins.ListModelMixin, ApiViewSet):
 
     @extend_schema(request=None, responses={200: TokenSerializer})
     @action(detail=True, methods=["post"])
-    def revoke(self, request, connector_pk=None, pk=None):
+    def revoke(self, request: Request, connector_pk: int | None = None, pk: int | None = None) -> Response:
         """Revoke a token: the webhook refuses it from now on; revoking twice changes nothing."""
         token = get_object_or_404(self.get_queryset(), pk=pk)
         return Response(TokenSerializer(token_revoke(prefix_or_id=str(token.pk))).data)

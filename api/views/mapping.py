@@ -1,11 +1,14 @@
 """A connector's mapping rules: read, validate, save as a new version, restore a version, through
 ``events.services.mapping_rules`` as the admin's editor does."""
 
+from typing import Any
+
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.generics import get_object_or_404
+from rest_framework.request import Request
 from rest_framework.response import Response
 
 from api.schema import ErrorSerializer
@@ -54,7 +57,8 @@ def _problems(problems: list[RuleProblem]) -> list[dict[str, str]]:
     return [{"path": _path(problem), "message": problem.message} for problem in problems]
 
 
-class MappingRulesViewSet(ApiViewSet):
+# Any: the answer is built from a rule set and its versions, not one model's serializer.
+class MappingRulesViewSet(ApiViewSet[Any]):
     serializer_class = RuleSetSerializer
     required_permissions = {
         "retrieve": ("events.view_mappingruleset",),
@@ -64,7 +68,7 @@ class MappingRulesViewSet(ApiViewSet):
         "restore": ("events.change_mappingruleset",),
     }
 
-    def _connector(self, connector_pk, direction: str) -> Connector:
+    def _connector(self, connector_pk: int, direction: str) -> Connector:
         """The connector, if its kind has rules for ``direction``."""
         connector = get_object_or_404(Connector.objects.select_related("client"), pk=connector_pk)
         if direction not in Direction.__members__.values():
@@ -81,7 +85,7 @@ class MappingRulesViewSet(ApiViewSet):
         return found or MappingRuleSet(connector=connector, direction=direction)
 
     @extend_schema(parameters=[DIRECTION], responses={200: RuleSetSerializer})
-    def retrieve(self, request, connector_pk=None, direction=None):
+    def retrieve(self, request: Request, connector_pk: int, direction: str) -> Response:
         connector = self._connector(connector_pk, direction)
         rule_set = self._rule_set(connector, direction)
         versions = rule_set.versions.select_related("created_by").order_by("-number") if rule_set.pk else []
@@ -96,7 +100,7 @@ class MappingRulesViewSet(ApiViewSet):
         return Response(RuleSetSerializer(body).data)
 
     @extend_schema(parameters=[DIRECTION], request=RulesSerializer, responses={200: ValidationResultSerializer})
-    def validate(self, request, connector_pk=None, direction=None):
+    def validate(self, request: Request, connector_pk: int, direction: str) -> Response:
         """Check rules without saving them: each rule's form, then its output on the kind's samples."""
         connector = self._connector(connector_pk, direction)
         serializer = RulesSerializer(data=request.data)
@@ -108,7 +112,7 @@ class MappingRulesViewSet(ApiViewSet):
     @extend_schema(
         parameters=[DIRECTION], request=RulesSaveSerializer, responses={201: VersionDetailSerializer, 409: REFUSED}
     )
-    def save(self, request, connector_pk=None, direction=None):
+    def save(self, request: Request, connector_pk: int, direction: str) -> Response:
         """Validate the rules and save them as the connector's new version (refused whole, naming each problem)."""
         connector = self._connector(connector_pk, direction)
         serializer = RulesSaveSerializer(data=request.data)
@@ -123,7 +127,7 @@ class MappingRulesViewSet(ApiViewSet):
             raise Conflict(str(conflict)) from None
         return Response(VersionDetailSerializer(version).data, status=status.HTTP_201_CREATED)
 
-    def _version(self, connector_pk, direction: str, number) -> MappingRuleSetVersion:
+    def _version(self, connector_pk: int, direction: str, number: int) -> MappingRuleSetVersion:
         connector = self._connector(connector_pk, direction)
         return get_object_or_404(
             MappingRuleSetVersion.objects.select_related("created_by", "rule_set__connector"),
@@ -131,11 +135,11 @@ class MappingRulesViewSet(ApiViewSet):
         )
 
     @extend_schema(parameters=[DIRECTION, NUMBER], responses={200: VersionDetailSerializer})
-    def version(self, request, connector_pk=None, direction=None, number=None):
+    def version(self, request: Request, connector_pk: int, direction: str, number: int) -> Response:
         return Response(VersionDetailSerializer(self._version(connector_pk, direction, number)).data)
 
     @extend_schema(parameters=[DIRECTION, NUMBER], request=RestoreSerializer, responses={201: VersionDetailSerializer})
-    def restore(self, request, connector_pk=None, direction=None, number=None):
+    def restore(self, request: Request, connector_pk: int, direction: str, number: int) -> Response:
         """Make an earlier version current again, as a new version (refused if its rules no longer pass)."""
         version = self._version(connector_pk, direction, number)
         serializer = RestoreSerializer(data=request.data)

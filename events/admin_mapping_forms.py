@@ -15,10 +15,12 @@ saving an edit of one path changes exactly that path.
 
 import json
 import re
-from typing import Any
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.forms import formset_factory
+from django.http import QueryDict
 
 from connectors.models import Connector
 from events.mapping.engine import MESSAGE_TYPES
@@ -77,7 +79,7 @@ def _blank(value: Any) -> bool:
     return value is None or value == ""
 
 
-def _put(target: dict, original: dict, key: str, value: Any, *, default: Any = None) -> None:
+def _put(target: dict[str, Any], original: dict[str, Any], key: str, value: Any, *, default: Any = None) -> None:
     """Set ``key`` unless that would only add a default the rule did not spell out."""
     if key in original and _blank(original[key]) and _blank(value):
         target[key] = original[key]
@@ -85,7 +87,7 @@ def _put(target: dict, original: dict, key: str, value: Any, *, default: Any = N
         target[key] = value
 
 
-def _in_original_order(built: dict, original: dict) -> dict:
+def _in_original_order(built: dict[str, Any], original: dict[str, Any]) -> dict[str, Any]:
     return {
         **{key: built[key] for key in original if key in built},
         **{key: value for key, value in built.items() if key not in original},
@@ -98,15 +100,16 @@ class ValueRowForm(forms.Form):
     kind = forms.ChoiceField(choices=VALUE_KINDS, initial="path", label="Value is a")
     value = forms.CharField(required=False, strip=False, widget=forms.TextInput(attrs={"size": 60}))
 
-    def has_changed(self):
+    def has_changed(self) -> bool:
         # A row added and left blank is no row: its section and kind have defaults of their own.
         return bool(self._field_data("name") or self._field_data("value"))
 
     def _field_data(self, name: str) -> str:
-        return self.data.get(self.add_prefix(name), "") if self.is_bound else self.initial.get(name, "")
+        text: str = self.data.get(self.add_prefix(name), "") if self.is_bound else self.initial.get(name, "")
+        return text
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        data = cast(dict[str, Any], super().clean())  # Form.clean returns cleaned_data, never None
         if not data.get("name"):
             self.add_error("name", "A name is required.")
         if data.get("kind") and "value" in data:
@@ -117,11 +120,18 @@ class ValueRowForm(forms.Form):
         return data
 
 
-class BaseValueRowFormSet(forms.BaseFormSet):
-    def clean(self):
-        seen = set()
+if TYPE_CHECKING:
+    _ValueRowFormSetBase = forms.BaseFormSet[ValueRowForm]
+else:  # BaseFormSet takes no type argument at run time
+    _ValueRowFormSetBase = forms.BaseFormSet
+
+
+class BaseValueRowFormSet(_ValueRowFormSetBase):
+    def clean(self) -> None:
+        seen: set[tuple[str, str]] = set()
         for form in self.forms:
-            if not form.has_changed() or self._should_delete_form(form) or not form.is_valid():
+            # _should_delete_form is BaseFormSet's, missing from the stubs.
+            if not form.has_changed() or self._should_delete_form(form) or not form.is_valid():  # type: ignore[attr-defined]
                 continue
             key = (form.cleaned_data["section"], form.cleaned_data["name"])
             if key in seen:
@@ -148,9 +158,10 @@ class MessageForm(forms.Form):
         widget=forms.TextInput(attrs={"size": 50}),
         help_text="Optional JMESPath to a list: one message per element, reachable in paths as item.",
     )
+    rows: "forms.BaseFormSet[ValueRowForm]"  # the message's value rows, set by RuleEditor
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        data = cast(dict[str, Any], super().clean())  # Form.clean returns cleaned_data, never None
         for name in SPEC_FIELDS:
             text = data.get(name, "")
             if text == "":
@@ -163,11 +174,18 @@ class MessageForm(forms.Form):
         return data
 
 
-class BaseMessageFormSet(forms.BaseFormSet):
-    def _construct_form(self, i, **kwargs):
+if TYPE_CHECKING:
+    _MessageFormSetBase = forms.BaseFormSet[MessageForm]
+else:  # BaseFormSet takes no type argument at run time
+    _MessageFormSetBase = forms.BaseFormSet
+
+
+class BaseMessageFormSet(_MessageFormSetBase):
+    def _construct_form(self, i: int, **kwargs: Any) -> MessageForm:
         # A message added to the rule is validated even when left as it came: an empty one is an
-        # error to fix or remove, not something to drop silently.
-        form = super()._construct_form(i, **kwargs)
+        # error to fix or remove, not something to drop silently. (_construct_form is BaseFormSet's,
+        # missing from the stubs.)
+        form: MessageForm = super()._construct_form(i, **kwargs)  # type: ignore[misc]
         form.empty_permitted = False
         return form
 
@@ -193,7 +211,7 @@ class RuleForm(forms.Form):
     order = forms.IntegerField(required=False, help_text="Rules apply in ascending order; empty is 0.")
 
 
-def _message_initial(message: dict) -> dict:
+def _message_initial(message: dict[str, Any]) -> dict[str, Any]:
     initial: dict[str, Any] = {"type": message.get("type"), "for_each": message.get("for_each") or ""}
     for name in SPEC_FIELDS:
         if not _blank(message.get(name)):
@@ -201,7 +219,7 @@ def _message_initial(message: dict) -> dict:
     return initial
 
 
-def _rows_initial(message: dict) -> list[dict]:
+def _rows_initial(message: dict[str, Any]) -> list[dict[str, str]]:
     rows: list[tuple[str, str, Any]] = []
     for section in ("properties", "traits"):
         if isinstance(message.get(section), dict):
@@ -223,7 +241,7 @@ def _rows_initial(message: dict) -> list[dict]:
 class RuleEditor:
     """One rule as a rule form, a message formset and, per message, a formset of value rows."""
 
-    def __init__(self, data=None, *, rule: dict | None, read_only: bool = False):
+    def __init__(self, data: QueryDict | None = None, *, rule: dict[str, Any] | None, read_only: bool = False) -> None:
         self.original = rule or {}
         self.errors: list[str] = []  # problems about the rule's messages as a whole
         enabled = self.original.get("enabled", True)
@@ -236,7 +254,7 @@ class RuleEditor:
                 "order": self.original.get("order"),
             },
         )
-        originals = self.original.get("messages") if isinstance(self.original.get("messages"), list) else []
+        originals = self.original["messages"] if isinstance(self.original.get("messages"), list) else []
         self.originals = [m if isinstance(m, dict) else {} for m in originals]
         self.messages = MessageFormSet(
             data, prefix="msg", initial=[_message_initial(m) for m in self.originals] or [{"type": "track"}]
@@ -246,17 +264,17 @@ class RuleEditor:
             form.rows = ValueRowFormSet(data, prefix=f"msg-{index}-rows", initial=_rows_initial(original))
         self._built: list[tuple[forms.Form, dict[str, dict[str, forms.Form]]]] = []
         if read_only:
-            for form in self._all_forms():
-                for field in form.fields.values():
+            for each_form in self._all_forms():
+                for field in each_form.fields.values():
                     field.disabled = True
 
-    def _all_forms(self):
+    def _all_forms(self) -> Iterator[forms.Form]:
         yield self.rule_form
         for form in self.messages.forms:
             yield form
             yield from form.rows.forms
 
-    def rule(self) -> dict | None:
+    def rule(self) -> dict[str, Any] | None:
         """The rule the forms describe, or ``None`` when a field cannot be read (its error shown)."""
         valid = self.rule_form.is_valid() and self.messages.is_valid()
         valid = all([form.rows.is_valid() for form in self.messages.forms]) and valid
@@ -273,7 +291,7 @@ class RuleEditor:
             rule["order"] = data["order"]
         messages, self._built = [], []
         for index, form in enumerate(self.messages.forms):
-            if self.messages._should_delete_form(form):
+            if self.messages._should_delete_form(form):  # type: ignore[attr-defined]  # see BaseValueRowFormSet
                 continue
             message_original = self.originals[index] if index < len(self.originals) else {}
             message = self._message(form, message_original)
@@ -283,7 +301,7 @@ class RuleEditor:
         rule["messages"] = messages
         return _in_original_order(rule, original)
 
-    def _message(self, form, original: dict) -> dict | None:
+    def _message(self, form: MessageForm, original: dict[str, Any]) -> dict[str, Any] | None:
         data = form.cleaned_data
         message: dict[str, Any] = {"type": data["type"]}
         for name in SPEC_FIELDS:
@@ -291,7 +309,7 @@ class RuleEditor:
         _put(message, original, "for_each", data["for_each"] or None)
         rows: dict[str, dict[str, forms.Form]] = {section: {} for section, _ in SECTIONS}
         for row in form.rows.forms:
-            if row.has_changed() and not form.rows._should_delete_form(row):
+            if row.has_changed() and not form.rows._should_delete_form(row):  # type: ignore[attr-defined]  # see BaseValueRowFormSet
                 rows[row.cleaned_data["section"]][row.cleaned_data["name"]] = row
         values = {
             section: {name: row.cleaned_data["spec"] for name, row in named.items()} for section, named in rows.items()
@@ -300,7 +318,7 @@ class RuleEditor:
             if values[section] or section in original:
                 message[section] = values[section] if values[section] or original[section] is not None else None
         context = values["context"]
-        original_context = original.get("context") if isinstance(original.get("context"), dict) else {}
+        original_context = original["context"] if isinstance(original.get("context"), dict) else {}
         if values["context.traits"] and "traits" in context:
             rows["context"]["traits"].add_error("name", "Context traits go in the Context trait rows.")
             return None
@@ -371,9 +389,11 @@ class PreviewSourceForm(forms.Form):
         widget=forms.TextInput(attrs={"size": 38, "placeholder": "a stored event's id (UUID)"}),
     )
 
-    def __init__(self, *args, sources: list[tuple[str, list[tuple[str, str]]]], **kwargs):
+    def __init__(self, *args: Any, sources: list[tuple[str, list[tuple[str, str]]]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["preview_source"].choices = [("", "Pick a stored event or a sample"), *sources]
+        cast(forms.ChoiceField, self.fields["preview_source"]).choices = [
+            ("", "Pick a stored event or a sample"), *sources
+        ]
 
 
 class RulesForm(PreviewSourceForm):
@@ -384,7 +404,7 @@ class RulesForm(PreviewSourceForm):
     comment = forms.CharField(required=False, max_length=500, help_text="Why, for the history.")
     base_version = forms.IntegerField(widget=forms.HiddenInput)
 
-    def __init__(self, *args, read_only: bool, **kwargs):
+    def __init__(self, *args: Any, read_only: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if read_only:
             self.fields["rules"].widget.attrs["readonly"] = True
@@ -402,9 +422,9 @@ class RulePageForm(PreviewSourceForm):
 class ConnectorPickForm(forms.Form):
     connector = forms.ModelChoiceField(queryset=Connector.objects.none())
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["connector"].queryset = (
+        cast("forms.ModelChoiceField[Connector]", self.fields["connector"]).queryset = (
             Connector.objects.filter(kind__in=mapping_kinds())
             .exclude(mapping_rule_sets__isnull=False)
             .select_related("client")

@@ -12,6 +12,7 @@ from difflib import SequenceMatcher
 from typing import Any, Literal
 
 Change = Literal["added", "removed", "changed", "same"]
+SUMMARISED: tuple[Change, ...] = ("added", "removed", "changed")  # "same" is no change to count
 
 
 @dataclass(frozen=True)
@@ -48,8 +49,8 @@ class MessageChange:
     """A message of either side; the fields of an added or removed one are all added or removed."""
 
     change: Change
-    before: dict | None
-    after: dict | None
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
     fields: tuple[FieldChange, ...] = ()
 
     @property
@@ -75,16 +76,16 @@ class MessagesDiff:
     def summary(self) -> str:
         parts = [
             f"{self.count(change)} {change}"
-            for change in ("added", "removed", "changed")
+            for change in SUMMARISED
             if self.count(change)
         ]
         return ", ".join(parts) if parts else "No message changes."
 
 
-def segment_messages(bodies: list[dict]) -> list[dict]:
+def segment_messages(bodies: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The messages in request bodies as sent to Segment: a ``/v1/batch`` body's ``batch``, or the
     body itself for a single call."""
-    messages: list[dict] = []
+    messages: list[dict[str, Any]] = []
     for body in bodies:
         batch = body.get("batch") if isinstance(body, dict) else None
         messages.extend(batch if isinstance(batch, list) else [body])
@@ -101,7 +102,7 @@ def _flatten(value: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
         yield prefix, value
 
 
-def message_fields_diff(*, before: dict, after: dict) -> tuple[FieldChange, ...]:
+def message_fields_diff(*, before: dict[str, Any], after: dict[str, Any]) -> tuple[FieldChange, ...]:
     """The fields that differ between two messages, in the order the fields appear."""
     old, new = dict(_flatten(before)), dict(_flatten(after))
     changes = []
@@ -114,16 +115,16 @@ def message_fields_diff(*, before: dict, after: dict) -> tuple[FieldChange, ...]
     return tuple(changes)
 
 
-def _paired(before: dict, after: dict) -> MessageChange:
+def _paired(before: dict[str, Any], after: dict[str, Any]) -> MessageChange:
     fields = message_fields_diff(before=before, after=after)
     return MessageChange("changed" if fields else "same", before, after, fields)
 
 
-def _key(message: dict) -> tuple[str, str]:
+def _key(message: dict[str, Any]) -> tuple[str, str]:
     return str(message.get("type")), str(message.get("event") or "")
 
 
-def messages_diff(*, before: list[dict], after: list[dict]) -> MessagesDiff:
+def messages_diff(*, before: list[dict[str, Any]], after: list[dict[str, Any]]) -> MessagesDiff:
     """Pair the messages of the current rules with those of the edited ones and compare each pair.
 
     Messages of the same type and event name pair in order; where the runs differ, the messages in

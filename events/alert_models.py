@@ -30,7 +30,7 @@ class AlertChannel(models.Model):
         ordering = ["client__name"]
         verbose_name = "alert channel"
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"Alerts of {self.client}"
 
     @property
@@ -69,5 +69,5 @@ class Alert(models.Model):
             models.Index(fields=["raised_at"], name="alert_unsent", condition=Q(notified_at__isnull=True)),
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.title

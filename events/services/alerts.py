@@ -19,6 +19,7 @@ next one lasts (``alerts_active``).
 """
 
 import logging
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -27,10 +28,11 @@ from django.db.models import Count, Max, Sum
 from django.utils import timezone
 
 from connectors.models import Client, Connector
-from events.models import Alert, Delivery, DeliveryRollup, DestinationCircuit, Event
+from events.destination_models import DestinationCircuit
+from events.models import Alert, Delivery, DeliveryRollup, Event
 from events.services.alert_channels import alerts_notify
 from events.services.console_dashboard import bucket_floor
-from events.services.reconcile import ReconcileReport, events_reconcile
+from events.services.reconcile import Orphan, ReconcileReport, events_reconcile
 
 logger = logging.getLogger(__name__)
 
@@ -52,7 +54,7 @@ def _key(condition: str, subject: str, window_start: datetime) -> str:
     return f"{condition}:{subject}:{window_start:%Y-%m-%dT%H:%MZ}"
 
 
-def _raise(key: str, *, condition: str, window_start: datetime, now: datetime, **fields) -> Alert | None:
+def _raise(key: str, *, condition: str, window_start: datetime, now: datetime, **fields: object) -> Alert | None:
     """The alert, or None when its key was raised already (by this run's race, too)."""
     alert, created = Alert.objects.get_or_create(
         key=key,
@@ -67,12 +69,13 @@ def _raise(key: str, *, condition: str, window_start: datetime, now: datetime, *
     return alert
 
 
-def _raised(keys) -> set[str]:
+def _raised(keys: Iterable[str]) -> set[str]:
     return set(Alert.objects.filter(key__in=list(keys)).values_list("key", flat=True))
 
 
 def _minutes() -> int:
-    return settings.ALERT_WINDOW_MINUTES
+    minutes: int = settings.ALERT_WINDOW_MINUTES
+    return minutes
 
 
 def _failure_rates(now: datetime) -> list[Alert]:
@@ -129,7 +132,7 @@ def _deliveries_failed(now: datetime) -> list[Alert]:
         connectors = Connector.objects.select_related("client").in_bulk([row["connector_id"] for row in fresh.values()])
         for key, row in fresh.items():
             connector = connectors[row["connector_id"]]
-            last = (
+            last: Mapping[str, object] = (
                 Delivery.objects.filter(connector=connector, status=Delivery.Status.FAILED, updated_at=row["last"])
                 .values("id", "destination", "last_status_code", "last_error")
                 .first()
@@ -209,7 +212,7 @@ def alerts_reconcile(*, now: datetime | None = None) -> tuple[ReconcileReport, l
             pk__in=[o.id for o in report.orphans if o.kind == "delivery"]
         ).values_list("pk", "connector__client_id")
     }
-    by_client: dict[int, list] = {}
+    by_client: dict[int, list[Orphan]] = {}
     for orphan in report.orphans:
         by_client.setdefault(owners[(orphan.kind, orphan.id)], []).append(orphan)
     window_start = window_floor(now)

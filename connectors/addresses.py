@@ -9,6 +9,7 @@ lets loopback through; nothing else non-public is ever allowed.
 
 import ipaddress
 import socket
+from collections.abc import Callable
 
 from django.conf import settings
 from requests_hardened.ip_filter import EXTRA_BLOCKED_NET_RANGES
@@ -16,7 +17,7 @@ from requests_hardened.ip_filter import EXTRA_BLOCKED_NET_RANGES
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 # Most specific first: 127.0.0.1 is also "private" to the ipaddress module, but "loopback" says more.
-_CATEGORIES = (
+_CATEGORIES: tuple[tuple[str, Callable[[Address], bool]], ...] = (
     ("unspecified", lambda ip: ip.is_unspecified),
     ("loopback", lambda ip: ip.is_loopback),
     ("link-local", lambda ip: ip.is_link_local),
@@ -30,8 +31,9 @@ _CATEGORIES = (
 
 def loopback_allowed() -> bool:
     """``OUTBOUND_ALLOW_LOOPBACK``, or when it is not set, whether the sandbox is mounted."""
-    allowed = settings.OUTBOUND_ALLOW_LOOPBACK
-    return settings.SANDBOX_ENABLED if allowed is None else allowed
+    allowed: bool | None = settings.OUTBOUND_ALLOW_LOOPBACK
+    sandbox: bool = settings.SANDBOX_ENABLED
+    return sandbox if allowed is None else allowed
 
 
 def address_refusal(ip: Address, *, allow_loopback: bool) -> str:

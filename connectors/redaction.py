@@ -29,7 +29,7 @@ def _forms(secret: str) -> set[str]:
 
 
 @lru_cache(maxsize=256)
-def _pattern(secrets: frozenset[str]) -> tuple[re.Pattern | None, tuple[str, ...]]:
+def _pattern(secrets: frozenset[str]) -> tuple[re.Pattern[str] | None, tuple[str, ...]]:
     forms = sorted({form for secret in secrets for form in _forms(secret)}, key=len, reverse=True)
     if not forms:
         return None, ()

@@ -39,7 +39,7 @@ class DestinationCircuit(models.Model):
             models.UniqueConstraint(fields=["connector", "destination"], name="circuit_unique_destination"),
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.connector_id} → {self.destination}: {self.state}"
 
 
@@ -56,5 +56,5 @@ class DestinationSlot(models.Model):
         ordering = ["circuit", "number"]
         constraints = [models.UniqueConstraint(fields=["circuit", "number"], name="slot_unique_number")]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"slot {self.number} of {self.circuit_id}"

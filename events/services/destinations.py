@@ -20,11 +20,12 @@ A delivery that waits is not an attempt: the caller gives it back due at the tim
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 
 from django.conf import settings
 from django.db.models import Count, F, Q
 
-from events.models import DestinationCircuit, DestinationSlot
+from events.destination_models import DestinationCircuit, DestinationSlot
 
 State = DestinationCircuit.State
 
@@ -61,10 +62,11 @@ def _busy(now: datetime) -> datetime:
 def _circuit_wait(circuit: DestinationCircuit, now: datetime) -> Admission | None:
     circuit_id = circuit.pk
     failures = f"{circuit.consecutive_failures} failures in a row (last: {circuit.last_failure})"
-    if circuit.state == State.OPEN and circuit.probe_at > now:
+    # An open circuit has its probe time, a half-open one its probe's end: each is set with the state.
+    if circuit.state == State.OPEN and cast(datetime, circuit.probe_at) > now:
         reason = f"Waiting: the destination had {failures}; next probe at {circuit.probe_at:%Y-%m-%d %H:%M:%S} UTC"
         return Admission(circuit_id, wait_until=circuit.probe_at, reason=reason)
-    if circuit.state == State.HALF_OPEN and circuit.probe_until > now:
+    if circuit.state == State.HALF_OPEN and cast(datetime, circuit.probe_until) > now:
         reason = f"Waiting: the destination is probed after {failures}"
         return Admission(circuit_id, wait_until=_busy(now), reason=reason)
     return None

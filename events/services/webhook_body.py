@@ -28,7 +28,7 @@ import re
 import sys
 from array import array
 from itertools import accumulate
-from typing import Any
+from typing import Any, NoReturn
 
 from connectors.kinds.base import FieldError
 from connectors.kinds.segment import MAX_BATCH_BYTES
@@ -111,7 +111,7 @@ class _Unstorable(Exception):
     """A number the fast reading met that cannot be kept: read again, marking each, to say where."""
 
 
-def _refuse(text: str):
+def _refuse(text: str) -> NoReturn:
     raise _Unstorable(text)
 
 

@@ -23,7 +23,7 @@ def _library() -> dict[str, str]:
     return {"name": LIBRARY_NAME, "version": getattr(settings, "VERSION", "")}
 
 
-def message_id(*, connector_id: str, notification_key: str, message: dict, occurrence: int) -> str:
+def message_id(*, connector_id: str, notification_key: str, message: dict[str, Any], occurrence: int) -> str:
     """A Segment messageId that is the same for the same message of the same notification, and only then.
 
     Segment de-duplicates on messageId alone, across every source and workspace, so the id hashes
@@ -37,15 +37,15 @@ def message_id(*, connector_id: str, notification_key: str, message: dict, occur
     return "air-" + hashlib.sha256(name.encode()).hexdigest()[:40]
 
 
-def _identify(messages: list[dict], user_id: str) -> dict[str, Any]:
-    traits = next(
+def _identify(messages: list[dict[str, Any]], user_id: str) -> dict[str, Any]:
+    traits: dict[str, Any] = next(
         (message["context"]["traits"] for message in messages if "traits" in message.get("context", {})),
         {},
     )
     return {"type": "identify", "userId": user_id, "traits": dict(traits)}
 
 
-def notification_build(event: IncomingEvent, messages: list[dict], config: ConnectorConfig) -> Translation:
+def notification_build(event: IncomingEvent, messages: list[dict[str, Any]], config: ConnectorConfig) -> Translation:
     if not messages:
         return Translation(ignored=f"No mapping rule for {event.event_type}")
     user_id = event.context.get("user_id")

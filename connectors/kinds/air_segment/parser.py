@@ -104,7 +104,7 @@ import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 from babel.numbers import get_currency_precision
 
@@ -141,7 +141,8 @@ Money = Callable[[Any], Any]
 
 @lru_cache(maxsize=64)
 def _divisor(currency: str) -> int:
-    return 10 ** get_currency_precision(currency)
+    divisor: int = 10 ** get_currency_precision(currency)  # int ** int is typed Any (a float when negative)
+    return divisor
 
 
 def money_converter(config: ConnectorConfig) -> Money:
@@ -167,7 +168,7 @@ def _invalid(path: str, message: str) -> PayloadInvalid:
     return PayloadInvalid([FieldError(path, message)])
 
 
-def _obj(value: Any, path: str) -> dict:
+def _obj(value: Any, path: str) -> dict[str, Any]:
     """An object, ``{}`` for null or ``[]`` (AIR's PHP encodes an empty map as ``[]``); anything
     else is refused."""
     if value is None or value == []:
@@ -177,7 +178,7 @@ def _obj(value: Any, path: str) -> dict:
     return value
 
 
-def _list(value: Any, path: str) -> list:
+def _list(value: Any, path: str) -> list[Any]:
     if value is None:
         return []
     if not isinstance(value, list):
@@ -191,7 +192,7 @@ def _num(value: Any, path: str) -> int | float | None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise _invalid(path, "Must be a number.")
-    return value
+    return cast(int | float, value)  # a number, as checked above
 
 
 def _text(value: Any, path: str) -> str | None:
@@ -234,7 +235,7 @@ def _object_type(name: Any) -> str:
     return first + "".join(part.capitalize() for part in rest)
 
 
-def notification_key(payload: dict) -> str:
+def notification_key(payload: dict[str, Any]) -> str:
     """What makes two deliveries of AIR notifications the *same* notification.
 
     AIR gives one ``eesEventId`` to every notification of one API call: a wallet-accounts-create
@@ -257,7 +258,7 @@ def notification_key(payload: dict) -> str:
     return f"{headers['eesEventId']}:{digest[:32]}"
 
 
-def _envelope_check(payload: Any) -> tuple[dict, datetime | None]:
+def _envelope_check(payload: Any) -> tuple[dict[str, Any], datetime | None]:
     if not isinstance(payload, dict):
         raise _invalid("", "An AIR notification must be a JSON object.")
     headers = payload.get("headers")
@@ -294,7 +295,9 @@ def _envelope_check(payload: Any) -> tuple[dict, datetime | None]:
     return headers, occurred_at
 
 
-def _account_summary(account: dict, path: str, value: Any, money: Money, value_type: str = "money") -> dict:
+def _account_summary(
+    account: dict[str, Any], path: str, value: Any, money: Money, value_type: str = "money"
+) -> dict[str, Any]:
     dates = _obj(account.get("dates"), f"{path}.dates")
     return {
         "account_id": _text(account.get("accountId"), f"{path}.accountId"),
@@ -312,7 +315,7 @@ def _account_summary(account: dict, path: str, value: Any, money: Money, value_t
 class _Transaction:
     """One ``walletTransactionEntity`` operation, its values read and type-checked once."""
 
-    def __init__(self, operation_type: str, value: dict, path: str):
+    def __init__(self, operation_type: str, value: dict[str, Any], path: str):
         self.operation_type = operation_type
         self.id = _text(value.get("walletTransactionId"), f"{path}.walletTransactionId")
         self.parent_id = _text(value.get("parentWalletTransactionId"), f"{path}.parentWalletTransactionId")
@@ -355,7 +358,7 @@ class _Transaction:
         self.points_coupon_accounts = _points_coupon_accounts(summary, basket, summary_path, path)
 
     @staticmethod
-    def _line(item: dict, path: str) -> dict:
+    def _line(item: dict[str, Any], path: str) -> dict[str, Any]:
         return {
             "product_id": _text(item.get("upc"), f"{path}.upc"),
             "sku": _text(item.get("sku"), f"{path}.sku") or _text(item.get("upc"), f"{path}.upc"),
@@ -369,7 +372,7 @@ class _Transaction:
         return sum(line["after_discount"] or 0 for line in self.lines)
 
 
-def _points_coupon_accounts(summary: dict, basket: dict, summary_path: str, path: str) -> set[str]:
+def _points_coupon_accounts(summary: dict[str, Any], basket: dict[str, Any], summary_path: str, path: str) -> set[str]:
     """Coupon accounts whose redemption credited points: AIR's adjudication results (basket-wide
     and per line) pair the coupon's ``redeem`` with a ``credit`` of the same instance."""
     summary_results = f"{summary_path}.adjudicationResults"
@@ -402,7 +405,9 @@ def _fulfilment_stage(event_name: str, request_body: Any) -> str | None:
     return "final" if body.get("finalise") else "middle"
 
 
-def _subject(transactions: list[_Transaction], rules) -> _Transaction | None:
+def _subject(
+    transactions: list[_Transaction], rules: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...]
+) -> _Transaction | None:
     for kind, statuses, operations in rules:
         for transaction in reversed(transactions):
             if (
@@ -430,7 +435,7 @@ def _transaction(
     request_body: Any,
     discount_given_back: int | float,
     money: Money,
-) -> dict | None:
+) -> dict[str, Any] | None:
     rules = _SUBJECT.get(f"{event} {stage}" if stage else event)
     current = _subject(transactions, rules) if rules else (transactions[-1] if transactions else None)
     if current is None:
@@ -485,19 +490,19 @@ def _transaction(
     }
 
 
-def _reference_of(request_body: Any, transaction: dict | None, payload: dict) -> str | None:
+def _reference_of(request_body: Any, transaction: dict[str, Any] | None, payload: dict[str, Any]) -> str | None:
     """The wallet transaction reference: what the caller sent, else the transaction's, else AIR's reply."""
     sent = request_body.get("walletTransaction") if isinstance(request_body, dict) else None
     if isinstance(sent, dict) and isinstance(sent.get("reference"), str) and sent["reference"]:
-        return sent["reference"]
+        return cast(str, sent["reference"])  # text, as checked above
     if transaction and transaction.get("reference"):
-        return transaction["reference"]
+        return cast(str, transaction["reference"])  # _transaction reads it as text
     reply = _obj(payload.get("response"), "response").get("body")
     reply = _json_loads(reply)
     return _text(reply.get("reference"), "response.body.reference") if isinstance(reply, dict) else None
 
 
-def _wallet_id(found: str | None, payload: dict, enrichment: dict) -> str | None:
+def _wallet_id(found: str | None, payload: dict[str, Any], enrichment: dict[str, Any]) -> str | None:
     if found:
         return found
     resource = _obj(payload.get("request"), "request").get("resource")
@@ -510,7 +515,7 @@ def _wallet_id(found: str | None, payload: dict, enrichment: dict) -> str | None
     return None
 
 
-def _identities_of(entries: list, path: str) -> dict[str, str]:
+def _identities_of(entries: list[Any], path: str) -> dict[str, str]:
     found: dict[str, str] = {}
     for index, identity in enumerate(entries):
         identity = _obj(identity, f"{path}[{index}]")
@@ -521,7 +526,9 @@ def _identities_of(entries: list, path: str) -> dict[str, str]:
     return found
 
 
-def _identities(enrichment: dict, wallet_id: str | None, identity_ops: list[dict]) -> dict[str, str]:
+def _identities(
+    enrichment: dict[str, Any], wallet_id: str | None, identity_ops: list[dict[str, Any]]
+) -> dict[str, str]:
     """The first source that has any identity: the event's own wallet, any other enriched wallet,
     the flat ``identities`` object, the wallet identity operations."""
     own = f"walletEntity_{wallet_id}"
@@ -550,18 +557,18 @@ def notification_parse(payload: Any, config: ConnectorConfig) -> IncomingEvent:
     money = money_converter(config)
     event_name = headers["eventName"]
     wallet_id = None
-    identity_ops: list[dict] = []
+    identity_ops: list[dict[str, Any]] = []
     transactions: list[_Transaction] = []
     points_balance = None
-    tier: dict | None = None
+    tier: dict[str, Any] | None = None
     tier_path = ""
     tier_previous_id = None
-    subscription: dict | None = None
-    awarded_points: dict | None = None
-    coupons: dict[str, list[dict]] = {event: [] for event in _COUPON_EVENTS}
-    coupon_ops: list[tuple[str, dict, str, Any]] = []
-    entitlements: list[dict] = []
-    points = {"earned": 0, "spent": 0, "voided": 0, "refund_debited": 0}
+    subscription: dict[str, Any] | None = None
+    awarded_points: dict[str, Any] | None = None
+    coupons: dict[str, list[dict[str, Any]]] = {event: [] for event in _COUPON_EVENTS}
+    coupon_ops: list[tuple[str, dict[str, Any], str, Any]] = []
+    entitlements: list[dict[str, Any]] = []
+    points: dict[str, int | float] = {"earned": 0, "spent": 0, "voided": 0, "refund_debited": 0}
     for index, operation in enumerate(payload.get("atomicOperations") or ()):
         path = f"atomicOperations[{index}]"
         operation = _obj(operation, path)

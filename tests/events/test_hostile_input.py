@@ -18,6 +18,7 @@ from connectors.tokens import token_issue
 from events.models import Delivery, Event
 from events.services.webhook_body import MAX_DEPTH
 from tests.connectors.factories import ConnectorFactory
+from tests.events.perkville import check_in
 
 pytestmark = pytest.mark.django_db
 SAMPLES = kind_get("air_segment").samples
@@ -298,30 +299,6 @@ def test_a_chunked_body_over_the_limit_is_413(connector, out_token, settings):
 
 # Segment batches: stored whole or not at all, within Segment's limits; ids never cut short.
 
-PERKVILLE_SETTINGS = {
-    "api_base_url": "https://api.perkville.example",
-    "business_id": "4211",
-    "location_id": "87",
-    "send_email": False,
-    "event_perk_map": {"Checked In": 5},
-}
-
-
-@pytest.fixture
-def perkville():
-    return ConnectorFactory(kind="segment_perkville", settings=PERKVILLE_SETTINGS, secrets={"api_token": "t"})
-
-
-@pytest.fixture
-def in_token(perkville):
-    return token_issue(connector=perkville, direction="in").plaintext
-
-
-def check_in(number: int, **changes) -> dict:
-    return {
-        "type": "track", "event": "Checked In", "userId": f"u-{number}", "messageId": f"m-{number}",
-        "properties": {"email": f"member{number}@example.com"}, **changes,
-    }
 
 
 def post_in(client, connector, body, token):
@@ -331,8 +308,8 @@ def post_in(client, connector, body, token):
     )
 
 
-def test_a_batch_is_stored_with_a_delivery_per_message(client, perkville, in_token):
-    response = post_in(client, perkville, {"batch": [check_in(1), check_in(2), check_in(3)]}, in_token)
+def test_a_batch_is_stored_with_a_delivery_per_message(client, perkville, perkville_token):
+    response = post_in(client, perkville, {"batch": [check_in(1), check_in(2), check_in(3)]}, perkville_token)
 
     assert response.status_code == 200, response.content
     assert response.json()["duplicates"] == 0
@@ -340,7 +317,7 @@ def test_a_batch_is_stored_with_a_delivery_per_message(client, perkville, in_tok
     assert Delivery.objects.count() == 3
 
 
-def test_a_failure_part_way_through_a_batch_leaves_none_of_it_stored(client, perkville, in_token, monkeypatch):
+def test_a_failure_part_way_through_a_batch_leaves_none_of_it_stored(client, perkville, perkville_token, monkeypatch):
     from events.services import receive
 
     stored = []
@@ -354,7 +331,7 @@ def test_a_failure_part_way_through_a_batch_leaves_none_of_it_stored(client, per
 
     monkeypatch.setattr(receive, "event_store", store_twice_then_fail)
 
-    response = post_in(client, perkville, {"batch": [check_in(1), check_in(2), check_in(3)]}, in_token)
+    response = post_in(client, perkville, {"batch": [check_in(1), check_in(2), check_in(3)]}, perkville_token)
 
     assert response.status_code == 503
     assert stored == ["m-1", "m-2"]  # stored, then rolled back with the third
@@ -362,30 +339,30 @@ def test_a_failure_part_way_through_a_batch_leaves_none_of_it_stored(client, per
     assert not Delivery.objects.exists()
 
 
-def test_a_batch_of_more_than_2500_messages_is_400_before_storing(client, perkville, in_token):
-    response = post_in(client, perkville, {"batch": [check_in(n) for n in range(2501)]}, in_token)
+def test_a_batch_of_more_than_2500_messages_is_400_before_storing(client, perkville, perkville_token):
+    response = post_in(client, perkville, {"batch": [check_in(n) for n in range(2501)]}, perkville_token)
 
     assert refused(response) == [("batch", "At most 2500 messages in a batch (2501 sent).")]
 
 
-def test_a_batch_over_500_kb_is_413_before_storing(client, perkville, in_token):
+def test_a_batch_over_500_kb_is_413_before_storing(client, perkville, perkville_token):
     # 2 messages of about 300 KB each: 600 KB, over Segment's 500 KB (the body limit is 1 MB).
     padding = "x" * 300_000
     body = {"batch": [check_in(1, properties={"note": padding}), check_in(2, properties={"note": padding})]}
 
-    response = post_in(client, perkville, body, in_token)
+    response = post_in(client, perkville, body, perkville_token)
 
     assert response.status_code == 413
     assert response.json() == {"message": "A batch is at most 500 KB (Segment's limit)", "errors": []}
     assert not Event.objects.exists()
 
 
-def test_ids_longer_than_kept_are_400_naming_the_field_never_cut(client, perkville, in_token):
+def test_ids_longer_than_kept_are_400_naming_the_field_never_cut(client, perkville, perkville_token):
     # Two ids equal in their first 200 characters would have been stored as one event.
     common = "m" * 200
     body = {"batch": [check_in(1, messageId=common + "-a"), check_in(2, messageId=common + "-b")]}
 
-    response = post_in(client, perkville, body, in_token)
+    response = post_in(client, perkville, body, perkville_token)
 
     assert refused(response) == [
         ("batch[0].messageId", "At most 200 characters (202 sent)."),
@@ -393,17 +370,17 @@ def test_ids_longer_than_kept_are_400_naming_the_field_never_cut(client, perkvil
     ]
 
 
-def test_an_identity_longer_than_kept_is_400_naming_it(client, perkville, in_token):
+def test_an_identity_longer_than_kept_is_400_naming_it(client, perkville, perkville_token):
     # No userId: the identity is the email, 201 characters (189 + "@example.com").
     message = check_in(1, userId=None, anonymousId="a-1", properties={"email": "e" * 189 + "@example.com"})
 
-    response = post_in(client, perkville, message, in_token)
+    response = post_in(client, perkville, message, perkville_token)
 
     assert refused(response) == [("identity", "The customer's identity is 201 characters; at most 200 are kept.")]
 
 
-def test_a_track_event_name_longer_than_its_event_type_column_is_400(client, perkville, in_token):
-    response = post_in(client, perkville, check_in(1, event="E" * 115), in_token)  # "track:" + 115 = 121
+def test_a_track_event_name_longer_than_its_event_type_column_is_400(client, perkville, perkville_token):
+    response = post_in(client, perkville, check_in(1, event="E" * 115), perkville_token)  # "track:" + 115 = 121
 
     assert refused(response) == [("event", "At most 114 characters (115 sent).")]
 
@@ -426,8 +403,8 @@ def test_a_track_event_name_longer_than_its_event_type_column_is_400(client, per
         ]),
     ],
 )
-def test_values_of_the_wrong_type_are_400_naming_the_field(client, perkville, in_token, body, errors):
-    response = post_in(client, perkville, body, in_token)
+def test_values_of_the_wrong_type_are_400_naming_the_field(client, perkville, perkville_token, body, errors):
+    response = post_in(client, perkville, body, perkville_token)
 
     assert refused(response) == errors
 

@@ -21,6 +21,7 @@ from events.services import hooks
 from events.services.mapping_rules import mapping_rules_save
 from events.services.receive import body_fingerprint
 from tests.connectors.factories import ConnectorFactory
+from tests.events.perkville import check_in
 
 pytestmark = pytest.mark.django_db
 SAMPLES = kind_get("air_segment").samples
@@ -610,30 +611,6 @@ def test_without_a_window_the_same_identity_and_triggers_are_each_sent(client, c
 
 # Segment batches: a bad message is refused alone, the others are received --------------------
 
-PERKVILLE_SETTINGS = {
-    "api_base_url": "https://api.perkville.example",
-    "business_id": "4211",
-    "location_id": "87",
-    "send_email": False,
-    "event_perk_map": {"Checked In": 5},
-}
-
-
-@pytest.fixture
-def perkville():
-    return ConnectorFactory(kind="segment_perkville", settings=PERKVILLE_SETTINGS, secrets={"api_token": "t"})
-
-
-@pytest.fixture
-def perkville_token(perkville):
-    return token_issue(connector=perkville, direction="in").plaintext
-
-
-def check_in(number: int, **changes) -> dict:
-    return {
-        "type": "track", "event": "Checked In", "userId": f"u-{number}", "messageId": f"m-{number}",
-        "properties": {"email": f"member{number}@example.com"}, **changes,
-    }
 
 
 def misspelled_check_in() -> dict:

@@ -11,9 +11,11 @@ import json
 import logging
 from contextlib import nullcontext
 from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any, cast
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
+from django.db.models import CharField, F
 from django.utils import timezone
 
 from connectors.kinds.base import (
@@ -49,7 +51,7 @@ class Received:
     refused: tuple[FieldError, ...] = ()  # why a batch's message was refused alone (event stored refused)
 
 
-def body_fingerprint(value) -> str:
+def body_fingerprint(value: Any) -> str:
     """The source event id of a sender that gives none: a hash of the canonical JSON body."""
     canonical = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
@@ -62,7 +64,7 @@ def event_translate(
     config: ConnectorConfig,
     direction: str,
     incoming: IncomingEvent,
-    rules: list[dict] | None = None,
+    rules: list[dict[str, Any]] | None = None,
 ) -> Translation:
     """Parser context → mapping rules → the kind's requests. Pure apart from reading the rules
     (``rules``: the connector's current rules when the caller has them already)."""
@@ -84,7 +86,7 @@ def event_translate(
 def idempotency_key_fit(key: str) -> str:
     """A key that fits its column: a longer one (built from a sender's long ids) keeps its start,
     for support to read, and ends with its hash, so two different keys never become one."""
-    limit = Delivery._meta.get_field("idempotency_key").max_length
+    limit = cast(int, Delivery._meta.get_field("idempotency_key").max_length)  # a CharField: its max_length is set
     if len(key) <= limit:
         return key
     digest = "#sha256:" + hashlib.sha256(key.encode()).hexdigest()
@@ -92,7 +94,7 @@ def idempotency_key_fit(key: str) -> str:
 
 
 def deliveries_build(
-    *, event: Event, connector: Connector, translation: Translation, now, held_because: str = ""
+    *, event: Event, connector: Connector, translation: Translation, now: datetime, held_because: str = ""
 ) -> list[Delivery]:
     """``held_because``: why the deliveries are held though the connector is active (its secrets
     cannot be decrypted, ``ConnectorConfig.secrets_unreadable``), kept as their last error."""
@@ -127,7 +129,7 @@ def event_status(translation: Translation) -> tuple[str, str]:
     return Event.Status.TRANSLATED, ""
 
 
-def _duplicate_count(*, connector: Connector, direction: str, source_event_id: str, now) -> Event | None:
+def _duplicate_count(*, connector: Connector, direction: str, source_event_id: str, now: datetime) -> Event | None:
     events = Event.objects.filter(connector=connector, direction=direction, source_event_id=source_event_id)
     events.update(duplicate_count=F("duplicate_count") + 1, last_duplicate_at=now)
     return events.only("id", "public_id", "status", "duplicate_count").first()
@@ -139,9 +141,9 @@ def event_prepare(
     config: ConnectorConfig,
     direction: str,
     incoming: IncomingEvent,
-    payload,
+    payload: Any,
     kind: Kind,
-    rules: list[dict] | None = None,
+    rules: list[dict[str, Any]] | None = None,
 ) -> tuple[Event, list[Delivery]]:
     """Translate one parsed event into the unsaved event and deliveries that ``event_store`` stores."""
     now = timezone.now()
@@ -223,7 +225,8 @@ def _length_errors(incoming: IncomingEvent) -> list[FieldError]:
     errors = []
     for name, label in _SENDER_FIELDS:
         value = getattr(incoming, name) or ""
-        limit = Event._meta.get_field(name).max_length
+        field = cast("CharField[str, str]", Event._meta.get_field(name))  # each of _SENDER_FIELDS is a CharField
+        limit = cast(int, field.max_length)  # a CharField: its max_length is set
         if len(value) > limit:
             errors.append(FieldError(name, f"{label} is {len(value)} characters; at most {limit} are kept."))
     return errors
@@ -249,7 +252,7 @@ def _refused_event(*, connector: Connector, direction: str, part: RefusedPart) -
 
 
 def _parts(
-    *, kind: Kind, connector: Connector, config: ConnectorConfig, direction: str, payload
+    *, kind: Kind, connector: Connector, config: ConnectorConfig, direction: str, payload: Any
 ) -> tuple[list[tuple[int, IncomingEvent]], list[RefusedPart]]:
     """The body's usable events and its refused parts, each with its index. A body of one part
     that cannot be used, or of parts none of which can, raises PayloadInvalid naming every error."""
@@ -288,9 +291,9 @@ def events_receive(
     *,
     connector: Connector,
     direction: str,
-    payload,
+    payload: Any,
     config: ConnectorConfig | None = None,
-    rules: list[dict] | None = None,
+    rules: list[dict[str, Any]] | None = None,
     body: bytes | None = None,
     guard: Caller | None = None,
 ) -> list[Received]:
@@ -309,7 +312,7 @@ def events_receive(
     body_text = body.decode() if body is not None else None  # UTF-8: the view refuses any other
     parts: list[tuple[int, IncomingEvent | RefusedPart]] = [*usable, *((part.index, part) for part in refused)]
     parts.sort(key=lambda pair: pair[0])
-    received = []
+    received: list[Received] = []
     # A batch is stored whole or not at all: a failure part-way leaves none of its events behind.
     with transaction.atomic() if len(parts) > 1 else nullcontext():
         for index, part in parts:

@@ -6,6 +6,7 @@ cancellations and replays say who in the delivery's ``last_error``/notes.
 
 from dataclasses import replace
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils import timezone
@@ -19,16 +20,25 @@ from events.queue import deliveries_enqueue_on_commit
 from events.services import hooks
 from events.services.receive import deliveries_build, event_status, event_translate
 
+if TYPE_CHECKING:  # for annotations only: who acted is whatever user the request carries
+    from django.contrib.auth.base_user import AbstractBaseUser
+    from django.contrib.auth.models import AnonymousUser
+
 RETRYABLE_BY_HAND = (Delivery.Status.FAILED, Delivery.Status.RETRYING, Delivery.Status.PENDING, Delivery.Status.HELD)
 CANCELLABLE = (Delivery.Status.PENDING, Delivery.Status.RETRYING, Delivery.Status.HELD)
 
 
-def _who(user) -> str:
+def _who(user: "AbstractBaseUser | AnonymousUser | None") -> str:
     return getattr(user, "get_username", lambda: "system")() if user else "system"
 
 
 @transaction.atomic
-def deliveries_retry_now(*, delivery_ids: list[int], user=None, trigger: str = DeliveryAttempt.Trigger.MANUAL) -> int:
+def deliveries_retry_now(
+    *,
+    delivery_ids: list[int],
+    user: "AbstractBaseUser | AnonymousUser | None" = None,
+    trigger: str = DeliveryAttempt.Trigger.MANUAL,
+) -> int:
     """Make deliveries due now, whatever their schedule. Returns how many were queued."""
     now = timezone.now()
     rows = Delivery.objects.filter(pk__in=delivery_ids, status__in=RETRYABLE_BY_HAND).exclude(
@@ -47,7 +57,7 @@ def deliveries_retry_now(*, delivery_ids: list[int], user=None, trigger: str = D
 
 
 @transaction.atomic
-def deliveries_cancel(*, delivery_ids: list[int], user=None) -> int:
+def deliveries_cancel(*, delivery_ids: list[int], user: "AbstractBaseUser | AnonymousUser | None" = None) -> int:
     return Delivery.objects.filter(pk__in=delivery_ids, status__in=CANCELLABLE).update(
         status=Delivery.Status.CANCELLED,
         next_attempt_at=None,
@@ -56,7 +66,7 @@ def deliveries_cancel(*, delivery_ids: list[int], user=None) -> int:
 
 
 @transaction.atomic
-def connector_pause(*, connector: Connector, user=None) -> int:
+def connector_pause(*, connector: Connector, user: "AbstractBaseUser | AnonymousUser | None" = None) -> int:
     """Pause: events are still accepted; due deliveries are held until resumed."""
     connector_state_set(connector=connector, state=Connector.State.PAUSED, user=user)
     return Delivery.objects.filter(connector=connector, status__in=Delivery.DUE_STATUSES).update(
@@ -65,13 +75,17 @@ def connector_pause(*, connector: Connector, user=None) -> int:
 
 
 @transaction.atomic
-def connector_resume(*, connector: Connector, user=None, per_second: int = 50) -> int:
+def connector_resume(
+    *, connector: Connector, user: "AbstractBaseUser | AnonymousUser | None" = None, per_second: int = 50
+) -> int:
     """Resume and release held deliveries, spread at ``per_second`` so the destination is not flooded."""
     connector_state_set(connector=connector, state=Connector.State.ACTIVE, user=user)
     return held_release(connector=connector, user=user, per_second=per_second)
 
 
-def held_release(*, connector: Connector, user=None, per_second: int = 50) -> int:
+def held_release(
+    *, connector: Connector, user: "AbstractBaseUser | AnonymousUser | None" = None, per_second: int = 50
+) -> int:
     """Make the held deliveries of an active connector due again, oldest first, ``per_second`` a
     second. Whatever made the connector active (Resume, Enable, the API) releases them: the
     sweeper calls this for every active connector that still holds deliveries. Held while its
@@ -96,7 +110,7 @@ def held_release(*, connector: Connector, user=None, per_second: int = 50) -> in
     return len(held)
 
 
-def event_replay(*, event: Event, user=None) -> list[Delivery]:
+def event_replay(*, event: Event, user: "AbstractBaseUser | AnonymousUser | None" = None) -> list[Delivery]:
     """Translate a stored event again with the current rules and deliver the result as new
     deliveries. The old deliveries stay in the log; each new one points at the one it replays.
 
@@ -126,7 +140,7 @@ def event_replay(*, event: Event, user=None) -> list[Delivery]:
         kind=kind, connector=connector, config=config, direction=event.direction, incoming=incoming
     )
     status, error = event_status(translation)
-    previous = {}
+    previous: dict[str, Delivery] = {}
     for delivery in event.deliveries.order_by("created_at"):
         previous.setdefault(delivery.destination, delivery)
     with transaction.atomic():

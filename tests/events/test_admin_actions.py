@@ -22,15 +22,6 @@ HEALTH = reverse("admin:events_connectorhealth_changelist")
 EVENTS = reverse("admin:events_event_changelist")
 
 
-@pytest.fixture
-def support(client):
-    user = User.objects.create_user("sam", password="pw", is_staff=True)
-    user.groups.add(Group.objects.get(name=SUPPORT))
-    client.force_login(user)
-    client.user = user
-    return client
-
-
 def _action(client, url, action, objects):
     return client.post(url, {"action": action, "_selected_action": [o.pk for o in objects]})
 

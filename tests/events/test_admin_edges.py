@@ -4,11 +4,9 @@ shows; the bulk retry page reads as names and says what it did."""
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.contrib.auth.models import Group, User
 from django.urls import reverse
 from django.utils import timezone
 
-from connectors.groups import SUPPORT
 from events.models import BulkRetryJob, Delivery
 from events.services.console import bulk_retry_job_run
 from events.services.console_params import console_moment_input, console_params_check
@@ -20,15 +18,6 @@ pytestmark = pytest.mark.django_db
 DELIVERIES = reverse("admin:events_delivery_changelist")
 EVENTS = reverse("admin:events_event_changelist")
 BULK = reverse("admin:events_delivery_bulk_retry")
-
-
-@pytest.fixture
-def support(client):
-    user = User.objects.create_user("sam", password="pw", is_staff=True)
-    user.groups.add(Group.objects.get(name=SUPPORT))
-    client.force_login(user)
-    client.user = user
-    return client
 
 
 def _messages(response) -> list[str]:

@@ -3,12 +3,11 @@
 
 import pytest
 from django.contrib.admin.models import LogEntry
-from django.contrib.auth.models import Group, Permission, User
+from django.contrib.auth.models import Permission, User
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from connectors.groups import SUPPORT
 from connectors.models import Connector
 from events.models import Delivery, DeliveryAttempt, Event
 from events.services.outcomes import events_outcomes
@@ -17,15 +16,6 @@ from tests.events.test_console_factories import DeliveryFactory, EventFactory
 pytestmark = pytest.mark.django_db
 
 EVENTS = reverse("admin:events_event_changelist")
-
-
-@pytest.fixture
-def support(client):
-    user = User.objects.create_user("sam", password="pw", is_staff=True)
-    user.groups.add(Group.objects.get(name=SUPPORT))
-    client.force_login(user)
-    client.user = user
-    return client
 
 
 @pytest.fixture

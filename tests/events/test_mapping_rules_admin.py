@@ -7,11 +7,10 @@ import uuid
 from html.parser import HTMLParser
 
 import pytest
-from django.contrib.auth.models import Permission
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
-from connectors.groups import INTEGRATION_STAFF, SUPPORT
+from connectors.groups import INTEGRATION_STAFF
 from connectors.kinds.base import Direction
 from connectors.kinds.registry import kind_get
 from events.models import MappingRuleSet, MappingRuleSetVersion
@@ -120,15 +119,6 @@ def staff(client):
     user = UserFactory(group=INTEGRATION_STAFF)
     client.force_login(user)
     client.user = user
-    return client
-
-
-@pytest.fixture
-def support(client):
-    user = UserFactory(group=SUPPORT)
-    # connectors.groups does not grant Support these yet; the lead adds them there.
-    user.user_permissions.add(*Permission.objects.filter(codename__in=["view_mappingruleset"]))
-    client.force_login(user)
     return client
 
 

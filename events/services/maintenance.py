@@ -2,11 +2,12 @@
 
 import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from connectors.models import Connector
@@ -23,7 +24,7 @@ class SweepResult:
     released: int = 0
 
 
-def deliveries_sweep(*, limit: int = 1000, now=None) -> SweepResult:
+def deliveries_sweep(*, limit: int = 1000, now: datetime | None = None) -> SweepResult:
     now = now or timezone.now()
     # A claim that expired means its worker died mid-attempt: the attempt counts, the row is due.
     reclaimed = Delivery.objects.filter(status=Delivery.Status.DELIVERING, claim_expires_at__lt=now).update(
@@ -61,7 +62,7 @@ class PruneResult:
     trigger_windows: int = 0
 
 
-def _delete_in_batches(queryset, *, batch_size: int, deadline: float) -> int:
+def _delete_in_batches(queryset: QuerySet[Any], *, batch_size: int, deadline: float) -> int:
     deleted = 0
     model = queryset.model
     while time.monotonic() < deadline:
@@ -72,7 +73,7 @@ def _delete_in_batches(queryset, *, batch_size: int, deadline: float) -> int:
     return deleted
 
 
-def log_prune(*, now=None, batch_size: int | None = None, seconds: float = 60.0) -> PruneResult:
+def log_prune(*, now: datetime | None = None, batch_size: int | None = None, seconds: float = 60.0) -> PruneResult:
     """Delete the log past its retention, oldest first, in small batches (never one big DELETE).
 
     Successes (and cancellations) are kept ``RETENTION_SUCCEEDED_DAYS``; failures

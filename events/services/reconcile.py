@@ -9,8 +9,9 @@ else is an orphan: the sweeper would never pick it up and nobody would see it fa
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 
 from connectors.models import Connector
 from connectors.services import SECRETS_UNREADABLE
@@ -60,8 +61,11 @@ class ReconcileReport:
         return self.orphan_count == 0
 
 
-def _orphans(queryset, rules, *, kind: str, order: str) -> tuple[int, list[Orphan]]:
-    count, sample = 0, []
+def _orphans(
+    queryset: QuerySet[Any], rules: tuple[tuple[Q, str], ...], *, kind: str, order: str
+) -> tuple[int, list[Orphan]]:
+    count = 0
+    sample: list[Orphan] = []
     for condition, reason in rules:
         matched = queryset.filter(condition).order_by(order, "id")
         count += matched.count()
@@ -69,7 +73,7 @@ def _orphans(queryset, rules, *, kind: str, order: str) -> tuple[int, list[Orpha
     return count, sample
 
 
-def _by_status(queryset) -> dict[str, int]:
+def _by_status(queryset: QuerySet[Any]) -> dict[str, int]:
     return {row["status"]: row["n"] for row in queryset.order_by().values("status").annotate(n=Count("id"))}
 
 

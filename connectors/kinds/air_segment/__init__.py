@@ -61,7 +61,7 @@ def parse(direction: Direction, payload: Any, config: ConnectorConfig) -> list[I
 
 
 def build(
-    direction: Direction, event: IncomingEvent, messages: list[dict], config: ConnectorConfig
+    direction: Direction, event: IncomingEvent, messages: list[dict[str, Any]], config: ConnectorConfig
 ) -> Translation:
     if direction is Direction.IN:
         return trigger_build(event, config)

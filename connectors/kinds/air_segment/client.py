@@ -2,7 +2,7 @@
 
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 from connectors.kinds.air_segment.auth import air_auth_headers
 from connectors.kinds.base import ConnectorConfig, OutboundRequest, Outcome, OutcomeKind, PreparedRequest
@@ -40,7 +40,7 @@ def _air_message(body: bytes) -> str:
     if isinstance(parsed, dict):
         for key in ("errorMessage", "message", "error", "errorCode"):
             if isinstance(parsed.get(key), str) and parsed[key].strip():
-                return parsed[key].strip()[:_MAX_REASON_CHARS]
+                return cast(str, parsed[key]).strip()[:_MAX_REASON_CHARS]  # text, as checked above
     text = body.decode("utf-8", "replace").strip()
     return text[:_MAX_REASON_CHARS] or "no reason given"
 
@@ -87,7 +87,7 @@ def _air_code_and_message(body: bytes) -> tuple[str, str]:
     parsed = _json(body)
     if not isinstance(parsed, dict):
         return "", body.decode("utf-8", "replace").strip()
-    code = parsed.get("errorCode") if isinstance(parsed.get("errorCode"), str) else ""
+    code = cast(str, parsed.get("errorCode")) if isinstance(parsed.get("errorCode"), str) else ""  # text, as checked
     messages = (parsed.get(key) for key in ("errorMessage", "message", "error"))
     return code, " ".join(text for text in messages if isinstance(text, str))
 

@@ -35,7 +35,7 @@ Either has a fixed length (72 and 40 characters), within the event's 200-charact
 import hashlib
 import json
 import uuid
-from typing import Any
+from typing import Any, TypeGuard
 
 from connectors.kinds.base import (
     ConnectorConfig,
@@ -56,7 +56,7 @@ AIR_REFERENCE_MAX_PREFIX = 100
 AIR_REFERENCE_DIGEST_CHARS = 12
 
 
-def _non_empty(value: Any) -> bool:
+def _non_empty(value: Any) -> TypeGuard[str]:
     return isinstance(value, str) and bool(value.strip())
 
 
@@ -75,13 +75,13 @@ def trigger_window_key(*, identity: str, triggers: list[str]) -> str:
     return _digest(identity, sorted(set(triggers)))
 
 
-def _triggers_read(triggers: Any, errors: list[FieldError]) -> tuple[list[str], list[dict]]:
+def _triggers_read(triggers: Any, errors: list[FieldError]) -> tuple[list[str], list[dict[str, Any]]]:
     """The usable references, and each refused element with why; a body with none is an error."""
     if not isinstance(triggers, list) or not triggers:
         errors.append(FieldError("body.triggers", 'Required, a list of at least one {"reference": ...}.'))
         return [], []
     references: list[str] = []
-    refused: list[dict] = []
+    refused: list[dict[str, Any]] = []
     for index, trigger in enumerate(triggers):
         value = trigger.get("reference") if isinstance(trigger, dict) else None
         if _non_empty(value):
@@ -162,7 +162,7 @@ def wallet_transaction_reference(event: IncomingEvent) -> str:
     stored before the key included identity and triggers has Segment's reference as its source
     id; it is sent that reference unchanged, as it was then, so a replay is recognised by AIR.
     """
-    given = event.context.get("wallet_transaction_reference")
+    given: str | None = event.context.get("wallet_transaction_reference")
     if not given:
         return "eec-" + hashlib.sha256(event.source_event_id.encode()).hexdigest()[:40]
     key = trigger_key(
@@ -174,7 +174,7 @@ def wallet_transaction_reference(event: IncomingEvent) -> str:
     return f"{given[:AIR_REFERENCE_MAX_PREFIX]}-{digest}"
 
 
-def _refusal_note(refused: list[dict], total: int) -> str:
+def _refusal_note(refused: list[dict[str, Any]], total: int) -> str:
     if not refused:
         return ""
     listed = "; ".join(f"triggers[{item['index']}]: {item['reason']}" for item in refused)

@@ -199,13 +199,13 @@ class Kind:
     description: str
     fields: tuple[SettingField, ...]
     parse: Callable[[Direction, Any, ConnectorConfig], list[IncomingEvent]]
-    build: Callable[[Direction, IncomingEvent, list[dict], ConnectorConfig], Translation]
+    build: Callable[[Direction, IncomingEvent, list[dict[str, Any]], ConnectorConfig], Translation]
     prepare: Callable[[OutboundRequest, ConnectorConfig], PreparedRequest]
     interpret: Callable[[OutboundRequest, int, Mapping[str, str], bytes], Outcome | None] = (
         lambda request, status, headers, body: None
     )
     # Mapping rules in the events app's rule form, per direction that is CDP-bound.
-    default_rules: Mapping[Direction, list[dict]] = field(default_factory=dict)
+    default_rules: Mapping[Direction, list[dict[str, Any]]] = field(default_factory=dict)
     # Authenticates a webhook by something other than X-Auth-Token (Voucherify's signature).
     authenticate: Mapping[Direction, Callable[[bytes, Mapping[str, str], ConnectorConfig], None]] = field(
         default_factory=dict

@@ -8,7 +8,7 @@ before they reach the database and are never logged: logs name the keys that cha
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.conf import settings as django_settings
 from django.db import transaction
@@ -19,6 +19,9 @@ from connectors.kinds.registry import kind_get, kinds
 from connectors.kinds.validation import SettingsInvalid, settings_validate
 from connectors.models import Client, Connector
 from connectors.revision_cache import RevisionCache
+
+if TYPE_CHECKING:  # for annotations only: who acted is whatever user the request carries
+    from django.contrib.auth.models import AnonymousUser, User
 
 logger = logging.getLogger(__name__)
 
@@ -52,7 +55,7 @@ def _validate(
 
 
 @transaction.atomic
-def client_create(*, name: str, slug: str, notes: str = "", user=None) -> Client:
+def client_create(*, name: str, slug: str, notes: str = "", user: "User | AnonymousUser | None" = None) -> Client:
     client = Client(name=name.strip(), slug=slug.strip(), notes=notes)
     client.full_clean()
     client.save()
@@ -69,7 +72,7 @@ def connector_create(
     environment: str = "",
     settings: dict[str, Any],
     secrets: dict[str, str],
-    user=None,
+    user: "User | AnonymousUser | None" = None,
     max_attempts: int | None = None,
     rate_limit_per_second: int | None = None,
     destination_rate_per_second: int | None = None,
@@ -83,8 +86,9 @@ def connector_create(
         max_attempts=max_attempts,
         rate_limit_per_second=rate_limit_per_second,
         destination_rate_per_second=destination_rate_per_second,
-        created_by=user,
-        updated_by=user,
+        # The API and the admin act only for a signed-in user: their permissions refuse anyone else.
+        created_by=cast("User | None", user),
+        updated_by=cast("User | None", user),
     )
     _validate(connector, settings=settings, secrets=secrets, existing_secrets={})
     connector.save()
@@ -101,7 +105,7 @@ def connector_update(
     settings: dict[str, Any] | None = None,
     secrets: dict[str, str] | None = None,
     secrets_cleared: Iterable[str] = (),
-    user=None,
+    user: "User | AnonymousUser | None" = None,
 ) -> Connector:
     """Change what is given; a blank or missing secret keeps the value already stored, unless it is
     in ``secrets_cleared`` (refused, naming the field, for a secret the kind requires)."""
@@ -121,7 +125,7 @@ def connector_update(
         secrets=secrets or {},
         existing_secrets=existing_secrets,
     )
-    connector.updated_by = user
+    connector.updated_by = cast("User | None", user)  # the API and the admin act only for a signed-in user
     connector.save()
     replaced = sorted(k for k, v in (secrets or {}).items() if v and existing_secrets.get(k) != v)
     logger.info(
@@ -138,13 +142,13 @@ def connector_policy_set(
     max_attempts: int | None,
     rate_limit_per_second: int | None,
     destination_rate_per_second: int | None = None,
-    user=None,
+    user: "User | AnonymousUser | None" = None,
 ) -> Connector:
     """Set the delivery policy; None means the platform default (no rate limit)."""
     connector.max_attempts = max_attempts
     connector.rate_limit_per_second = rate_limit_per_second
     connector.destination_rate_per_second = destination_rate_per_second
-    connector.updated_by = user
+    connector.updated_by = cast("User | None", user)  # the API and the admin act only for a signed-in user
     connector.full_clean(exclude=["created_by", "updated_by"], validate_unique=False)
     connector.save(
         update_fields=[
@@ -155,14 +159,14 @@ def connector_policy_set(
 
 
 @transaction.atomic
-def connector_state_set(*, connector: Connector, state: str, user=None) -> Connector:
+def connector_state_set(*, connector: Connector, state: str, user: "User | AnonymousUser | None" = None) -> Connector:
     """Set active, paused or disabled. Releasing deliveries held while paused is the pipeline's job."""
     if state not in Connector.State.values:
         raise ValueError(f"Unknown state {state!r}; choose one of: {', '.join(Connector.State.values)}.")
     if connector.state != state:
         previous = connector.state
         connector.state = state
-        connector.updated_by = user
+        connector.updated_by = cast("User | None", user)  # the API and the admin act only for a signed-in user
         connector.save(update_fields=["state", "updated_by", "updated_at"])
         logger.info("connector %s %s → %s by %s", connector.public_id, previous, state, user)
     return connector
@@ -230,7 +234,7 @@ def connector_secrets_reencrypt() -> Reencrypted:
     the admin at the same moment wins. ``updated_at`` is left alone: the values did not change.
     """
     reencrypted = current = 0
-    unreadable = []
+    unreadable: list[Connector] = []
     connectors = Connector.objects.exclude(secrets_encrypted="").only("pk", "public_id", "name", "secrets_encrypted")
     for connector in connectors.order_by("pk").iterator():
         try:
@@ -263,7 +267,7 @@ def connectors_secrets_unreadable() -> list[int]:
     decryption only for secrets this process has not checked before, so a probe every few seconds
     decrypts nothing once warm.
     """
-    unreadable = []
+    unreadable: list[int] = []
     rows = Connector.objects.exclude(secrets_encrypted="").order_by("pk").values_list("pk", "secrets_encrypted")
     for pk, encrypted in rows.iterator():
         key = (pk, encrypted)

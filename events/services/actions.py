@@ -21,14 +21,13 @@ from events.services import hooks
 from events.services.receive import deliveries_build, event_status, event_translate
 
 if TYPE_CHECKING:  # for annotations only: who acted is whatever user the request carries
-    from django.contrib.auth.base_user import AbstractBaseUser
-    from django.contrib.auth.models import AnonymousUser
+    from django.contrib.auth.models import AnonymousUser, User
 
 RETRYABLE_BY_HAND = (Delivery.Status.FAILED, Delivery.Status.RETRYING, Delivery.Status.PENDING, Delivery.Status.HELD)
 CANCELLABLE = (Delivery.Status.PENDING, Delivery.Status.RETRYING, Delivery.Status.HELD)
 
 
-def _who(user: "AbstractBaseUser | AnonymousUser | None") -> str:
+def _who(user: "User | AnonymousUser | None") -> str:
     return getattr(user, "get_username", lambda: "system")() if user else "system"
 
 
@@ -36,7 +35,7 @@ def _who(user: "AbstractBaseUser | AnonymousUser | None") -> str:
 def deliveries_retry_now(
     *,
     delivery_ids: list[int],
-    user: "AbstractBaseUser | AnonymousUser | None" = None,
+    user: "User | AnonymousUser | None" = None,
     trigger: str = DeliveryAttempt.Trigger.MANUAL,
 ) -> int:
     """Make deliveries due now, whatever their schedule. Returns how many were queued."""
@@ -57,7 +56,7 @@ def deliveries_retry_now(
 
 
 @transaction.atomic
-def deliveries_cancel(*, delivery_ids: list[int], user: "AbstractBaseUser | AnonymousUser | None" = None) -> int:
+def deliveries_cancel(*, delivery_ids: list[int], user: "User | AnonymousUser | None" = None) -> int:
     return Delivery.objects.filter(pk__in=delivery_ids, status__in=CANCELLABLE).update(
         status=Delivery.Status.CANCELLED,
         next_attempt_at=None,
@@ -66,7 +65,7 @@ def deliveries_cancel(*, delivery_ids: list[int], user: "AbstractBaseUser | Anon
 
 
 @transaction.atomic
-def connector_pause(*, connector: Connector, user: "AbstractBaseUser | AnonymousUser | None" = None) -> int:
+def connector_pause(*, connector: Connector, user: "User | AnonymousUser | None" = None) -> int:
     """Pause: events are still accepted; due deliveries are held until resumed."""
     connector_state_set(connector=connector, state=Connector.State.PAUSED, user=user)
     return Delivery.objects.filter(connector=connector, status__in=Delivery.DUE_STATUSES).update(
@@ -76,7 +75,7 @@ def connector_pause(*, connector: Connector, user: "AbstractBaseUser | Anonymous
 
 @transaction.atomic
 def connector_resume(
-    *, connector: Connector, user: "AbstractBaseUser | AnonymousUser | None" = None, per_second: int = 50
+    *, connector: Connector, user: "User | AnonymousUser | None" = None, per_second: int = 50
 ) -> int:
     """Resume and release held deliveries, spread at ``per_second`` so the destination is not flooded."""
     connector_state_set(connector=connector, state=Connector.State.ACTIVE, user=user)
@@ -84,7 +83,7 @@ def connector_resume(
 
 
 def held_release(
-    *, connector: Connector, user: "AbstractBaseUser | AnonymousUser | None" = None, per_second: int = 50
+    *, connector: Connector, user: "User | AnonymousUser | None" = None, per_second: int = 50
 ) -> int:
     """Make the held deliveries of an active connector due again, oldest first, ``per_second`` a
     second. Whatever made the connector active (Resume, Enable, the API) releases them: the
@@ -110,7 +109,7 @@ def held_release(
     return len(held)
 
 
-def event_replay(*, event: Event, user: "AbstractBaseUser | AnonymousUser | None" = None) -> list[Delivery]:
+def event_replay(*, event: Event, user: "User | AnonymousUser | None" = None) -> list[Delivery]:
     """Translate a stored event again with the current rules and deliver the result as new
     deliveries. The old deliveries stay in the log; each new one points at the one it replays.
 

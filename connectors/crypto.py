@@ -8,7 +8,9 @@ run by the app's ``ready``), not on the first request that needs a secret.
 """
 
 import json
+from collections.abc import Sequence
 from functools import cache
+from typing import cast
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
@@ -23,7 +25,7 @@ class SecretsUnreadable(Exception):
     pass
 
 
-def encryption_keys_check(keys) -> None:
+def encryption_keys_check(keys: Sequence[str | bytes]) -> None:
     """Raise ImproperlyConfigured naming the first key of ``keys`` that is not a Fernet key (by its
     place in the list: the key itself is never repeated in a message)."""
     if isinstance(keys, str) or not keys:
@@ -62,7 +64,8 @@ def secrets_decrypt(token: str) -> dict[str, str]:
     if not token:
         return {}
     try:
-        return json.loads(_current().decrypt(token.encode()))
+        # What secrets_encrypt stored: a JSON object of text values.
+        return cast(dict[str, str], json.loads(_current().decrypt(token.encode())))
     except InvalidToken as exc:
         raise SecretsUnreadable("The connector's secrets cannot be decrypted with ENCRYPTION_KEYS") from exc
 

@@ -16,6 +16,8 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, cast
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -23,6 +25,9 @@ from django.utils import timezone
 from zxcvbn import zxcvbn
 
 from connectors.models import AuthToken, Connector
+
+if TYPE_CHECKING:  # for annotations only: who acted is whatever user the request carries
+    from django.contrib.auth.models import AnonymousUser, User
 
 # "eec_in_" / "eec_out_" plus enough random characters that two tokens rarely share a prefix.
 PREFIX_LENGTH = 16
@@ -67,7 +72,7 @@ def token_hash(plaintext: str) -> str:
     return hashlib.sha256(plaintext.encode()).hexdigest()
 
 
-def token_touch(token: AuthToken, *, now) -> None:
+def token_touch(token: AuthToken, *, now: datetime) -> None:
     """Record that ``token`` was used, at most once per ``LAST_USED_RESOLUTION_SECONDS``."""
     last = token.last_used_at
     if last is None or (now - last).total_seconds() > LAST_USED_RESOLUTION_SECONDS:
@@ -76,7 +81,12 @@ def token_touch(token: AuthToken, *, now) -> None:
 
 
 def token_issue(
-    *, connector: Connector, direction: str, label: str = "", user=None, expires_at=None
+    *,
+    connector: Connector,
+    direction: str,
+    label: str = "",
+    user: "User | AnonymousUser | None" = None,
+    expires_at: datetime | None = None,
 ) -> IssuedToken:
     if direction not in AuthToken.Direction.values:
         raise ValueError(f"direction must be one of {', '.join(AuthToken.Direction.values)}")
@@ -87,7 +97,7 @@ def token_issue(
         label=label,
         prefix=plaintext[:PREFIX_LENGTH],
         token_hash=token_hash(plaintext),
-        created_by=user,
+        created_by=cast("User | None", user),  # the API and the admin act only for a signed-in user
         expires_at=expires_at,
     )
     return IssuedToken(token=token, plaintext=plaintext)
@@ -120,7 +130,13 @@ def key_prefix(*, direction: str, hashed: str) -> str:
 
 
 def token_register(
-    *, connector: Connector, direction: str, value: str, label: str = "", user=None, expires_at=None
+    *,
+    connector: Connector,
+    direction: str,
+    value: str,
+    label: str = "",
+    user: "User | AnonymousUser | None" = None,
+    expires_at: datetime | None = None,
 ) -> AuthToken:
     """Store a key the client chose, hashed like an issued token, after checking it is hard to guess.
 
@@ -144,7 +160,7 @@ def token_register(
                     label=label,
                     prefix=key_prefix(direction=direction, hashed=hashed),
                     token_hash=hashed,
-                    created_by=user,
+                    created_by=cast("User | None", user),  # the API and the admin act only for a signed-in user
                     expires_at=expires_at,
                 )
         except IntegrityError:  # the same key registered at the same moment

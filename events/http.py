@@ -19,6 +19,7 @@ import ipaddress
 import socket
 import threading
 import time
+from typing import Any, cast
 
 import requests
 from django.conf import settings
@@ -62,18 +63,18 @@ class _DeadlineSocket:
     """A connected socket (plain or TLS) whose sends and receives wait no longer than the deadline of
     the call using it. Pooled connections outlive a call: the deadline is looked up at each use."""
 
-    def __init__(self, sock):
+    def __init__(self, sock: socket.socket) -> None:
         self._sock = sock
         self._timeout = sock.gettimeout()
 
-    def __getattr__(self, name):
+    def __getattr__(self, name: str) -> Any:
         return getattr(self._sock, name)
 
-    def settimeout(self, value):
+    def settimeout(self, value: float | None) -> None:
         self._timeout = value
         self._sock.settimeout(value)
 
-    def gettimeout(self):
+    def gettimeout(self) -> float | None:
         return self._timeout
 
     def _bound(self) -> None:
@@ -83,33 +84,37 @@ class _DeadlineSocket:
         else:
             self._sock.settimeout(self._timeout)
 
-    def recv_into(self, *args):
+    def recv_into(self, *args: Any) -> int:
         self._bound()
         return self._sock.recv_into(*args)
 
-    def recv(self, *args):
+    def recv(self, *args: Any) -> bytes:
         self._bound()
         return self._sock.recv(*args)
 
-    def send(self, *args):
+    def send(self, *args: Any) -> int:
         self._bound()
         return self._sock.send(*args)
 
-    def sendall(self, *args):
+    def sendall(self, *args: Any) -> None:
         self._bound()  # one sendall waits at most its timeout in all
         return self._sock.sendall(*args)
 
-    def makefile(self, mode="rb", buffering=-1, **_):
+    def makefile(self, mode: str = "rb", buffering: int | None = -1, **_: Any) -> io.BufferedReader:
         # http.client reads the status line, headers and body through this file: through us.
-        raw = socket.SocketIO(self, "rb")
-        return io.BufferedReader(raw, io.DEFAULT_BUFFER_SIZE if buffering in (-1, None) else buffering)
+        # SocketIO uses only recv_into, send and _decref_socketios of its socket, which this has;
+        # typeshed asks for a real socket.
+        raw = socket.SocketIO(self, "rb")  # type: ignore[arg-type]
+        return io.BufferedReader(
+            raw, io.DEFAULT_BUFFER_SIZE if buffering in (-1, None) else cast(int, buffering)  # neither -1 nor None
+        )
 
-    def _decref_socketios(self):
+    def _decref_socketios(self) -> None:
         """The file above does not own the socket: the connection closes it."""
 
 
 class _DeadlineConnection(HTTPConnection):
-    def connect(self):
+    def connect(self) -> None:
         remaining = _remaining(_deadline.get())
         if remaining is not None and (self.timeout is None or remaining < self.timeout):
             self.timeout = remaining  # connecting, and the TLS handshake as a whole, within the deadline
@@ -129,15 +134,17 @@ class _HTTPSPool(HTTPSConnectionPool):
     ConnectionCls = _DeadlineHTTPSConnection
 
 
-class _Adapter(IPFilterAdapter):
-    def __init__(self, *, https: bool, allow_loopback: bool):
+class _Adapter(IPFilterAdapter):  # type: ignore[misc]  # requests-hardened ships no types: its adapter is Any
+    def __init__(self, *, https: bool, allow_loopback: bool) -> None:
         super().__init__(is_https_proto=https, allow_loopback=allow_loopback)
 
-    def init_poolmanager(self, connections, maxsize, block=False, **pool_kwargs):
+    def init_poolmanager(self, connections: int, maxsize: int, block: bool = False, **pool_kwargs: Any) -> None:
         super().init_poolmanager(POOL_SIZE, POOL_SIZE, block, **pool_kwargs)
         self.poolmanager.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}
 
-    def build_connection_pool_key_attributes(self, request, verify, cert=None):
+    def build_connection_pool_key_attributes(
+        self, request: requests.PreparedRequest, verify: bool | str, cert: str | tuple[str, str] | None = None
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
         try:
             host_params, pool_kwargs = super().build_connection_pool_key_attributes(request, verify, cert)
         except InvalidIPAddress as exc:
@@ -152,7 +159,7 @@ class _Adapter(IPFilterAdapter):
 
 
 class _Session(requests.Session):
-    def get_redirect_target(self, resp):
+    def get_redirect_target(self, resp: requests.Response) -> None:
         # Redirects are never followed, nor even prepared: requests would read the whole body of
         # a 3xx (no limit) to prepare the next request. The 3xx is the answer.
         return None
@@ -161,7 +168,7 @@ class _Session(requests.Session):
 def _session() -> requests.Session:
     allow_loopback = loopback_allowed()
     sessions = _local.__dict__.setdefault("sessions", {})
-    session = sessions.get(allow_loopback)
+    session: requests.Session | None = sessions.get(allow_loopback)
     if session is None:
         session = _Session()
         # Straight to the destination: no proxy from the environment, whose connections would

@@ -64,7 +64,7 @@ def trigger_window_claim(
     return None
 
 
-def trigger_windows_ended(*, before) -> QuerySet[TriggerWindow]:
+def trigger_windows_ended(*, before: datetime) -> QuerySet[TriggerWindow]:
     """Repeat windows that ended before ``before``: nothing left to guard, safe to delete."""
     return TriggerWindow.objects.filter(counted_until__lt=before)
 
@@ -89,7 +89,7 @@ def reward_request_record(*, event: Event, delivery: Delivery) -> RewardLedgerEn
 
 @transaction.atomic
 def reward_outcome_record(
-    *, delivery: Delivery, succeeded: bool, reason: str = "", result: dict | None = None
+    *, delivery: Delivery, succeeded: bool, reason: str = "", result: dict[str, Any] | None = None
 ) -> RewardLedgerEntry | None:
     """Settle the entry of a delivery that succeeded or ended for good.
 

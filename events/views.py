@@ -4,17 +4,19 @@ one service; every refusal says what was wrong and stores nothing."""
 import logging
 import time
 import uuid
+from typing import Any, cast
 
 from celery import current_app
 from django.conf import settings
 from django.core.cache import cache
 from django.db import DatabaseError, DataError, IntegrityError, InterfaceError, OperationalError, connection
-from django.http import JsonResponse
+from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 from kombu.exceptions import OperationalError as BrokerUnavailable
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -32,7 +34,7 @@ from events.services.intake import (
     caller_remember,
     caller_remembered,
 )
-from events.services.receive import events_receive
+from events.services.receive import Received, events_receive
 from events.services.rules import rules_for_revision
 from events.services.webhook_body import BodyRefused, webhook_body_parse
 
@@ -54,15 +56,17 @@ def _unavailable(exc: Exception) -> bool:
     return not sqlstate.startswith(_LIMIT_SQLSTATE_CLASS)
 
 
-def _error(status: int, message: str, errors=None, headers=None) -> JsonResponse:
-    body = {"message": message}
+def _error(
+    status: int, message: str, errors: list[dict[str, Any]] | None = None, headers: dict[str, str] | None = None
+) -> JsonResponse:
+    body: dict[str, Any] = {"message": message}
     if errors is not None:
         body["errors"] = errors
     return JsonResponse(body, status=status, headers=headers)
 
 
 class StatusView(APIView):
-    def get(self, request):
+    def get(self, request: Request) -> Response:
         return Response({"api": "ee-connect", "version": settings.VERSION, "tagline": "Eagle Eye AIR ⇄ Segment"})
 
 
@@ -71,8 +75,8 @@ READY_IDS_SHOWN = 20
 
 
 class ReadyView(APIView):
-    def get(self, request):
-        down = {}
+    def get(self, request: Request) -> Response:
+        down: dict[str, str] = {}
         try:
             with connection.cursor() as cursor:
                 cursor.execute("SELECT 1")
@@ -128,10 +132,10 @@ class WebhookView(View):
             self.rate_counted = _rate_count(connector)
         return self.rate_counted > limit
 
-    def http_method_not_allowed(self, request, *args, **kwargs) -> JsonResponse:
+    def http_method_not_allowed(self, request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
         return _error(405, f"Method {request.method} not allowed; send the event with POST", headers={"Allow": "POST"})
 
-    def _read_body(self, request) -> bytes | None:
+    def _read_body(self, request: HttpRequest) -> bytes | None:
         """At most the limit plus one byte is read, whatever the sender declared.
 
         A chunked body has no Content-Length, so Django's stream reads nothing of it; a server that
@@ -142,7 +146,8 @@ class WebhookView(View):
         stream = request
         if not request.META.get("CONTENT_LENGTH") and request.META.get("wsgi.input_terminated"):
             stream = request.META["wsgi.input"]
-        chunks, size = [], 0
+        chunks: list[bytes] = []
+        size = 0
         while size <= limit:
             chunk = stream.read(limit + 1 - size)
             if not chunk:
@@ -151,7 +156,7 @@ class WebhookView(View):
             size += len(chunk)
         return None if size > limit else b"".join(chunks)
 
-    def _authenticate(self, request, caller: Caller, raw_body: bytes) -> JsonResponse | None:
+    def _authenticate(self, request: HttpRequest, caller: Caller, raw_body: bytes) -> JsonResponse | None:
         connector = caller.connector
         if connector is not None and self.direction not in kind_get(connector.kind).directions:
             return _error(404, f"This connector has no {'inbound' if self.direction == 'in' else 'outbound'} URL")
@@ -177,10 +182,11 @@ class WebhookView(View):
             return _error(403, "This connector is disabled")
         return None
 
-    def post(self, request, connector_id):
+    def post(self, request: HttpRequest, connector_id: uuid.UUID) -> JsonResponse:
         """503 only when the database or the broker cannot be reached: the sender retries later. A
         value the database refuses is the body's (400: the same body would be refused again). Any
         other failure is a defect: logged, and answered with the documented JSON error."""
+        refused: Exception
         try:
             return self._receive(request, connector_id)
         except (OperationalError, InterfaceError, BrokerUnavailable) as exc:
@@ -196,7 +202,7 @@ class WebhookView(View):
         logger.warning("A webhook for connector %s was refused by storage", connector_id, exc_info=refused)
         return _error(400, "The body holds a value that cannot be stored", [{"path": "", "message": str(refused)}])
 
-    def _receive(self, request, connector_id) -> JsonResponse:
+    def _receive(self, request: HttpRequest, connector_id: uuid.UUID) -> JsonResponse:
         too_large = f"The body is over the {settings.WEBHOOK_MAX_BODY_BYTES} byte limit"
         declared = request.META.get("CONTENT_LENGTH")
         if declared and declared.isdigit() and int(declared) > settings.WEBHOOK_MAX_BODY_BYTES:
@@ -204,7 +210,7 @@ class WebhookView(View):
         raw_body = self._read_body(request)
         if raw_body is None:
             return _error(413, too_large)
-        who = {
+        who: dict[str, Any] = {
             "public_id": connector_id,
             "direction": self.direction,
             "presented_token": request.META.get("HTTP_X_AUTH_TOKEN", ""),
@@ -224,19 +230,24 @@ class WebhookView(View):
             caller_remember(caller, **who)
         return response
 
-    def _answer(self, request, caller: Caller, raw_body: bytes, guard: Caller | None = None) -> JsonResponse:
+    def _answer(
+        self, request: HttpRequest, caller: Caller, raw_body: bytes, guard: Caller | None = None
+    ) -> JsonResponse:
         if caller.connector is not None:  # for the log lines and the metrics (config/middleware.py)
             log_context_bind(connector=str(caller.connector.public_id))
         refusal = self._authenticate(request, caller, raw_body)
         if refusal is not None:
             return refusal
-        connector = caller.connector
-        if request.content_type.lower() != "application/json":
+        connector = cast(Connector, caller.connector)  # _authenticate refused a caller without one
+        # The stubs allow None for a bare HttpRequest; a WSGI or ASGI request always sets the content
+        # type and its parameters (to "" and {} without the header).
+        if request.content_type.lower() != "application/json":  # type: ignore[union-attr]
             return _error(415, "Content-Type must be application/json")
         if self._over_rate(connector):
             return _error(429, "Too many requests for this connector", headers={"Retry-After": "1"})
         try:
-            payload, raw_body = webhook_body_parse(body=raw_body, charset=request.content_params.get("charset", ""))
+            charset = request.content_params.get("charset", "")  # type: ignore[union-attr]  # see above
+            payload, raw_body = webhook_body_parse(body=raw_body, charset=charset)
         except BodyRefused as exc:
             return _error(exc.status, exc.message, [{"path": e.path, "message": e.message} for e in exc.errors])
         try:
@@ -257,11 +268,11 @@ class WebhookView(View):
             return _error(400, exc.message, errors)
         return self._accepted(received)
 
-    def _accepted(self, received) -> JsonResponse:
+    def _accepted(self, received: list[Received]) -> JsonResponse:
         """200 when anything was received: one event's id, or for several the received ids, how many
         of them were duplicates, and each error of a message refused alone (its index in the batch,
         the field's path, why, and the id of the refused event support can look up)."""
-        body = {"status": "OK"}
+        body: dict[str, Any] = {"status": "OK"}
         if len(received) == 1:
             item = received[0]
             trace_id = str(item.event.public_id)

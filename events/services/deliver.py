@@ -9,15 +9,17 @@ import logging
 import re
 import time
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, cast
 
 import requests
 import urllib3
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Case, F, Value, When
+from django.db.models import Case, F, Field, Model, QuerySet, Value, When
 from django.db.models.functions import Cast
 from django.utils import timezone
 
@@ -58,7 +60,7 @@ _SECRET_HEADER = re.compile(r"auth|token|key|secret|signature|hash|cookie", re.I
 _SECRET_QUERY = re.compile(r"([?&][^=&]*(?:token|key|secret|signature)[^=&]*=)[^&]*", re.IGNORECASE)
 
 
-def headers_redact(headers) -> dict[str, str]:
+def headers_redact(headers: Mapping[str, str]) -> dict[str, str]:
     return {name: (REDACTED if _SECRET_HEADER.search(name) else value) for name, value in headers.items()}
 
 
@@ -77,14 +79,14 @@ class Response:
     refused: bool = False  # an address outbound calls may not reach: nothing was sent
 
 
-def _send(prepared) -> Response:
+def _send(prepared: PreparedRequest) -> Response:
     """Send and read the answer within the call's total deadline (``events.http``). Only the HTTP
     client's own errors become a Response: anything else (a Celery time limit, a worker shutting
     down) propagates, for the caller to record and raise again."""
     try:
         response = http_send(prepared, body_limit=RESPONSE_BODY_LIMIT + 1)
     except requests.TooManyRedirects as exc:  # redirects are never followed: the 3xx is the answer
-        response = exc.response
+        response = cast(requests.Response, exc.response)  # requests raises it with the 3xx it stopped at
     except AddressRefused as exc:  # the same whatever listens there, and final
         return Response(None, {}, b"", type(exc).__name__, str(exc), refused=True)
     except _TIMEOUTS as exc:
@@ -94,7 +96,7 @@ def _send(prepared) -> Response:
     return Response(response.status_code, dict(response.headers), response.content)
 
 
-def _classify(*, request: OutboundRequest, kind, response: Response) -> Outcome:
+def _classify(*, request: OutboundRequest, kind: Kind, response: Response) -> Outcome:
     if response.status is None:
         return Outcome(OutcomeKind.TERMINAL if response.refused else OutcomeKind.RETRY, response.error_message)
     specific = kind.interpret(request, response.status, response.headers, response.body)
@@ -106,18 +108,18 @@ def _classify(*, request: OutboundRequest, kind, response: Response) -> Outcome:
     return Outcome(kind_of, policy.status_reason(response.status))
 
 
-def delivery_claim(*, delivery_id: int, now=None) -> bool:
+def delivery_claim(*, delivery_id: int, now: datetime | None = None) -> bool:
     """Atomically move a due row to *delivering*. Only one caller can win."""
     return bool(_deliveries_claim(delivery_ids=[delivery_id], now=now or timezone.now()))
 
 
-def _due(now):
+def _due(now: datetime) -> QuerySet[Delivery]:
     return Delivery.objects.select_for_update(skip_locked=True, of=("self",)).filter(
         status__in=Delivery.DUE_STATUSES, next_attempt_at__lte=now
     )
 
 
-def _deliveries_claim(*, delivery_ids: list[int], now, top_up: bool = False) -> list[Delivery]:
+def _deliveries_claim(*, delivery_ids: list[int], now: datetime, top_up: bool = False) -> list[Delivery]:
     """Move the due rows among ``delivery_ids`` to *delivering*; return them with their connectors.
 
     ``top_up``: also claim other due rows of the same connectors, when their kind merges requests,
@@ -157,7 +159,7 @@ def _deliveries_claim(*, delivery_ids: list[int], now, top_up: bool = False) -> 
     return sorted(deliveries, key=lambda delivery: delivery.pk)
 
 
-def _hold(deliveries: list[Delivery], **reason) -> None:
+def _hold(deliveries: list[Delivery], **reason: str) -> None:
     """Hold claimed rows, this attempt uncounted; ``reason``: ``last_error``, when not a pause."""
     Delivery.objects.filter(pk__in=[delivery.pk for delivery in deliveries]).update(
         status=Delivery.Status.HELD,
@@ -168,7 +170,7 @@ def _hold(deliveries: list[Delivery], **reason) -> None:
     )
 
 
-def _release(deliveries: list[Delivery], **changes) -> dict[int, str]:
+def _release(deliveries: list[Delivery], **changes: Any) -> dict[int, str]:
     """Give back claimed rows that were not sent: still due, this attempt uncounted, hinted again
     by the next sweep. ``changes``: when they are due again, and why, if they must wait."""
     statuses = {delivery.pk: delivery.status for delivery in deliveries}
@@ -181,7 +183,7 @@ def _release(deliveries: list[Delivery], **changes) -> dict[int, str]:
 
 def _wait(deliveries: tuple[Delivery, ...], admission: Admission) -> dict[int, str]:
     """Deliveries whose destination may not be sent to now wait, uncounted, until it may."""
-    changes = {"next_attempt_at": admission.wait_until}
+    changes: dict[str, datetime | str | None] = {"next_attempt_at": admission.wait_until}
     if admission.reason:
         changes["last_error"] = admission.reason
     return _release(list(deliveries), **changes)
@@ -225,7 +227,7 @@ def _merged(kind: Kind, requests: list[OutboundRequest]) -> list[MergedRequest]:
 
 def _sends_plan(deliveries: list[Delivery]) -> list[_Send]:
     """One send per merged request: deliveries grouped by connector and target, merged by the kind."""
-    targets: dict[tuple, list[Delivery]] = {}
+    targets: dict[tuple[int, str, str, str], list[Delivery]] = {}
     for delivery in deliveries:
         key = (delivery.connector_id, delivery.destination, delivery.method, delivery.url)
         targets.setdefault(key, []).append(delivery)
@@ -341,7 +343,7 @@ def deliveries_attempt(*, delivery_ids: list[int], task_id: str = "", top_up: bo
     if locked:
         _hold(locked, last_error=SECRETS_UNREADABLE)
     held += locked
-    statuses = {delivery.pk: Delivery.Status.HELD for delivery in held}
+    statuses: dict[int, str] = {delivery.pk: Delivery.Status.HELD for delivery in held}
     sends = deque(_sends_plan([delivery for delivery in deliveries if delivery.pk not in statuses]))
     # The claims expire after DELIVERY_CLAIM_SECONDS, and the sweeper then gives the rows to
     # another worker: a request is only started while it can end before that.
@@ -388,7 +390,7 @@ def deliveries_attempt(*, delivery_ids: list[int], task_id: str = "", top_up: bo
     return statuses
 
 
-def _next_state(*, delivery: Delivery, response: Response, outcome: Outcome, now) -> dict:
+def _next_state(*, delivery: Delivery, response: Response, outcome: Outcome, now: datetime) -> dict[str, Any]:
     max_attempts = delivery.connector.max_attempts or settings.DELIVERY_MAX_ATTEMPTS
     if outcome.kind is OutcomeKind.SUCCEEDED:
         return {"status": Delivery.Status.SUCCEEDED, "delivered_at": now, "next_attempt_at": None, "last_error": ""}
@@ -428,13 +430,13 @@ def _request_body(send: _Send, prepared: PreparedRequest | None, delivery: Deliv
     return sent[:REQUEST_BODY_LIMIT].decode("utf-8", "replace")
 
 
-def _deliveries_update(changes: dict[int, dict], common: dict) -> None:
+def _deliveries_update(changes: dict[int, dict[str, Any]], common: dict[str, Any]) -> None:
     """Apply each row's changes and the common ones, in one UPDATE per set of changed fields: a
     value every row shares is set as is, the others by id. Only rows still *delivering* change:
     a row someone else reclaimed is theirs."""
-    by_fields: dict[frozenset, dict[int, dict]] = {}
-    for pk, values in changes.items():
-        by_fields.setdefault(frozenset(values), {})[pk] = values
+    by_fields: dict[frozenset[str], dict[int, dict[str, Any]]] = {}
+    for pk, state in changes.items():
+        by_fields.setdefault(frozenset(state), {})[pk] = state
     for names, rows in by_fields.items():
         update = dict(common)
         for name in names:
@@ -442,8 +444,9 @@ def _deliveries_update(changes: dict[int, dict], common: dict) -> None:
             if len(set(values.values())) == 1:
                 update[name] = next(iter(values.values()))
                 continue
-            field = Delivery._meta.get_field(name)
-            case = Case(
+            # A column of the row: the changes name the delivery's own fields, never a reverse relation.
+            field = cast("Field[Any, Any]", Delivery._meta.get_field(name))
+            case: Case | Cast = Case(
                 *(When(pk=pk, then=Value(value, output_field=field)) for pk, value in values.items()),
                 output_field=field,
             )
@@ -465,7 +468,7 @@ def _record(*, send: _Send, sent: _Sent, task_id: str) -> dict[int, str]:
     secrets = connector_config_cached(send.connector).secrets  # found and redacted wherever echoed
     for state in changes.values():  # an error quoting the URL it could not reach quotes its token
         state["last_error"] = text_redact(state["last_error"], secrets)
-    attempts = [
+    attempts: list[Model] = [  # bulk_insert takes a list of any model
         DeliveryAttempt(
             delivery=delivery,
             number=delivery.attempts,

@@ -55,7 +55,7 @@ import hashlib
 import json
 import re
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from connectors.kinds.base import FieldError, IncomingEvent, PartlyInvalid, PayloadInvalid, RefusedPart
 
@@ -77,7 +77,7 @@ def _text(value: Any) -> str:
     return value if isinstance(value, str) else ""
 
 
-def _object(value: Any) -> dict:
+def _object(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
@@ -94,7 +94,7 @@ def segment_timestamp(value: Any) -> datetime | None:
         return None
 
 
-def segment_email(message: dict) -> str:
+def segment_email(message: dict[str, Any]) -> str:
     """The message's email: at its root, then in ``properties``, ``context.traits``, ``traits``."""
     for holder in (
         message,
@@ -108,7 +108,7 @@ def segment_email(message: dict) -> str:
     return ""
 
 
-def segment_audiences(message: dict) -> dict[str, bool]:
+def segment_audiences(message: dict[str, Any]) -> dict[str, bool]:
     """Engage audience memberships the message carries (spec/segment-air.md §1.7).
 
     An identify from an Engage audience sync carries ``traits.<audience_key>`` = true/false; when
@@ -164,7 +164,7 @@ def _message_errors(message: Any, prefix: str) -> list[FieldError]:
     return errors
 
 
-def _batch_shared(payload: dict) -> tuple[dict[str, dict], list[FieldError]]:
+def _batch_shared(payload: dict[str, Any]) -> tuple[dict[str, dict[str, Any]], list[FieldError]]:
     shared, errors = {}, []
     for key in _BATCH_SHARED_KEYS:
         value = payload.get(key)
@@ -175,7 +175,7 @@ def _batch_shared(payload: dict) -> tuple[dict[str, dict], list[FieldError]]:
     return shared, errors
 
 
-def _with_shared(message: Any, shared: dict[str, dict]) -> Any:
+def _with_shared(message: Any, shared: dict[str, dict[str, Any]]) -> Any:
     """The message with the batch's shared objects under its own keys; a non-object is left to validation."""
     if not shared or not isinstance(message, dict):
         return message
@@ -212,7 +212,7 @@ def _parts(payload: Any) -> list[tuple[int, Any, list[FieldError]]]:
     return parts
 
 
-def segment_messages_parse(payload: Any) -> list[dict]:
+def segment_messages_parse(payload: Any) -> list[dict[str, Any]]:
     """The messages of a body (one message or a batch); PayloadInvalid names every bad field."""
     parts = _parts(payload)
     errors = [error for _, _, message_errors in parts for error in message_errors]
@@ -232,13 +232,13 @@ def _refused_labels(message: Any) -> tuple[str, str]:
     return event_type[:MAX_EVENT_TYPE_CHARS], identity[:MAX_ID_CHARS]
 
 
-def segment_event_type(message: dict) -> str:
+def segment_event_type(message: dict[str, Any]) -> str:
     if message["type"] == "track":
         return f"track:{message['event']}"
-    return message["type"]
+    return cast(str, message["type"])  # one of MESSAGE_TYPES: parsing refused any other
 
 
-def segment_context(message: dict) -> dict[str, Any]:
+def segment_context(message: dict[str, Any]) -> dict[str, Any]:
     kind = message["type"]
     context = _object(message.get("context"))
     occurred_at = segment_timestamp(message.get("timestamp")) or segment_timestamp(
@@ -265,7 +265,7 @@ def segment_context(message: dict) -> dict[str, Any]:
     }
 
 
-def _incoming(message: dict) -> IncomingEvent:
+def _incoming(message: dict[str, Any]) -> IncomingEvent:
     context = segment_context(message)
     return IncomingEvent(
         event_type=segment_event_type(message),

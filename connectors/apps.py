@@ -8,7 +8,7 @@ class ConnectorsConfig(AppConfig):
     name = "connectors"
     verbose_name = "Clients and connectors"
 
-    def ready(self):
+    def ready(self) -> None:
         # A malformed key list stops every process at start, with the reason, rather than
         # failing each request that needs a connector's secrets.
         encryption_keys_check(settings.ENCRYPTION_KEYS)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
 from django.apps import apps as global_apps
+from django.apps.registry import Apps
 from django.contrib.auth.management import create_permissions
 from django.db import DEFAULT_DB_ALIAS
 
@@ -51,13 +52,13 @@ GROUPS: dict[str, tuple[Grant, ...]] = {
 }
 
 
-def permissions_create(*, apps=global_apps, using: str = DEFAULT_DB_ALIAS) -> None:
+def permissions_create(*, apps: Apps = global_apps, using: str = DEFAULT_DB_ALIAS) -> None:
     """Create the permissions of every installed app (Django only does so after all migrations)."""
     for app_config in global_apps.get_app_configs():
         create_permissions(app_config, verbosity=0, interactive=False, using=using, apps=apps)
 
 
-def groups_sync(*, apps=global_apps, using: str = DEFAULT_DB_ALIAS) -> dict[str, int]:
+def groups_sync(*, apps: Apps = global_apps, using: str = DEFAULT_DB_ALIAS) -> dict[str, int]:
     """Create missing groups and set their permissions; return the number of permissions per group.
 
     From a migration pass its ``apps`` so the models are the migration state's.

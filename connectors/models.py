@@ -17,7 +17,7 @@ class Client(models.Model):
     class Meta:
         ordering = ["name"]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.name
 
 
@@ -57,7 +57,7 @@ class Connector(models.Model):
         ordering = ["client__name", "name"]
         permissions = [("view_connector_secrets", "Can see which connector secrets are set")]
 
-    def __str__(self):
+    def __str__(self) -> str:
         label = f"{self.client} · {self.name}"
         return f"{label} ({self.environment})" if self.environment else label
 
@@ -86,5 +86,5 @@ class AuthToken(models.Model):
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["connector", "direction"])]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.prefix}… ({self.get_direction_display()})"

@@ -1,7 +1,8 @@
 import json
+from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from connectors.kinds.base import FieldType
 from connectors.kinds.registry import kind_get, kinds
@@ -17,7 +18,7 @@ class Command(BaseCommand):
         f"Kinds: {', '.join(kinds())}."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--client", required=True, help="The client's slug.")
         parser.add_argument("--kind", required=True, choices=list(kinds()), help="The connector kind.")
         parser.add_argument("--name", required=True)
@@ -31,7 +32,9 @@ class Command(BaseCommand):
             help="A setting or secret of the kind; repeat for each. Mapping settings take JSON.",
         )
 
-    def handle(self, *args, client, kind, name, environment, values, **options):
+    def handle(
+        self, *args: Any, client: str, kind: str, name: str, environment: str, values: list[str], **options: Any
+    ) -> None:
         owner = Client.objects.filter(slug=client).first()
         if owner is None:
             raise CommandError(f"No client with slug {client!r}.")
@@ -51,11 +54,11 @@ class Command(BaseCommand):
         self.stdout.write("\n".join([f"id: {connector.public_id}", *(f"{d}: {url}" for d, url in urls.items())]))
 
 
-def _split(kind: str, values: list[str]) -> tuple[dict, dict]:
+def _split(kind: str, values: list[str]) -> tuple[dict[str, Any], dict[str, Any]]:
     """KEY=VALUE pairs into (settings, secrets) by the kind's schema; unknown keys fail validation."""
     fields = {field.key: field for field in kind_get(kind).fields}
-    settings: dict = {}
-    secrets: dict = {}
+    settings: dict[str, Any] = {}
+    secrets: dict[str, Any] = {}
     for pair in values:
         key, sep, value = pair.partition("=")
         if not sep:

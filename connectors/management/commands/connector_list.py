@@ -1,4 +1,6 @@
-from django.core.management.base import BaseCommand
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
 
 from connectors.models import Connector
 from connectors.services import connector_urls
@@ -7,10 +9,10 @@ from connectors.services import connector_urls
 class Command(BaseCommand):
     help = "List connectors: id, client, kind, state and webhook URLs, tab-separated."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--client", help="Only this client's connectors (its slug).")
 
-    def handle(self, *args, client, **options):
+    def handle(self, *args: Any, client: str | None, **options: Any) -> None:
         connectors = Connector.objects.select_related("client").order_by("client__slug", "name")
         if client:
             connectors = connectors.filter(client__slug=client)

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.core.management.base import BaseCommand, CommandError
 
 from connectors.services import connector_secrets_reencrypt
@@ -10,7 +12,7 @@ class Command(BaseCommand):
         "them, when some connectors' secrets no key decrypts."
     )
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         result = connector_secrets_reencrypt()
         self.stdout.write(
             f"Re-encrypted the secrets of {result.reencrypted} connector(s) under the first key; "

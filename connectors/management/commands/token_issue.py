@@ -1,8 +1,9 @@
 import sys
 import uuid
+from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from connectors.models import AuthToken, Connector
 from connectors.tokens import token_issue, token_register
@@ -14,7 +15,7 @@ class Command(BaseCommand):
         "it is shown once and only its hash is kept. With --value, register the key the client chose instead."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("connector", metavar="CONNECTOR_UUID", help="The connector's id, as in its URLs.")
         parser.add_argument("--direction", required=True, choices=AuthToken.Direction.values)
         parser.add_argument("--label", default="", help="Who the token is for.")
@@ -27,7 +28,9 @@ class Command(BaseCommand):
             ),
         )
 
-    def handle(self, *args, connector, direction, label, value, **options):
+    def handle(
+        self, *args: Any, connector: str, direction: str, label: str, value: str | None, **options: Any
+    ) -> None:
         try:
             public_id = uuid.UUID(connector)
         except ValueError:

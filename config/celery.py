@@ -1,6 +1,7 @@
 """The Celery application. Tasks live in ``events.tasks``; beat runs the sweeper and the pruner."""
 
 import os
+from typing import Any
 
 from celery import Celery
 from celery.signals import task_postrun, task_prerun
@@ -13,7 +14,7 @@ app.autodiscover_tasks(["events"])
 app.autodiscover_tasks(["events"], related_name="tasks_console")
 
 
-def _beat_schedule():
+def _beat_schedule() -> dict[str, dict[str, str | float]]:
     from django.conf import settings
 
     return {
@@ -27,9 +28,10 @@ def _beat_schedule():
     }
 
 
-@task_prerun.connect
-@task_postrun.connect
-def _database_connections_check(task=None, **kwargs):
+# Celery ships no types: its signal decorators are untyped, hence the ignores on the receivers below.
+@task_prerun.connect  # type: ignore[untyped-decorator]
+@task_postrun.connect  # type: ignore[untyped-decorator]
+def _database_connections_check(task: Any = None, **kwargs: Any) -> None:
     """Around each task, as around each web request: drop a thread's connection that failed or
     outlived ``CONN_MAX_AGE`` (so a PostgreSQL restart costs one reconnect), keep the others.
     A task run in the caller's process (eager) is the caller's business, as for Celery's fixup."""
@@ -39,6 +41,6 @@ def _database_connections_check(task=None, **kwargs):
         close_old_connections()
 
 
-@app.on_after_finalize.connect
-def _install_beat_schedule(sender, **kwargs):
+@app.on_after_finalize.connect  # type: ignore[untyped-decorator]
+def _install_beat_schedule(sender: Any, **kwargs: Any) -> None:
     sender.conf.beat_schedule = _beat_schedule()

@@ -16,7 +16,7 @@ class RoutineTaskFilter(logging.Filter):
         return _task_name(record.args) not in settings.LOG_QUIET_TASKS
 
 
-def _task_name(args) -> str:
+def _task_name(args: object) -> str:
     # The worker's lines carry a dict of fields; beat's carry (entry name, task name).
     if isinstance(args, dict):
         return str(args.get("name", ""))

@@ -62,7 +62,7 @@ class Event(models.Model):
             models.Index(fields=["direction", "-received_at"], name="event_direction_recent"),
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.event_type} {self.source_event_id}"
 
 
@@ -149,7 +149,7 @@ class Delivery(models.Model):
         ]
         permissions = [("retry_delivery", "Can retry, replay and cancel deliveries and pause connectors")]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.destination} {self.idempotency_key}"
 
 
@@ -196,7 +196,7 @@ class DeliveryAttempt(models.Model):
             models.Index(fields=["triggered_by"], name="attempt_triggered_by", condition=Q(triggered_by__isnull=False)),
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"attempt {self.number} of {self.delivery_id}"
 
 
@@ -235,7 +235,7 @@ class BulkRetryJob(models.Model):
         verbose_name = "bulk retry"
         verbose_name_plural = "bulk retries"
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"Bulk retry {self.pk}: {self.description or 'all failed'}"
 
 
@@ -282,7 +282,7 @@ class DeliveryRollup(models.Model):
         ]
         indexes = [models.Index(fields=["bucket_start", "connector"], name="rollup_bucket")]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.connector_id} {self.bucket_start:%Y-%m-%d %H:%M}"
 
 

@@ -32,7 +32,7 @@ class TriggerReference(models.Model):
             models.UniqueConstraint(fields=["connector", "reference"], name="trigger_reference_unique"),
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.reference
 
 
@@ -89,7 +89,7 @@ class RewardLedgerEntry(models.Model):
             models.Index(fields=["status", "-requested_at"], name="reward_status_recent"),
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.identity} {self.wallet_transaction_reference}"
 
 
@@ -111,5 +111,5 @@ class TriggerWindow(models.Model):
             models.UniqueConstraint(fields=["connector", "key"], name="trigger_window_unique"),
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.key} until {self.counted_until}"

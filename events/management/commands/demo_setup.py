@@ -1,5 +1,7 @@
+from typing import Any
+
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from connectors.kinds.validation import SettingsInvalid
 from connectors.sandbox import credentials
@@ -13,7 +15,7 @@ class Command(BaseCommand):
         "demo (Integration staff) and support (Support). Their passwords are kept once set."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--password", help="Set the demo login's password (even if it exists).")
         parser.add_argument(
             "--reset-password", action="store_true",
@@ -21,7 +23,7 @@ class Command(BaseCommand):
             "login a new one, printed once.",
         )
 
-    def handle(self, *args, password, reset_password, **options):
+    def handle(self, *args: Any, password: str | None, reset_password: bool, **options: Any) -> None:
         if not settings.SANDBOX_ENABLED:
             raise CommandError("The demo needs SANDBOX_ENABLED=true: its connectors point at the sandbox.")
         try:

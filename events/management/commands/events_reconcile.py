@@ -6,12 +6,13 @@ Exits 1 when any orphan is found, so a scheduler (cron, Kubernetes CronJob) can 
 import json
 import re
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from events.services.reconcile import events_reconcile
+from events.services.reconcile import ReconcileReport, events_reconcile
 
 _DURATION = re.compile(r"^(\d+)([smhd])$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
@@ -34,12 +35,12 @@ class Command(BaseCommand):
         "and that every delivery is finished or scheduled. Exits 1 when anything is orphaned."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--since", default="24h", help="Start: a duration ago (30m, 2h, 7d) or ISO time.")
         parser.add_argument("--until", default="", help="End (exclusive), as --since; now when empty.")
         parser.add_argument("--json", action="store_true", help="Print the report as one JSON object.")
 
-    def handle(self, *args, since, until, json: bool, **options):
+    def handle(self, *args: Any, since: str, until: str, json: bool, **options: Any) -> None:
         now = timezone.now()
         start = moment_parse(since, now=now)
         end = moment_parse(until, now=now) if until else now
@@ -53,7 +54,7 @@ class Command(BaseCommand):
         if not report.clean:
             raise SystemExit(1)
 
-    def _print_json(self, report) -> None:
+    def _print_json(self, report: ReconcileReport) -> None:
         self.stdout.write(_json_dumps({
             "since": report.since.isoformat(),
             "until": report.until.isoformat(),
@@ -63,7 +64,7 @@ class Command(BaseCommand):
             "clean": report.clean,
         }))
 
-    def _print_text(self, report) -> None:
+    def _print_text(self, report: ReconcileReport) -> None:
         out = self.stdout.write
         out(f"Window {report.since:%Y-%m-%d %H:%M:%S} to {report.until:%Y-%m-%d %H:%M:%S} UTC")
         out("Events:     " + ", ".join(f"{name} {count}" for name, count in report.events.items()))
@@ -76,5 +77,5 @@ class Command(BaseCommand):
             out(f"  {orphan.kind} {orphan.id}: {orphan.reason}")
 
 
-def _json_dumps(value) -> str:
+def _json_dumps(value: dict[str, Any]) -> str:
     return json.dumps(value, sort_keys=True)

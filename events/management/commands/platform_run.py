@@ -10,12 +10,13 @@ import signal
 import subprocess
 import sys
 import time
+from typing import Any
 from urllib.parse import urlsplit
 
 import environ
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 
 def web_server_argv(*, bind: str, workers: int | None = None, threads: int | None = None) -> list[str]:
@@ -34,7 +35,7 @@ def platform_env() -> dict[str, str]:
 class Command(BaseCommand):
     help = "Migrate, set up the demo, and run the web server, a Celery worker and beat until Ctrl-C."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--no-demo", action="store_true", help="Do not create or refresh the demo client.")
         parser.add_argument("--web-workers", type=int, help="gunicorn processes (default: WEB_CONCURRENCY).")
 
@@ -48,7 +49,7 @@ class Command(BaseCommand):
                      "--schedule", settings.CELERY_BEAT_SCHEDULE_FILENAME],
         }
 
-    def handle(self, *args, no_demo, web_workers, **options):
+    def handle(self, *args: Any, no_demo: bool, web_workers: int | None, **options: Any) -> None:
         env = platform_env()
         if not no_demo and env["SANDBOX_ENABLED"].lower() not in environ.Env.BOOLEAN_TRUE_STRINGS:
             raise CommandError("The demo needs the sandbox: set SANDBOX_ENABLED=true (or unset it), or pass --no-demo.")
@@ -62,7 +63,7 @@ class Command(BaseCommand):
         }
         stopping = False
 
-        def stop(*_):
+        def stop(*_: object) -> None:
             nonlocal stopping
             stopping = True
 
@@ -86,7 +87,7 @@ class Command(BaseCommand):
         finally:
             self._stop(children)
 
-    def _stop(self, children: dict[str, subprocess.Popen]) -> None:
+    def _stop(self, children: dict[str, subprocess.Popen[bytes]]) -> None:
         for child in children.values():
             if child.poll() is None:
                 child.send_signal(signal.SIGTERM)

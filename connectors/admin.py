@@ -7,17 +7,21 @@ and never anything about its secrets.
 """
 
 import json
+from typing import TYPE_CHECKING, Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponseRedirect
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
+from django.utils.safestring import SafeString
 
-from connectors.forms import clear_field_keys, connector_form_class
+from connectors.forms import ConnectorForm, clear_field_keys, connector_form_class
 from connectors.kinds.base import FieldType, Kind
 from connectors.kinds.registry import kind_get, kinds
 from connectors.kinds.validation import SettingsInvalid
@@ -35,6 +39,19 @@ from connectors.services import (
 )
 from connectors.tokens import KEY_MIN_LENGTH, token_issue, token_register, token_revoke
 
+if TYPE_CHECKING:
+    from django.contrib.admin.options import _FieldGroups, _FieldOpts, _FieldsetSpec
+    from django_stubs_ext import StrOrPromise
+
+    _ConnectorInline = admin.TabularInline[Connector, Client]
+    _AuthTokenInline = admin.TabularInline[AuthToken, Connector]
+    _ClientModelAdmin = admin.ModelAdmin[Client]
+    _ConnectorModelAdmin = admin.ModelAdmin[Connector]
+    _AuthTokenModelAdmin = admin.ModelAdmin[AuthToken]
+else:  # TabularInline and ModelAdmin take no type arguments at run time
+    _ConnectorInline = _AuthTokenInline = admin.TabularInline
+    _ClientModelAdmin = _ConnectorModelAdmin = _AuthTokenModelAdmin = admin.ModelAdmin
+
 SECRETS_NOTE = (
     "Stored encrypted and never shown again. Leave blank to keep the stored value; "
     "an optional one has a box to clear it."
@@ -51,7 +68,7 @@ TOKEN_FIELDS = ("prefix", "direction", "label", "created_at", "created_by", "las
 ISSUED_SESSION_KEY = "connectors:issued-token"
 
 
-class ConnectorInline(admin.TabularInline):
+class ConnectorInline(_ConnectorInline):
     model = Connector
     fields = ("name", "kind", "environment", "state", "public_id")
     readonly_fields = fields
@@ -59,12 +76,12 @@ class ConnectorInline(admin.TabularInline):
     can_delete = False
     show_change_link = True
 
-    def has_add_permission(self, request, obj=None):
+    def has_add_permission(self, request: HttpRequest, obj: Client | None = None) -> bool:
         return False
 
 
 @admin.register(Client)
-class ClientAdmin(admin.ModelAdmin):
+class ClientAdmin(_ClientModelAdmin):
     list_display = ("name", "slug", "active", "created_at")
     list_filter = ("active",)
     search_fields = ("name", "slug")
@@ -72,16 +89,16 @@ class ClientAdmin(admin.ModelAdmin):
     readonly_fields = ("connector_add_link",)
     inlines = (ConnectorInline,)
 
-    def get_fields(self, request, obj=None):
+    def get_fields(self, request: HttpRequest, obj: Client | None = None) -> tuple[str, ...]:
         fields = ("name", "slug", "notes", "active")
         return (*fields, "connector_add_link") if obj else fields
 
     @admin.display(description="New connector")
-    def connector_add_link(self, obj):
+    def connector_add_link(self, obj: Client) -> SafeString:
         url = f"{reverse('admin:connectors_connector_add')}?{urlencode({'client': obj.pk})}"
         return format_html('<a class="addlink" href="{}">Add a connector for {}</a>', url, obj)
 
-    def save_model(self, request, obj, form, change):
+    def save_model(self, request: HttpRequest, obj: Client, form: "forms.ModelForm[Client]", change: bool) -> None:
         if change:
             super().save_model(request, obj, form, change)
             return
@@ -90,7 +107,7 @@ class ClientAdmin(admin.ModelAdmin):
         obj.refresh_from_db()
 
 
-class AuthTokenInline(admin.TabularInline):
+class AuthTokenInline(_AuthTokenInline):
     model = AuthToken
     fields = (*TOKEN_FIELDS, "revoked_at")
     readonly_fields = fields
@@ -98,14 +115,17 @@ class AuthTokenInline(admin.TabularInline):
     can_delete = False
     verbose_name_plural = "webhook tokens (only their prefix is kept readable)"
 
-    def has_add_permission(self, request, obj=None):
+    def has_add_permission(self, request: HttpRequest, obj: Connector | None = None) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):
+    # The stubs' BaseModelAdmin types obj as the inline's own model; an inline is given the parent's.
+    def has_change_permission(self, request: HttpRequest, obj: Connector | None = None) -> bool:  # type: ignore[override]
         return False
 
 
-def _state_action(modeladmin, request, queryset, *, state: str, done: str):
+def _state_action(
+    modeladmin: "ConnectorAdmin", request: HttpRequest, queryset: QuerySet[Connector], *, state: str, done: str
+) -> None:
     changed = 0
     connectors = list(queryset.select_related("client"))
     for connector in connectors:
@@ -119,7 +139,7 @@ def _state_action(modeladmin, request, queryset, *, state: str, done: str):
 
 
 @admin.register(Connector)
-class ConnectorAdmin(admin.ModelAdmin):
+class ConnectorAdmin(_ConnectorModelAdmin):
     list_display = ("name", "client", "kind", "environment", "state", "public_id", "updated_at")
     list_filter = ("state", "kind", "client")
     search_fields = ("name", "client__name", "client__slug")
@@ -128,28 +148,28 @@ class ConnectorAdmin(admin.ModelAdmin):
     actions = ("connectors_pause", "connectors_disable", "connectors_enable")
     change_form_template = "admin/connectors/connector/change_form.html"
 
-    def get_readonly_fields(self, request, obj=None):
-        fields = ("kind", "webhook_urls", "settings_summary", "public_id", "created_at", "created_by")
+    def get_readonly_fields(self, request: HttpRequest, obj: Connector | None = None) -> tuple[str, ...]:
+        fields: tuple[str, ...] = ("kind", "webhook_urls", "settings_summary", "public_id", "created_at", "created_by")
         fields = (*fields, "updated_at", "updated_by")
         return (*fields, "client", "state") if obj else fields
 
-    def _kind(self, request, obj) -> Kind:
+    def _kind(self, request: HttpRequest, obj: Connector | None) -> Kind:
         return kind_get(obj.kind if obj else request.GET["kind"])
 
-    def _may_edit(self, request, obj) -> bool:
+    def _may_edit(self, request: HttpRequest, obj: Connector | None) -> bool:
         return self.has_add_permission(request) if obj is None else self.has_change_permission(request, obj)
 
-    def get_fieldsets(self, request, obj=None):
+    def get_fieldsets(self, request: HttpRequest, obj: Connector | None = None) -> "_FieldsetSpec":
         kind = self._kind(request, obj)
         identity = ("client", "kind", "name", "environment", *(("state",) if obj else ()))
-        fieldsets = [(None, {"fields": identity})]
+        fieldsets: list[tuple[StrOrPromise | None, _FieldOpts]] = [(None, {"fields": identity})]
         if obj:
             fieldsets.append(("Webhook URLs to give the client", {"fields": ("webhook_urls",)}))
         if self._may_edit(request, obj):
             fieldsets.append((f"{kind.label} settings", {"fields": [f.key for f in kind.setting_fields]}))
             if kind.secret_fields:
-                fields = [f.key for f in kind.secret_fields] + (clear_field_keys(kind) if obj else [])
-                secrets = {"fields": fields, "description": SECRETS_NOTE}
+                fields: _FieldGroups = [*(f.key for f in kind.secret_fields), *(clear_field_keys(kind) if obj else [])]
+                secrets: _FieldOpts = {"fields": fields, "description": SECRETS_NOTE}
                 fieldsets.append(("Secrets", secrets))
         else:
             fieldsets.append(("Settings", {"fields": ("settings_summary",)}))
@@ -161,19 +181,23 @@ class ConnectorAdmin(admin.ModelAdmin):
             fieldsets.append(("History", {"fields": history, "classes": ("collapse",)}))
         return fieldsets
 
-    def get_form(self, request, obj=None, change=False, **kwargs):
+    def get_form(
+        self, request: HttpRequest, obj: Connector | None = None, change: bool = False, **kwargs: Any
+    ) -> "type[forms.ModelForm[Connector]]":
         kwargs["form"] = connector_form_class(
             self._kind(request, obj).key,
             secret_status_visible=request.user.has_perm("connectors.view_connector_secrets"),
         )
         return super().get_form(request, obj, change, **kwargs)
 
-    def add_view(self, request, form_url="", extra_context=None):
+    def add_view(
+        self, request: HttpRequest, form_url: str = "", extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
         if request.GET.get("kind") in kinds():
             return super().add_view(request, form_url, extra_context)
         if not self.has_add_permission(request):
             raise PermissionDenied
-        choices = []
+        choices: list[tuple[Kind, str]] = []
         for kind in kinds().values():
             query = request.GET.copy()
             query["kind"] = kind.key
@@ -186,7 +210,9 @@ class ConnectorAdmin(admin.ModelAdmin):
         }
         return TemplateResponse(request, "admin/connectors/connector/kind_pick.html", context)
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
         can_issue = request.user.has_perm("connectors.add_authtoken")
         connector = self.get_object(request, object_id)
         if request.method == "GET" and connector is not None and self.has_change_permission(request, connector):
@@ -202,11 +228,11 @@ class ConnectorAdmin(admin.ModelAdmin):
         }
         return super().change_view(request, object_id, form_url, extra_context)
 
-    def _token_directions(self, connector) -> list[AuthToken.Direction]:
+    def _token_directions(self, connector: Connector | None) -> list[AuthToken.Direction]:
         """The directions a token or key can be given for: those the connector's kind has a URL for."""
         return [AuthToken.Direction(d) for d in kind_get(connector.kind).directions] if connector else []
 
-    def _voucherify_schema_context(self, request, connector) -> dict:
+    def _voucherify_schema_context(self, request: HttpRequest, connector: Connector | None) -> dict[str, Any]:
         """The schema read from Voucherify and the button that reads it again (Voucherify connectors)."""
         if connector is None or connector.kind != "voucherify_segment":
             return {}
@@ -217,7 +243,7 @@ class ConnectorAdmin(admin.ModelAdmin):
             "voucherify_schema_url": reverse(f"admin:{VOUCHERIFY_SCHEMA_URL_NAME}", args=[connector.pk]),
         }
 
-    def voucherify_schema_view(self, request, object_id):
+    def voucherify_schema_view(self, request: HttpRequest, object_id: str) -> HttpResponseRedirect:
         """POST: read the customer metadata schema from Voucherify and keep it on the connector."""
         connector = self.get_object(request, object_id)
         if connector is None or connector.kind != "voucherify_segment":
@@ -237,7 +263,7 @@ class ConnectorAdmin(admin.ModelAdmin):
                 )
         return HttpResponseRedirect(reverse("admin:connectors_connector_change", args=[connector.pk]))
 
-    def _test_event_links(self, request, object_id) -> list[tuple[str, str]]:
+    def _test_event_links(self, request: HttpRequest, object_id: str) -> list[tuple[str, str]]:
         """"Send a test event" per direction the kind has samples for (the page is the delivery log's)."""
         connector = self.get_object(request, object_id)
         if connector is None or not request.user.has_perm("connectors.change_connector"):
@@ -250,7 +276,7 @@ class ConnectorAdmin(admin.ModelAdmin):
             for direction in kind_get(connector.kind).samples
         ]
 
-    def save_model(self, request, obj, form, change):
+    def save_model(self, request: HttpRequest, obj: Connector, form: ConnectorForm, change: bool) -> None:
         data = form.cleaned_data
         if not change:
             created = connector_create(
@@ -287,12 +313,12 @@ class ConnectorAdmin(admin.ModelAdmin):
             )
 
     @admin.display(description="URLs")
-    def webhook_urls(self, obj):
+    def webhook_urls(self, obj: Connector) -> str:
         return render_to_string("admin/connectors/connector/webhook_urls.html", {"urls": connector_urls(obj)})
 
     @admin.display(description="Settings")
-    def settings_summary(self, obj):
-        rows = []
+    def settings_summary(self, obj: Connector) -> SafeString:
+        rows: list[tuple[str, Any]] = []
         for field in kind_get(obj.kind).setting_fields:
             value = obj.settings.get(field.key, field.default)
             shown = json.dumps(value) if field.type is FieldType.MAPPING else ("" if value is None else value)
@@ -300,21 +326,21 @@ class ConnectorAdmin(admin.ModelAdmin):
         return format_html("<table>{}</table>", format_html_join("", "<tr><th>{}</th><td>{}</td></tr>", rows))
 
     @admin.action(description="Pause selected connectors (hold their deliveries)", permissions=["change"])
-    def connectors_pause(self, request, queryset):
+    def connectors_pause(self, request: HttpRequest, queryset: QuerySet[Connector]) -> None:
         _state_action(self, request, queryset, state=Connector.State.PAUSED, done="paused")
 
     @admin.action(description="Disable selected connectors (refuse events)", permissions=["change"])
-    def connectors_disable(self, request, queryset):
+    def connectors_disable(self, request: HttpRequest, queryset: QuerySet[Connector]) -> None:
         _state_action(self, request, queryset, state=Connector.State.DISABLED, done="disabled")
 
     @admin.action(
         description="Enable selected connectors (a paused one resumes, a disabled one accepts events again)",
         permissions=["change"],
     )
-    def connectors_enable(self, request, queryset):
+    def connectors_enable(self, request: HttpRequest, queryset: QuerySet[Connector]) -> None:
         _state_action(self, request, queryset, state=Connector.State.ACTIVE, done="enabled")
 
-    def get_urls(self):
+    def get_urls(self) -> list[URLPattern]:
         issue = self.admin_site.admin_view(self.token_issue_view)
         register = self.admin_site.admin_view(self.key_register_view)
         schema = self.admin_site.admin_view(self.voucherify_schema_view)
@@ -330,7 +356,9 @@ class ConnectorAdmin(admin.ModelAdmin):
             *super().get_urls(),
         ]
 
-    def _token_page(self, request, object_id, direction, title: str) -> tuple[Connector, dict]:
+    def _token_page(
+        self, request: HttpRequest, object_id: str, direction: str, title: str
+    ) -> tuple[Connector, dict[str, Any]]:
         connector = self.get_object(request, object_id)
         if connector is None or direction not in kind_get(connector.kind).directions:
             raise Http404("No such connector, or it has no URL in that direction.")
@@ -345,10 +373,10 @@ class ConnectorAdmin(admin.ModelAdmin):
         }
         return connector, context
 
-    def _token_label(self, request) -> str:
+    def _token_label(self, request: HttpRequest) -> str:
         return request.POST.get("label", "").strip()[: AuthToken._meta.get_field("label").max_length]
 
-    def key_register_view(self, request, object_id, direction):
+    def key_register_view(self, request: HttpRequest, object_id: str, direction: str) -> HttpResponse:
         """Register the key the client chose; like an issued token, only its hash is kept."""
         connector, context = self._token_page(request, object_id, direction, "Register the client's {} key")
         context["min_length"] = KEY_MIN_LENGTH
@@ -372,7 +400,7 @@ class ConnectorAdmin(admin.ModelAdmin):
         )
         return HttpResponseRedirect(reverse("admin:connectors_connector_change", args=[connector.pk]))
 
-    def token_issue_view(self, request, object_id, direction):
+    def token_issue_view(self, request: HttpRequest, object_id: str, direction: str) -> HttpResponse:
         connector, context = self._token_page(request, object_id, direction, "Issue {} token")
         if request.method != "POST":
             return TemplateResponse(request, "admin/connectors/connector/token_issue.html", context)
@@ -385,7 +413,7 @@ class ConnectorAdmin(admin.ModelAdmin):
         }
         return HttpResponseRedirect(reverse(f"admin:{TOKEN_ISSUED_URL_NAME}", args=[connector.pk, direction]))
 
-    def token_issued_view(self, request, object_id, direction):
+    def token_issued_view(self, request: HttpRequest, object_id: str, direction: str) -> HttpResponse:
         """The token just issued, shown once: read from the session and removed from it, so a
         reload (or the back button) shows nothing and issues nothing."""
         connector, context = self._token_page(request, object_id, direction, "Issued {} token")
@@ -405,7 +433,7 @@ class ConnectorAdmin(admin.ModelAdmin):
 
 
 @admin.register(AuthToken)
-class AuthTokenAdmin(admin.ModelAdmin):
+class AuthTokenAdmin(_AuthTokenModelAdmin):
     list_display = (*TOKEN_FIELDS[:4], "connector", "last_used_at", "expires_at", "revoked_at")
     list_filter = ("direction", ("revoked_at", admin.EmptyFieldListFilter))
     search_fields = ("prefix", "label", "connector__name", "connector__client__name")
@@ -416,14 +444,14 @@ class AuthTokenAdmin(admin.ModelAdmin):
     )
     actions = ("tokens_revoke",)
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # issued from the connector's page, where the token is shown once
 
-    def has_delete_permission(self, request, obj=None):
+    def has_delete_permission(self, request: HttpRequest, obj: AuthToken | None = None) -> bool:
         return False  # revoked instead, so the history of who could call in stays
 
     @admin.action(description="Revoke selected tokens", permissions=["change"])
-    def tokens_revoke(self, request, queryset):
+    def tokens_revoke(self, request: HttpRequest, queryset: QuerySet[AuthToken]) -> None:
         revoked = [t for t in queryset if t.revoked_at is None]
         for token in revoked:
             token_revoke(prefix_or_id=str(token.pk))

@@ -7,7 +7,7 @@ optional secret has a "clear" checkbox (``<key>_clear``) that removes it.
 """
 
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.conf import settings as django_settings
@@ -21,6 +21,11 @@ from connectors.models import Connector
 
 MODEL_FIELDS = ("client", "name", "environment", "max_attempts", "rate_limit_per_second", "destination_rate_per_second")
 CLEAR_SUFFIX = "_clear"
+
+if TYPE_CHECKING:
+    _ConnectorModelForm = forms.ModelForm[Connector]
+else:  # ModelForm takes no type argument at run time
+    _ConnectorModelForm = forms.ModelForm
 
 
 def clear_field_keys(kind: Kind) -> list[str]:
@@ -50,7 +55,7 @@ def _form_field(field: SettingField) -> forms.Field:
     return forms.CharField(**common)
 
 
-class ConnectorForm(forms.ModelForm):
+class ConnectorForm(_ConnectorModelForm):
     """Base of the per-kind forms made by ``connector_form_class``."""
 
     kind: Kind
@@ -61,7 +66,7 @@ class ConnectorForm(forms.ModelForm):
         model = Connector
         fields = MODEL_FIELDS
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.instance.kind = self.kind.key
         try:
@@ -82,7 +87,7 @@ class ConnectorForm(forms.ModelForm):
         self.secret_values: dict[str, str] = {}
         self.secrets_cleared: list[str] = []
 
-    def _cleared(self, cleaned: dict, secrets: dict[str, str]) -> list[str]:
+    def _cleared(self, cleaned: dict[str, Any], secrets: dict[str, str]) -> list[str]:
         cleared = []
         for key in clear_field_keys(self.kind):
             if key in self.fields and cleaned.get(key):
@@ -92,8 +97,9 @@ class ConnectorForm(forms.ModelForm):
                 cleared.append(secret)
         return cleared
 
-    def clean(self):
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        # BaseModelForm.clean returns cleaned_data; the stubs allow None for subclasses that return nothing.
+        cleaned = cast(dict[str, Any], super().clean())
         present = [f for f in self.kind.fields if f.key in self.fields and f.key not in self.errors]
         settings = {f.key: cleaned.get(f.key) for f in present if not f.is_secret}
         secrets = {f.key: cleaned.get(f.key) or "" for f in present if f.is_secret}

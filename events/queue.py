@@ -58,7 +58,7 @@ def deliveries_enqueue(delivery_ids: Iterable[int]) -> list[int]:
 class HintSender:
     """Gathers delivery ids from the threads of one process and sends them from one thread."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._lock = threading.Lock()
         self._ids: list[int] = []
         self._pending = threading.Condition(self._lock)
@@ -115,7 +115,7 @@ def deliveries_enqueue_on_commit(delivery_ids: list[int]) -> None:
     if not delivery_ids:
         return
 
-    def _send():
+    def _send() -> None:
         if settings.DELIVERY_HINTS_IN_BACKGROUND:
             hint_sender.put(delivery_ids)
             return

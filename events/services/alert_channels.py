@@ -28,6 +28,7 @@ import smtplib
 import time
 import uuid
 from datetime import datetime
+from typing import Any
 
 import requests
 from django.conf import settings
@@ -41,8 +42,8 @@ from connectors.crypto import SecretsUnreadable, secrets_decrypt, secrets_encryp
 from connectors.kinds.base import PreparedRequest
 from connectors.kinds.validation import url_error
 from connectors.models import Client
+from events.alert_models import Alert, AlertChannel
 from events.http import http_send
-from events.models import Alert, AlertChannel
 
 SECRET_PREFIX = "whsec_"  # noqa: S105 - the prefix Standard Webhooks secrets carry, not a secret
 RESPONSE_KEPT = 300  # characters of a refusing answer kept on the alert
@@ -110,10 +111,11 @@ def _console_url(alert: Alert) -> str:
         path = reverse("admin:events_alert_change", args=[alert.pk])
     else:
         path = reverse("admin:index")
-    return settings.PUBLIC_BASE_URL + path
+    base: str = settings.PUBLIC_BASE_URL
+    return base + path
 
 
-def _payload(alert: Alert, message_id: str, now: datetime) -> dict:
+def _payload(alert: Alert, message_id: str, now: datetime) -> dict[str, Any]:
     return {
         "type": f"alert.{alert.condition}",
         "timestamp": now.isoformat(),

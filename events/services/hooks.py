@@ -4,6 +4,8 @@ Rewards are requested by inbound ``services/trigger`` events delivered to AIR, a
 the SERVICE.TRIGGER notification AIR sends back on the outbound side.
 """
 
+from typing import Any
+
 from connectors.kinds.air_segment.inbound import trigger_window_key
 from connectors.kinds.base import Direction, FieldError, IncomingEvent
 from connectors.models import Connector
@@ -33,7 +35,7 @@ def validate(*, connector: Connector, incoming: IncomingEvent) -> list[FieldErro
     ]
 
 
-def _same_triggers(context: dict, other: dict) -> bool:
+def _same_triggers(context: dict[str, Any], other: dict[str, Any]) -> bool:
     return context.get("identity_value") == other.get("identity_value") and sorted(
         set(context.get("trigger_references") or [])
     ) == sorted(set(other.get("trigger_references") or []))
@@ -115,6 +117,6 @@ def on_event_stored(*, event: Event, deliveries: list[Delivery]) -> None:
         reward_follow_up_link(event=event)
 
 
-def on_delivery_finished(*, delivery: Delivery, succeeded: bool, reason: str, result: dict | None) -> None:
+def on_delivery_finished(*, delivery: Delivery, succeeded: bool, reason: str, result: dict[str, Any] | None) -> None:
     if delivery.destination == REWARD_DESTINATION:
         reward_outcome_record(delivery=delivery, succeeded=succeeded, reason=reason, result=result)

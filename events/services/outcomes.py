@@ -28,7 +28,7 @@ _OUTCOME_OF_STATUS = {status: key for key, _, statuses in DELIVERY_OUTCOMES for 
 _LABELS = {key: label for key, label, _ in DELIVERY_OUTCOMES}
 
 # Events that made no delivery, by their own status.
-_WITHOUT_DELIVERY = {
+_WITHOUT_DELIVERY: dict[str, tuple[str, str]] = {
     Event.Status.IGNORED: ("ignored", "Ignored"),
     Event.Status.FAILED: ("failed", "Failed: nothing sent"),
     Event.Status.REFUSED: ("refused", "Refused"),

@@ -40,14 +40,14 @@ _SQLITE_MESSAGE_IDS = (
 )
 
 
-def _ids(table: str, where: str, params: list, limit: int, column: str = "id") -> list[int]:
+def _ids(table: str, where: str, params: list[str], limit: int, column: str = "id") -> list[int]:
     sql = f"SELECT {column} FROM {table} WHERE {where} LIMIT %s"  # noqa: S608 - names from the models
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, limit])
         return [row[0] for row in cursor.fetchall()]
 
 
-def _postgres_match(expression: str, term: str) -> tuple[str, list]:
+def _postgres_match(expression: str, term: str) -> tuple[str, list[str]]:
     """Containment of the term as a JSON string, and as a number when it is one (a wallet id
     sent as a number): each is answered by the index."""
     where, params = f"{expression} @> jsonb_build_array(%s::text)", [term]

@@ -1,7 +1,9 @@
 """HTTP face of the sandbox upstreams: build a Call, hand it to a service, send back the Reply."""
 
 import json
+from collections.abc import Callable
 from functools import wraps
+from typing import Concatenate, ParamSpec
 
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -19,6 +21,8 @@ from connectors.sandbox.services import (
     sandbox_received_clear,
     sandbox_received_list,
 )
+
+P = ParamSpec("P")
 
 
 def _call(request: HttpRequest) -> Call:
@@ -41,12 +45,14 @@ def _response(reply: Reply) -> HttpResponse:
     return response
 
 
-def sandbox_mounted(view):
+def sandbox_mounted(
+    view: Callable[Concatenate[HttpRequest, P], HttpResponse],
+) -> Callable[Concatenate[HttpRequest, P], HttpResponse]:
     """404 unless ``SANDBOX_ENABLED``: read per request, not when the URLs were first loaded, so
     the URL table never depends on what the setting was at that moment."""
 
     @wraps(view)
-    def mounted(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+    def mounted(request: HttpRequest, /, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
         if not settings.SANDBOX_ENABLED:
             raise Http404("The sandbox is not enabled.")
         return view(request, *args, **kwargs)
@@ -54,7 +60,9 @@ def sandbox_mounted(view):
     return mounted
 
 
-def upstream_endpoint(*, upstream: str, handle, methods: tuple[str, ...] = ("POST",)):
+def upstream_endpoint(
+    *, upstream: str, handle: Callable[[Call], Reply], methods: tuple[str, ...] = ("POST",)
+) -> Callable[[HttpRequest], HttpResponse]:
     """A view serving one API endpoint of an upstream through its behaviour and recording."""
 
     @sandbox_mounted
@@ -87,5 +95,7 @@ def behaviour(request: HttpRequest, upstream: str) -> HttpResponse:
         except ValueError as error:
             message = str(error) if isinstance(error, BehaviourInvalid) else "The body is not valid JSON."
             return JsonResponse({"code": "invalid_behaviour", "message": message}, status=400)
-        sandbox_behaviour_set(upstream=upstream, **options)
+        # behaviour_options always gives delay_ms and fail_first as whole numbers, never None; its
+        # dict[str, int | None] cannot say which key may hold None.
+        sandbox_behaviour_set(upstream=upstream, **options)  # type: ignore[arg-type]
     return JsonResponse(sandbox_behaviour_describe(upstream=upstream))

@@ -26,6 +26,7 @@ import base64
 import math
 import uuid
 from datetime import date, datetime
+from typing import Any, TypeAlias, cast
 
 from django.urls import re_path
 from django.utils import timezone
@@ -39,12 +40,12 @@ PREFIX = "/sandbox/voucherify"
 _ANY_METHOD = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
 
-def _definition(kind: str, *, array: bool = False, deleted: bool = False) -> dict:
+def _definition(kind: str, *, array: bool = False, deleted: bool = False) -> dict[str, Any]:
     definition = {"type": kind, "array": array, "optional": True, "objectType": None}
     return {**definition, "deleted": True} if deleted else definition
 
 
-CUSTOMER_METADATA_SCHEMA = {
+CUSTOMER_METADATA_SCHEMA: dict[str, Any] = {
     "id": "ms_Sandbox0Customer0Schema",
     "related_object": "customer",
     "properties": {
@@ -66,8 +67,10 @@ CUSTOMER_METADATA_SCHEMA = {
 
 # Field → (type, required, nullable, sub-fields for an object whose keys are checked). Types and
 # allowNull as the destination's action fields declare them.
+_Field: TypeAlias = tuple[str, bool, bool, "_Spec | None"]
+_Spec: TypeAlias = dict[str, _Field]
 _NULLABLE_TEXT = ("string", False, True, None)
-CUSTOMER_BODY = {
+CUSTOMER_BODY: _Spec = {
     "source_id": ("string", True, False, None),
     "name": _NULLABLE_TEXT,
     "first_name": _NULLABLE_TEXT,
@@ -83,8 +86,8 @@ CUSTOMER_BODY = {
     "type": ("string", True, False, None),
 }
 _TEXT = ("string", False, False, None)
-_CUSTOMER_REF = ("object", True, False, {"source_id": ("string", True, False, None), "email": _TEXT})
-EVENT_BODY = {
+_CUSTOMER_REF: _Field = ("object", True, False, {"source_id": ("string", True, False, None), "email": _TEXT})
+EVENT_BODY: _Spec = {
     "customer": _CUSTOMER_REF,
     "referral": ("object", False, False, {"code": _TEXT, "referrer_id": _TEXT}),
     "loyalty": ("object", False, False, {"code": _TEXT}),
@@ -92,7 +95,7 @@ EVENT_BODY = {
     "event": ("string", True, False, None),
     "type": ("string", True, False, None),
 }
-GROUP_BODY = {
+GROUP_BODY: _Spec = {
     "customer": _CUSTOMER_REF,
     "group_id": ("string", True, False, None),
     "traits": ("object", False, False, None),
@@ -131,11 +134,11 @@ def _api_refusal(call: Call) -> Reply | None:
     return None
 
 
-def _type_error(value, kind: str) -> bool:
+def _type_error(value: Any, kind: str) -> bool:
     return not isinstance(value, str if kind == "string" else dict)
 
 
-def _body_error(body: dict, spec: dict, prefix: str = "") -> str:
+def _body_error(body: dict[str, Any], spec: _Spec, prefix: str = "") -> str:
     """The first reason the body does not fit ``spec``, naming the field; "" when it fits."""
     for name in body:
         if name not in spec:
@@ -159,7 +162,7 @@ def _body_error(body: dict, spec: dict, prefix: str = "") -> str:
     return ""
 
 
-def _json_body(call: Call, spec: dict) -> dict | Reply:
+def _json_body(call: Call, spec: _Spec) -> dict[str, Any] | Reply:
     if not call.header("Content-Type").startswith("application/json"):
         return _error(415, "unsupported_media_type", "Unsupported Media Type", "Send application/json.")
     try:
@@ -172,7 +175,7 @@ def _json_body(call: Call, spec: dict) -> dict | Reply:
     return _invalid(error) if error else body
 
 
-def _is_date(value) -> bool:
+def _is_date(value: Any) -> bool:
     try:
         date.fromisoformat(value) if len(value) == 10 else datetime.fromisoformat(value)
     except (TypeError, ValueError):
@@ -190,7 +193,7 @@ _CHECKS = {
 }
 
 
-def _defined_value(key: str, value) -> bool:
+def _defined_value(key: str, value: Any) -> bool:
     """Whether Voucherify's Segment integration stores this metadata value (segment.mdx)."""
     definition = CUSTOMER_METADATA_SCHEMA["properties"].get(key)
     if definition is None or definition.get("deleted"):
@@ -205,7 +208,7 @@ def _defined_value(key: str, value) -> bool:
     return check(value)
 
 
-def _metadata_merge(stored: dict, given: dict) -> dict:
+def _metadata_merge(stored: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
     merged = dict(stored)
     for key, value in given.items():
         if not _defined_value(key, value):
@@ -217,7 +220,7 @@ def _metadata_merge(stored: dict, given: dict) -> dict:
     return merged
 
 
-def _customer_get(source_id: str) -> dict:
+def _customer_get(source_id: str) -> dict[str, Any]:
     now = timezone.now().isoformat()
     return sandbox_record_find(upstream=Upstream.VOUCHERIFY, key=f"customer:{source_id}") or {
         "id": f"cust_{uuid.uuid4().hex[:24]}",
@@ -234,15 +237,15 @@ def _customer_get(source_id: str) -> dict:
     }
 
 
-def _customer_put(customer: dict) -> dict:
+def _customer_put(customer: dict[str, Any]) -> dict[str, Any]:
     customer = {**customer, "updated_at": timezone.now().isoformat()}
     sandbox_record_put(upstream=Upstream.VOUCHERIFY, key=f"customer:{customer['source_id']}", data=customer)
     return customer
 
 
-def _name(body: dict, stored: str | None) -> str | None:
+def _name(body: dict[str, Any], stored: str | None) -> str | None:
     if "name" in body:
-        return body["name"]
+        return cast(str | None, body["name"])  # CUSTOMER_BODY lets only a string or null through
     if "first_name" in body or "last_name" in body:
         parts = [body.get("first_name"), body.get("last_name")]
         return " ".join(part for part in parts if part) or None

@@ -10,7 +10,7 @@ refunds reject the conversion they refund.
 """
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlencode
 
@@ -41,7 +41,7 @@ from connectors.kinds.segment_spec import segment_events_parse, segment_message_
 MAX_URL_CHARS = 8000
 _TOKEN_ROOM = 40  # "&verification_token=[redacted]" as the attempt log stores it, with room to spare
 # Optional parameters left out, in this order, when the postback would be too long.
-_SHEDDABLE = (
+_SHEDDABLE: tuple[tuple[str, Callable[[str], bool]], ...] = (
     ("order", lambda name: name == "order"),
     ("user_agent", lambda name: name == "user_agent"),
 )
@@ -101,7 +101,7 @@ def _refund_translation(event: IncomingEvent, config: ConnectorConfig) -> Transl
 
 
 def everflow_build(
-    direction: Direction, event: IncomingEvent, messages: list[dict], config: ConnectorConfig
+    direction: Direction, event: IncomingEvent, messages: list[dict[str, Any]], config: ConnectorConfig
 ) -> Translation:
     context = event.context
     if context["type"] != "track":

@@ -87,7 +87,7 @@ MOBILE_NOT_SENT = (
 )
 
 
-def _lookup(message: dict, path: str) -> Any:
+def _lookup(message: dict[str, Any], path: str) -> Any:
     value: Any = message
     for part in path.split("."):
         if not isinstance(value, dict):
@@ -157,7 +157,7 @@ def _refuse(path: str, parameter: str, accepts: Accepts, value: Any) -> Conversi
     return ConversionRefused(f"{path} ({json_short(value)}) must be {accepts.value} for Everflow's {parameter}.")
 
 
-def _first(message: dict, paths: tuple[str, ...]) -> tuple[str, Any]:
+def _first(message: dict[str, Any], paths: tuple[str, ...]) -> tuple[str, Any]:
     for path in paths:
         value = _lookup(message, path)
         if not _absent(value):
@@ -165,7 +165,7 @@ def _first(message: dict, paths: tuple[str, ...]) -> tuple[str, Any]:
     return paths[0], None
 
 
-def _apply_table(message: dict, params: dict[str, str]) -> None:
+def _apply_table(message: dict[str, Any], params: dict[str, str]) -> None:
     for paths, parameter, accepts in ALL_SOURCES:
         source, value = _first(message, paths)
         if value is None:
@@ -176,7 +176,7 @@ def _apply_table(message: dict, params: dict[str, str]) -> None:
         params[parameter] = text
 
 
-def _order_detail(message: dict, params: dict[str, str]) -> tuple[dict | None, list[str]]:
+def _order_detail(message: dict[str, Any], params: dict[str, str]) -> tuple[dict[str, Any] | None, list[str]]:
     """The SDK's ``order`` object for ``properties.products``, and the product fields left out.
 
     Its keys are those of Everflow's order object (``oid``, ``amt``, ``cc``, ``items`` of ``ps``
@@ -200,13 +200,15 @@ def _order_detail(message: dict, params: dict[str, str]) -> tuple[dict | None, l
                 raise _refuse(f"properties.products[{index}].sku", "order items", Accepts.STRING_NUMBER, sku)
             item["ps"] = _coerce(sku, Accepts.STRING_NUMBER)
         if not _absent(quantity):
-            if _coerce(quantity, Accepts.NUMBER) is None:
+            quantity_text = _coerce(quantity, Accepts.NUMBER)
+            if quantity_text is None:
                 raise _refuse(f"properties.products[{index}].quantity", "order items", Accepts.NUMBER, quantity)
-            item["qty"] = Decimal(_coerce(quantity, Accepts.NUMBER))
+            item["qty"] = Decimal(quantity_text)
         if not _absent(price):
-            if _amount_text(price) is None:
+            price_text = _amount_text(price)
+            if price_text is None:
                 raise _refuse(f"properties.products[{index}].price", "order items", Accepts.AMOUNT, price)
-            item["p"] = Decimal(_amount_text(price)) * item.get("qty", Decimal(1))
+            item["p"] = Decimal(price_text) * item.get("qty", Decimal(1))
         if not _absent(product.get("name")):
             left_out.append(f"properties.products[{index}].name")
         if item:
@@ -227,7 +229,7 @@ def _json_number(value: Any) -> Any:
     return int(value) if value == value.to_integral_value() else float(value)
 
 
-def everflow_transaction_id(message: dict) -> tuple[str, str]:
+def everflow_transaction_id(message: dict[str, Any]) -> tuple[str, str]:
     """The click's transaction id and a note when it had to be shortened.
 
     ``context.referrer.id`` when ``context.referrer.type`` is Everflow's, in any case (Segment's
@@ -261,7 +263,7 @@ def everflow_transaction_id(message: dict) -> tuple[str, str]:
     )
 
 
-def everflow_device_family(message: dict) -> str:
+def everflow_device_family(message: dict[str, Any]) -> str:
     """``apple``, ``android`` or "" (not a mobile source)."""
     device_type = _lookup(message, "context.device.type")
     kind = device_type.strip().lower() if isinstance(device_type, str) else ""
@@ -272,7 +274,7 @@ def everflow_device_family(message: dict) -> str:
     return ""
 
 
-def _apply_mobile(message: dict, family: str, params: dict[str, str]) -> list[str]:
+def _apply_mobile(message: dict[str, Any], family: str, params: dict[str, str]) -> list[str]:
     for path, parameter in MOBILE_REQUIRED:
         if _absent(_lookup(message, path)):
             raise ConversionRefused(f"{path} is required by Everflow ({parameter}) for mobile sources.")
@@ -290,7 +292,9 @@ def _apply_mobile(message: dict, family: str, params: dict[str, str]) -> list[st
     return [path for path in MOBILE_NOT_SENT if not _absent(_lookup(message, path))]
 
 
-def everflow_conversion_params(message: dict, *, network_id: str, adv_event_id: int) -> tuple[dict[str, str], str]:
+def everflow_conversion_params(
+    message: dict[str, Any], *, network_id: str, adv_event_id: int
+) -> tuple[dict[str, str], str]:
     """Query parameters in send order, and a note for support; raises ConversionRefused naming the field.
 
     ``adv_event_id`` is the brand (advertiser) event the connector's mapping names: seed 002's

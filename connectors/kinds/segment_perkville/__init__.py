@@ -52,7 +52,7 @@ def perkville_parse(direction: Direction, payload: Any, config: ConnectorConfig)
 
 def _request(
     config: ConnectorConfig, *, perk_id: Any, email: str, quantity: int | float, source_id: str, notes: str = ""
-):
+) -> OutboundRequest:
     base = str(config.settings["api_base_url"]).rstrip("/")
     return OutboundRequest(
         destination="perkville",
@@ -109,7 +109,7 @@ def _audience_translation(event: IncomingEvent, config: ConnectorConfig) -> Tran
 
 
 def perkville_build(
-    direction: Direction, event: IncomingEvent, messages: list[dict], config: ConnectorConfig
+    direction: Direction, event: IncomingEvent, messages: list[dict[str, Any]], config: ConnectorConfig
 ) -> Translation:
     context = event.context
     perk_map = config.settings.get("event_perk_map") or {}
@@ -173,7 +173,8 @@ def _detail(body: bytes) -> str:
     if isinstance(answer, dict):
         for key in ("error", "detail", "message", "error_description"):
             if isinstance(answer.get(key), str):
-                return answer[key][:300]
+                message: str = answer[key]
+                return message[:300]
     return json.dumps(answer, separators=(",", ":"))[:300]
 
 

@@ -52,7 +52,7 @@ def perkville_is_refund(event_name: str, *, setting: object) -> bool:
     return event_name.strip().casefold() in perkville_refund_names(setting)
 
 
-def perkville_order_id(properties: dict) -> Any:
+def perkville_order_id(properties: dict[str, Any]) -> Any:
     """``order_id``, else ``orderId`` (analytics.js and Segment's own examples write both)."""
     for name in ("order_id", "orderId"):
         if _present(properties.get(name)):
@@ -60,7 +60,7 @@ def perkville_order_id(properties: dict) -> Any:
     return None
 
 
-def perkville_quantity(*, refund: bool, properties: dict) -> tuple[int | float, str]:
+def perkville_quantity(*, refund: bool, properties: dict[str, Any]) -> tuple[int | float, str]:
     """Points to post and a note for support (spec §4.1).
 
     An event with an order id is a spend transaction whose quantity is the first of ``revenue``,

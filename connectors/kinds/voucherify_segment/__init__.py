@@ -40,7 +40,7 @@ def voucherify_parse(direction: Direction, payload: Any, config: ConnectorConfig
 
 
 def voucherify_build(
-    direction: Direction, event: IncomingEvent, messages: list[dict], config: ConnectorConfig
+    direction: Direction, event: IncomingEvent, messages: list[dict[str, Any]], config: ConnectorConfig
 ) -> Translation:
     if direction is Direction.OUT:
         return voucherify_outbound_build(event, messages, config)

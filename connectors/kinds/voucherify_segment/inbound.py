@@ -58,7 +58,7 @@ ADDRESS_TRAITS = (
 _ABSENT = object()
 
 
-def voucherify_integration_url(settings: dict) -> str:
+def voucherify_integration_url(settings: dict[str, Any]) -> str:
     """The Custom Voucherify URL: the override, else the API endpoint with its ``api`` label
     replaced by ``segmentio`` (``https://us1.api.voucherify.io`` → ``https://us1.segmentio.
     voucherify.io``, Voucherify docs ``integrations/segment.mdx`` step 4). A host without an
@@ -75,7 +75,7 @@ def voucherify_integration_url(settings: dict) -> str:
     return urlunsplit(api._replace(netloc=netloc))
 
 
-def _first_present(holder: dict, keys: tuple[str, ...]) -> tuple[str, Any]:
+def _first_present(holder: dict[str, Any], keys: tuple[str, ...]) -> tuple[str, Any]:
     """(the trait's name, its value) for the first of ``keys`` present, else ("", _ABSENT)."""
     for key in keys:
         if key in holder:
@@ -83,7 +83,7 @@ def _first_present(holder: dict, keys: tuple[str, ...]) -> tuple[str, Any]:
     return "", _ABSENT
 
 
-def _text_field(holder: dict, keys: tuple[str, ...], where: str, notes: list[str]) -> Any:
+def _text_field(holder: dict[str, Any], keys: tuple[str, ...], where: str, notes: list[str]) -> Any:
     """The value to send: text, ``None`` to clear, or _ABSENT (not sent, noted when unusable)."""
     key, value = _first_present(holder, keys)
     if value is None or value is _ABSENT:
@@ -94,7 +94,7 @@ def _text_field(holder: dict, keys: tuple[str, ...], where: str, notes: list[str
     return value.strip() or _ABSENT
 
 
-def _birthdate(traits: dict, notes: list[str]) -> Any:
+def _birthdate(traits: dict[str, Any], notes: list[str]) -> Any:
     key, value = _first_present(traits, ("birthdate", "birthday"))
     if value is None or value is _ABSENT:
         return value
@@ -107,7 +107,7 @@ def _birthdate(traits: dict, notes: list[str]) -> Any:
         return _ABSENT
 
 
-def _address(traits: dict, notes: list[str]) -> dict[str, Any]:
+def _address(traits: dict[str, Any], notes: list[str]) -> dict[str, Any]:
     address = traits.get("address")
     if not isinstance(address, dict):
         if address is not None:
@@ -118,7 +118,7 @@ def _address(traits: dict, notes: list[str]) -> dict[str, Any]:
 
 
 def _post(
-    config: ConnectorConfig, kind: str, body: dict, *, event: IncomingEvent, notes: list[str] | None = None
+    config: ConnectorConfig, kind: str, body: dict[str, Any], *, event: IncomingEvent, notes: list[str] | None = None
 ) -> Translation:
     """One POST to ``/segmentio/<kind>-processing``, keyed by the Segment message so a retry is the
     same request."""
@@ -174,21 +174,22 @@ def voucherify_customer_translation(event: IncomingEvent, config: ConnectorConfi
     return _post(config, "customer", body, event=event, notes=notes)
 
 
-def _event_name(context: dict) -> str:
+def _event_name(context: dict[str, Any]) -> str:
     if context["type"] == "track":
-        return context["event"]
+        event_name: str = context["event"]
+        return event_name
     noun = "Page" if context["type"] == "page" else "Screen"
     return f"Viewed {context['name']} {noun}" if context["name"] else f"Viewed {noun}"
 
 
-def _sub_object(properties: dict, key: str, fields: tuple[str, ...]) -> dict[str, str]:
+def _sub_object(properties: dict[str, Any], key: str, fields: tuple[str, ...]) -> dict[str, str]:
     holder = properties.get(key)
     if not isinstance(holder, dict):
         return {}
     return {field: holder[field] for field in fields if isinstance(holder.get(field), str) and holder[field]}
 
 
-def _customer(context: dict, *emails: Any) -> dict[str, str]:
+def _customer(context: dict[str, Any], *emails: Any) -> dict[str, str]:
     customer = {"source_id": context["user_id"]}
     email = next((e.strip() for e in emails if isinstance(e, str) and e.strip()), "")
     if email:

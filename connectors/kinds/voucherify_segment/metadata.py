@@ -18,7 +18,7 @@ Types are Voucherify's (``MetadataSchemaDefinitionDeprecated.type``): ``string``
 
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from typing import Any
 
@@ -48,7 +48,7 @@ def _is_datetime(value: Any) -> bool:
     return True
 
 
-CHECKS = {
+CHECKS: dict[str, Callable[[Any], bool]] = {
     "string": lambda value: isinstance(value, str),
     "number": lambda value: (
         isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
@@ -87,7 +87,9 @@ def _matches(value: Any, declared: str) -> bool | None:
     return None if check is None else check(value)
 
 
-def voucherify_metadata_filter(metadata: dict[str, Any], *, schema: Mapping[str, Any]) -> tuple[dict, list[str]]:
+def voucherify_metadata_filter(
+    metadata: dict[str, Any], *, schema: Mapping[str, Any]
+) -> tuple[dict[str, Any], list[str]]:
     """(metadata to send, one note per key left out and why). A defined key set to ``None`` is
     kept: it clears the value in Voucherify."""
     kept: dict[str, Any] = {}
@@ -145,7 +147,8 @@ def voucherify_schema_request(config: ConnectorConfig) -> PreparedRequest:
 def _definition_type(definition: Any) -> str:
     if not isinstance(definition, dict) or not isinstance(definition.get("type"), str):
         return ""
-    return definition["type"] + ("[]" if definition.get("array") is True else "")
+    declared: str = definition["type"]
+    return declared + ("[]" if definition.get("array") is True else "")
 
 
 def voucherify_schema_read(status: int, body: bytes) -> dict[str, str]:

@@ -33,7 +33,7 @@ from connectors.kinds.base import ConnectorConfig, IncomingEvent, Translation
 from connectors.kinds.segment import MAX_MESSAGE_BYTES, MAX_MESSAGE_ID_CHARS, MessageTooLarge, segment_batches
 
 LIBRARY_NAME = "ee-connect"
-DEFAULT_RULES: list[dict] = json.loads((Path(__file__).parent / "default_rules.json").read_text())
+DEFAULT_RULES: list[dict[str, Any]] = json.loads((Path(__file__).parent / "default_rules.json").read_text())
 
 
 def voucherify_library() -> dict[str, str]:
@@ -48,7 +48,7 @@ def _message_id(base: str, index: int, count: int) -> str:
     return message_id
 
 
-def _complete(message: dict, *, context: dict, message_id: str) -> dict[str, Any]:
+def _complete(message: dict[str, Any], *, context: dict[str, Any], message_id: str) -> dict[str, Any]:
     completed = {key: value for key, value in message.items() if value is not None}
     if not completed.get("userId") and not completed.get("anonymousId"):
         completed["userId"] = context["customer_source_id"]
@@ -63,7 +63,7 @@ def _size(value: Any) -> int:
     return len(json.dumps(value, separators=(",", ":")).encode())
 
 
-def _customers(value: Any, path: str) -> list[tuple[str, dict]]:
+def _customers(value: Any, path: str) -> list[tuple[str, dict[str, Any]]]:
     """(path, object) of every customer object in the message (``"object": "customer"``)."""
     found = []
     if isinstance(value, dict):
@@ -77,7 +77,7 @@ def _customers(value: Any, path: str) -> list[tuple[str, dict]]:
     return found
 
 
-def voucherify_message_trim(message: dict) -> tuple[dict, list[str]]:
+def voucherify_message_trim(message: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
     """The message within Segment's 32 KB, customer metadata (flattened ``metadata_*`` keys) left
     out largest first, and one note per key left out; the message as it was when it fits."""
     size = _size(message)
@@ -104,7 +104,7 @@ def voucherify_message_trim(message: dict) -> tuple[dict, list[str]]:
 
 
 def voucherify_outbound_build(
-    event: IncomingEvent, messages: list[dict], config: ConnectorConfig
+    event: IncomingEvent, messages: list[dict[str, Any]], config: ConnectorConfig
 ) -> Translation:
     context = event.context
     if not context["customer_source_id"]:

@@ -11,6 +11,7 @@ timeouts) and reads at most :data:`MAX_SCHEMA_BYTES` of the answer.
 """
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import requests
 from django.conf import settings as django_settings
@@ -27,6 +28,9 @@ from connectors.kinds.voucherify_segment.metadata import (
 )
 from connectors.models import Connector
 from connectors.services import connector_config, connector_update
+
+if TYPE_CHECKING:  # for annotations only: who asked is whatever user the admin request carries
+    from django.contrib.auth.models import AnonymousUser, User
 
 MAX_SCHEMA_BYTES = 1024 * 1024
 Send = Callable[[PreparedRequest], tuple[int, bytes]]
@@ -51,7 +55,9 @@ def voucherify_schema_send(prepared: PreparedRequest) -> tuple[int, bytes]:
             return response.status_code, response.raw.read(MAX_SCHEMA_BYTES, decode_content=True)
 
 
-def voucherify_metadata_schema_refresh(*, connector: Connector, user=None, send: Send | None = None) -> dict:
+def voucherify_metadata_schema_refresh(
+    *, connector: Connector, user: "User | AnonymousUser | None" = None, send: Send | None = None
+) -> dict[str, Any]:
     """Read the customer metadata schema from Voucherify and keep it on the connector.
 
     Returns what is kept (``{"read_at", "properties"}``); raises SchemaUnavailable saying why

@@ -110,7 +110,7 @@ def voucherify_event_type(name: str) -> str:
     return rest if rest.startswith(_UNPREFIXED) else normal
 
 
-def voucherify_flatten(value: dict, prefix: str = "") -> dict[str, Any]:
+def voucherify_flatten(value: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     flat: dict[str, Any] = {}
     for key, item in value.items():
         name = f"{prefix}{key}"
@@ -124,7 +124,7 @@ def voucherify_flatten(value: dict, prefix: str = "") -> dict[str, Any]:
     return flat
 
 
-def _text_errors(holder: dict, names: tuple[str, ...], prefix: str) -> list[FieldError]:
+def _text_errors(holder: dict[str, Any], names: tuple[str, ...], prefix: str) -> list[FieldError]:
     """Present values of ``names`` that are not text, or longer than the platform keeps."""
     errors = []
     for name in names:
@@ -138,7 +138,7 @@ def _text_errors(holder: dict, names: tuple[str, ...], prefix: str) -> list[Fiel
     return errors
 
 
-def _date_errors(holder: dict, prefix: str) -> list[FieldError]:
+def _date_errors(holder: dict[str, Any], prefix: str) -> list[FieldError]:
     value = holder.get("created_at")
     if value is None or (isinstance(value, str) and segment_timestamp(value) is not None):
         return []
@@ -188,12 +188,12 @@ def _is_raw_payload(payload: Any) -> bool:
     return isinstance(payload, dict) and "data" not in payload and isinstance(payload.get("customer"), dict)
 
 
-def _raw_key(payload: dict) -> str:
+def _raw_key(payload: dict[str, Any]) -> str:
     canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return "raw-" + hashlib.sha256(canonical.encode()).hexdigest()[:40]
 
 
-def _flat_objects(data: dict) -> dict[str, Any]:
+def _flat_objects(data: dict[str, Any]) -> dict[str, Any]:
     return {
         key: voucherify_flatten(value) if isinstance(value, dict) else value
         for key, value in data.items()
@@ -201,7 +201,9 @@ def _flat_objects(data: dict) -> dict[str, Any]:
     }
 
 
-def _event(payload: dict, data: dict, context: dict, source_event_id: str) -> IncomingEvent:
+def _event(
+    payload: dict[str, Any], data: dict[str, Any], context: dict[str, Any], source_event_id: str
+) -> IncomingEvent:
     customer = data["customer"] if isinstance(data.get("customer"), dict) else {}
     context = {
         **context,
@@ -239,7 +241,7 @@ def voucherify_webhook_parse(payload: Any, *, config: ConnectorConfig) -> list[I
     if errors:
         raise PayloadInvalid(errors)
     event = payload.get("event") or {}
-    name = event.get("type") if isinstance(event.get("type"), str) and event["type"] else payload["type"]
+    name = event["type"] if isinstance(event.get("type"), str) and event["type"] else payload["type"]
     created_at = event.get("created_at") or payload.get("created_at") or ""
     context = {
         "event_type": voucherify_event_type(name),

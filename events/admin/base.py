@@ -3,16 +3,22 @@ support actions that require ``events.retry_delivery`` and leave a line in the h
 the list and as buttons on one row's page (asked, confirmed, then done), and JSON shown formatted."""
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 from django.contrib import admin, messages
+from django.contrib.admin.views.main import ChangeList
+from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.core.paginator import Paginator
+from django.db.models import Model, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
+from django.utils.safestring import SafeString
 
 from events.paginators import LargeTablePaginator
 from events.services.console_params import console_params_check
@@ -47,7 +53,7 @@ BADGE_COLOURS = {
 }
 
 
-def status_badge(value: str, label: str):
+def status_badge(value: str, label: str) -> SafeString:
     colour = BADGE_COLOURS.get(value, "#6c757d")
     return format_html(
         '<span style="background:{};color:#fff;border-radius:10px;padding:2px 8px;'
@@ -57,7 +63,7 @@ def status_badge(value: str, label: str):
     )
 
 
-def json_block(value, *, summary: str, open_: bool = True):
+def json_block(value: Any, *, summary: str, open_: bool = True) -> SafeString:
     """A JSON value as support reads it: indented, folded under ``summary``, the raw form (as
     stored, on one line) one click away."""
     return format_html(
@@ -70,7 +76,7 @@ def json_block(value, *, summary: str, open_: bool = True):
     )
 
 
-def text_block(text: str, *, summary: str, open_: bool = True):
+def text_block(text: str, *, summary: str, open_: bool = True) -> SafeString:
     """A request or response body: formatted when it is JSON, as sent when it is not."""
     try:
         value = json.loads(text)
@@ -82,8 +88,18 @@ def text_block(text: str, *, summary: str, open_: bool = True):
     return json_block(value, summary=summary, open_=open_)
 
 
+_M = TypeVar("_M", bound=Model)
+
+if TYPE_CHECKING:
+    _ModelAdmin = admin.ModelAdmin
+else:
+
+    class _ModelAdmin(admin.ModelAdmin, Generic[_M]):
+        """ModelAdmin takes no type argument at run time: this one does, for the log admins."""
+
+
 @dataclass(frozen=True)
-class ObjectAction:
+class ObjectAction(Generic[_M]):
     """A support action as a button on one row's page: ``applies`` says whether the button shows,
     ``run`` does it and says what was done (the message shown and written to the history)."""
 
@@ -91,32 +107,34 @@ class ObjectAction:
     label: str
     question: str  # the confirmation page's question; {obj} is the row
     explanation: str
-    applies: Callable[[object], bool]
-    run: Callable[[object, object], str]  # (row, user) → what was done
+    applies: Callable[[_M], bool]
+    run: Callable[[_M, User | AnonymousUser], str]  # (row, user) → what was done
 
 
-class LogAdmin(admin.ModelAdmin):
+class LogAdmin(_ModelAdmin[_M]):
     """Read-only: the log is append-only and pruned by retention, never edited by hand."""
 
     show_full_result_count = False
     paginator = LargeTablePaginator
     list_per_page = 50
-    object_actions: tuple[ObjectAction, ...] = ()
+    object_actions: tuple[ObjectAction[_M], ...] = ()
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: HttpRequest, obj: _M | None = None) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None):
+    def has_delete_permission(self, request: HttpRequest, obj: _M | None = None) -> bool:
         return False
 
-    def has_retry_permission(self, request) -> bool:
+    def has_retry_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm(RETRY_PERMISSION)
 
-    def changelist_view(self, request, extra_context=None):
-        refused = console_params_check(params=request.GET, statuses=self.model.Status.values)
+    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        # Each log model (Event, Delivery) has a Status choice; the stubs know only Model.
+        statuses: list[str] = cast(Any, self.model).Status.values
+        refused = console_params_check(params=request.GET, statuses=statuses)
         if refused:
             # Each refused value is named, and the list is shown without it: never a server error,
             # never a filter silently dropped.
@@ -127,11 +145,21 @@ class LogAdmin(admin.ModelAdmin):
                 query.pop(name)
             return redirect(f"{request.path}?{query.urlencode()}")
         # "Exact count" is a request to the paginator, not a filter the changelist knows.
-        request.GET = request.GET.copy()
-        request.exact_count = request.GET.pop(EXACT_COUNT_PARAM, None) is not None
+        query = request.GET.copy()
+        # The stubs type GET as immutable; the changelist reads this copy without the parameter.
+        request.GET = query  # type: ignore[assignment]
+        # A note on this request for get_paginator below.
+        request.exact_count = query.pop(EXACT_COUNT_PARAM, None) is not None  # type: ignore[attr-defined]
         return super().changelist_view(request, extra_context)
 
-    def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
+    def get_paginator(
+        self,
+        request: HttpRequest,
+        queryset: QuerySet[_M],
+        per_page: int,
+        orphans: int = 0,
+        allow_empty_first_page: bool = True,
+    ) -> "Paginator[_M]":  # Paginator takes no type argument at run time
         return self.paginator(
             queryset,
             per_page,
@@ -140,25 +168,28 @@ class LogAdmin(admin.ModelAdmin):
             exact=getattr(request, "exact_count", False),
         )
 
-    def get_changelist_instance(self, request):
+    def get_changelist_instance(self, request: HttpRequest) -> ChangeList:
         changelist = super().get_changelist_instance(request)
-        changelist.exact_count_url = changelist.get_query_string({EXACT_COUNT_PARAM: "1"})
+        # Read by the change list template's "exact count" link.
+        changelist.exact_count_url = changelist.get_query_string({EXACT_COUNT_PARAM: "1"})  # type: ignore[attr-defined]
         return changelist
 
-    def log_support_action(self, request, objects, message: str) -> None:
+    def log_support_action(self, request: HttpRequest, objects: Iterable[Model], message: str) -> None:
         for obj in objects:
-            self.log_change(request, obj, message)
+            # The stubs tie log_change to this admin's model; the history takes any row (a delivery's
+            # replay records its events).
+            self.log_change(request, obj, message)  # type: ignore[arg-type]
 
     # --- buttons on one row's page ---------------------------------------------------------------
 
     def _object_action_url_name(self) -> str:
         return f"{self.opts.app_label}_{self.opts.model_name}_object_action"
 
-    def get_urls(self):
+    def get_urls(self) -> list[URLPattern]:
         view = self.admin_site.admin_view(self.object_action_view)
         return [path("<int:pk>/do/<str:name>/", view, name=self._object_action_url_name()), *super().get_urls()]
 
-    def object_action_buttons(self, request, obj) -> list[tuple[str, str]]:
+    def object_action_buttons(self, request: HttpRequest, obj: _M | None) -> list[tuple[str, str]]:
         """(label, confirmation page URL) of the actions that apply to ``obj``, for who may do them."""
         if obj is None or not self.has_retry_permission(request):
             return []
@@ -169,12 +200,14 @@ class LogAdmin(admin.ModelAdmin):
             if action.applies(obj)
         ]
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
         obj = self.get_object(request, object_id)
         extra_context = {**(extra_context or {}), "object_actions": self.object_action_buttons(request, obj)}
         return super().change_view(request, object_id, form_url, extra_context)
 
-    def object_action_view(self, request, pk: int, name: str):
+    def object_action_view(self, request: HttpRequest, pk: int, name: str) -> HttpResponse:
         """GET asks (what will happen, to what); POST does it, records who in the history and
         goes back to the row's page. Only for who may retry; a button that no longer applies (the
         row changed meanwhile) does nothing and says so."""

@@ -1,11 +1,17 @@
+from typing import Any
+
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.views.main import ChangeList
+from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
+from django.utils.safestring import SafeString
 
 from connectors.kinds.base import Direction, PayloadInvalid
 from connectors.models import Connector
@@ -29,23 +35,23 @@ SEND_TEST_URL_NAME = "events_event_send_test"
 SENDER_ID_SHOWN = 28
 
 
-def _event_retry(event: Event, user) -> str:
+def _event_retry(event: Event, user: User | AnonymousUser) -> str:
     ids = list(event.deliveries.filter(status__in=RETRYABLE_BY_HAND).values_list("pk", flat=True))
     queued = deliveries_retry_now(delivery_ids=ids, user=user)
     return f"Retry now: {queued} of {len(ids)} deliveries queued."
 
 
-def _event_cancel(event: Event, user) -> str:
+def _event_cancel(event: Event, user: User | AnonymousUser) -> str:
     ids = list(event.deliveries.filter(status__in=CANCELLABLE).values_list("pk", flat=True))
     return f"Cancelled {deliveries_cancel(delivery_ids=ids, user=user)} deliveries."
 
 
-def _event_replay(event: Event, user) -> str:
+def _event_replay(event: Event, user: User | AnonymousUser) -> str:
     created = event_replay(event=event, user=user)
     return f"Replayed with the current mapping rules: {len(created)} new deliveries."
 
 
-EVENT_ACTIONS = (
+EVENT_ACTIONS: tuple[ObjectAction[Event], ...] = (
     ObjectAction(
         name="retry",
         label="Retry its deliveries now",
@@ -83,7 +89,7 @@ class TestEventForm(forms.Form):
 
 
 @admin.register(Event)
-class EventAdmin(LogAdmin):
+class EventAdmin(LogAdmin[Event]):
     list_display = (
         "received_at",
         "outcome",
@@ -135,26 +141,29 @@ class EventAdmin(LogAdmin):
         ("What came in", {"fields": ("payload_formatted", "context_formatted")}),
     )
 
-    def get_queryset(self, request):
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Event]:
         queryset = super().get_queryset(request)
-        if request.resolver_match and request.resolver_match.url_name.endswith("changelist"):
+        if request.resolver_match and (request.resolver_match.url_name or "").endswith("changelist"):
             return queryset.defer("payload", "context")
         return queryset
 
-    def get_search_results(self, request, queryset, search_term):
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Event], search_term: str
+    ) -> tuple[QuerySet[Event], bool]:
         return events_search(queryset=queryset, term=search_term), False
 
-    def get_changelist_instance(self, request):
+    def get_changelist_instance(self, request: HttpRequest) -> ChangeList:
         # The outcome of the rows on this page only: one grouped query over their deliveries.
         changelist = super().get_changelist_instance(request)
-        rows = list(changelist.result_list)
+        rows: list[Event] = list(changelist.result_list)
         outcomes = events_outcomes(events=rows)
         for event in rows:
-            event.outcome_found = outcomes[event.pk]
+            # Read back by outcome() below, for each row of this page.
+            event.outcome_found = outcomes[event.pk]  # type: ignore[attr-defined]
         return changelist
 
     @admin.display(description="outcome")
-    def outcome(self, obj):
+    def outcome(self, obj: Event) -> SafeString:
         found = getattr(obj, "outcome_found", None) or events_outcomes(events=[obj])[obj.pk]
         badge = status_badge(found.key, found.label)
         if not found.summary:
@@ -162,43 +171,45 @@ class EventAdmin(LogAdmin):
         return format_html('{} <span class="ee-outcome-counts">{}</span>', badge, found.summary)
 
     @admin.display(description="received as", ordering="status")
-    def status_badge(self, obj):
+    def status_badge(self, obj: Event) -> str:
         return obj.get_status_display()
 
     @admin.display(description="direction", ordering="direction")
-    def direction_short(self, obj):
+    def direction_short(self, obj: Event) -> str:
         return obj.direction
 
     @admin.display(description="sender's id", ordering="source_event_id")
-    def sender_id(self, obj):
+    def sender_id(self, obj: Event) -> SafeString:
         shown = obj.source_event_id
         if len(shown) > SENDER_ID_SHOWN:
             shown = shown[: SENDER_ID_SHOWN - 1] + "…"
         return format_html('<span title="{}">{}</span>', obj.source_event_id, shown)
 
     @admin.display(description="payload")
-    def payload_formatted(self, obj):
+    def payload_formatted(self, obj: Event) -> str:
         if obj.payload is None:
             return "Removed by retention; the metadata is kept."
         return json_block(obj.payload, summary="The payload as received", open_=False)
 
     @admin.display(description="parsed context")
-    def context_formatted(self, obj):
+    def context_formatted(self, obj: Event) -> SafeString:
         return json_block(obj.context, summary="What the mapping rules read")
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
         event = self.get_object(request, object_id)
         extra_context = {**(extra_context or {}), "chain": event_chain(event=event) if event else None}
         return super().change_view(request, object_id, form_url, extra_context)
 
-    def get_urls(self):
+    def get_urls(self) -> list[URLPattern]:
         view = self.admin_site.admin_view(self.send_test_view)
         return [
             path("send-test/<int:connector_id>/<str:direction>/", view, name=SEND_TEST_URL_NAME),
             *super().get_urls(),
         ]
 
-    def send_test_view(self, request, connector_id, direction):
+    def send_test_view(self, request: HttpRequest, connector_id: int, direction: str) -> HttpResponse:
         """A sample event of the connector's kind, editable, sent through the real pipeline."""
         if not request.user.has_perm("connectors.change_connector"):
             raise PermissionDenied
@@ -206,7 +217,8 @@ class EventAdmin(LogAdmin):
         samples = samples_for(connector, direction)
         if not samples:
             raise Http404("This connector's kind has no sample events for that direction.")
-        sample = request.GET.get("sample") if request.GET.get("sample") in samples else next(iter(samples))
+        asked = request.GET.get("sample")
+        sample = asked if asked is not None and asked in samples else next(iter(samples))
         if request.method == "POST":
             form = TestEventForm(request.POST)
         else:
@@ -237,7 +249,7 @@ class EventAdmin(LogAdmin):
         return TemplateResponse(request, "admin/events/event/send_test.html", context)
 
     @admin.action(description="Replay with the current mapping rules", permissions=["retry"])
-    def replay(self, request, queryset):
+    def replay(self, request: HttpRequest, queryset: QuerySet[Event]) -> None:
         events = list(queryset.select_related("connector"))
         created = sum(len(event_replay(event=event, user=request.user)) for event in events)
         self.log_support_action(request, events, "Replayed with the current mapping rules")

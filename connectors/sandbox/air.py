@@ -64,7 +64,7 @@ UNKNOWN_IDENTITY_PREFIX = "unknown"
 _NEVER_EXPIRES = "2038-01-19T03:14:07+00:00"
 
 
-def _error(status: int, code: str, message: str, errors: list[dict] | None = None) -> Reply:
+def _error(status: int, code: str, message: str, errors: list[dict[str, Any]] | None = None) -> Reply:
     body: dict[str, Any] = {"errorCode": code, "errorMessage": message}
     if errors:
         body["errors"] = errors
@@ -133,7 +133,9 @@ def air_trigger_errors(body: Any) -> list[dict[str, str]]:
     return [error for error in errors if error is not None]
 
 
-def _account(*, wallet_id: str, account_id: str, account_type: str, status: str, stamp: str, **extra) -> dict:
+def _account(
+    *, wallet_id: str, account_id: str, account_type: str, status: str, stamp: str, **extra: Any
+) -> dict[str, Any]:
     return {
         "accountId": account_id,
         "walletId": wallet_id,
@@ -153,8 +155,8 @@ def _account(*, wallet_id: str, account_id: str, account_type: str, status: str,
 
 
 def _account_transaction(
-    *, seed: str, account: dict, event: str, value: int, before: dict, after: dict
-) -> dict:
+    *, seed: str, account: dict[str, Any], event: str, value: int, before: dict[str, Any], after: dict[str, Any]
+) -> dict[str, Any]:
     return {
         "accountTransactionId": _number(f"account-transaction:{seed}", digits=10),
         "parentAccountTransactionId": "",
@@ -174,7 +176,7 @@ def _account_transaction(
 
 def air_wallet_transaction(
     *, identity_value: str, reference: str, trigger_references: list[str], balance_before: int, now: datetime
-) -> dict:
+) -> dict[str, Any]:
     """The wallet transaction AIR answers for a behavioural-action trigger (pure)."""
     stamp = now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S+00:00")
     wallet_id = _number(f"wallet:{identity_value}", digits=9)

@@ -31,8 +31,10 @@ import json
 import uuid
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
+from typing import Any
 from urllib.parse import unquote
 
+from django.http import HttpRequest, HttpResponse
 from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 
@@ -75,7 +77,7 @@ def _ip(value: str) -> bool:
     return True
 
 
-def _number(value) -> bool:
+def _number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and value >= 0
 
 
@@ -206,13 +208,13 @@ _not_found = views.upstream_endpoint(upstream=Upstream.EVERFLOW, handle=everflow
 
 
 @csrf_exempt
-def _conversion_status(request, transaction_id: str):
+def _conversion_status(request: HttpRequest, transaction_id: str) -> HttpResponse:
     # The handler reads the transaction id from the recorded path, as the API receives it.
     return _status(request)
 
 
 @csrf_exempt
-def _elsewhere(request, rest: str):
+def _elsewhere(request: HttpRequest, rest: str) -> HttpResponse:
     return _not_found(request)
 
 

@@ -27,6 +27,7 @@ public evidence, and says which:
 import uuid
 from typing import Any
 
+from django.http import HttpRequest, HttpResponse
 from django.urls import path
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
@@ -111,7 +112,7 @@ _not_found = views.upstream_endpoint(
 
 
 @csrf_exempt
-def _elsewhere(request, rest: str):
+def _elsewhere(request: HttpRequest, rest: str) -> HttpResponse:
     return _not_found(request)
 
 

@@ -44,9 +44,11 @@ import base64
 import binascii
 import json
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from django.db.models import Model
 from django.urls import path, re_path
 
 from connectors.bulk import bulk_insert_counting
@@ -88,7 +90,7 @@ def _basic_user(authorization: str) -> str:
     return decoded.partition(":")[0]
 
 
-def _authenticate(call: Call, payload: dict) -> None:
+def _authenticate(call: Call, payload: dict[str, Any]) -> None:
     body_key = payload.get("writeKey")
     presented = [key for key in (_basic_user(call.header("Authorization")), body_key) if key]
     if not presented:
@@ -106,7 +108,7 @@ def _post_only(call: Call) -> None:
         )
 
 
-def _parse(call: Call, *, limit: int) -> dict:
+def _parse(call: Call, *, limit: int) -> dict[str, Any]:
     _post_only(call)
     media_type = call.header("Content-Type").partition(";")[0].strip().lower()
     if media_type != "application/json":
@@ -138,7 +140,7 @@ def _is_id(value: Any) -> bool:
     return isinstance(value, str | int) and not isinstance(value, bool)
 
 
-def _type_error(message: dict, prefix: str) -> str:
+def _type_error(message: dict[str, Any], prefix: str) -> str:
     """The first field of the message whose type is not the Spec's, said as a refusal; "" if none.
     ``prefix``: where the message is in the body ("batch[3]"; "" for a single call's body)."""
     checks = (
@@ -155,7 +157,7 @@ def _type_error(message: dict, prefix: str) -> str:
     return ""
 
 
-def _checked(message: Any, *, where: str, prefix: str) -> dict:
+def _checked(message: Any, *, where: str, prefix: str) -> dict[str, Any]:
     """The message, if Segment would keep it; ``where`` names it in a refusal, ``prefix`` is its
     place in the body for the paths of its fields."""
     if not isinstance(message, dict):
@@ -184,7 +186,7 @@ def _checked(message: Any, *, where: str, prefix: str) -> dict:
     return message
 
 
-def _batch_messages(payload: dict) -> list[dict]:
+def _batch_messages(payload: dict[str, Any]) -> list[dict[str, Any]]:
     items = payload.get("batch")
     if not isinstance(items, list) or not items:
         raise SegmentRefused(400, "invalid_message", "A batch needs a non-empty 'batch' list.")
@@ -208,18 +210,18 @@ def _batch_messages(payload: dict) -> list[dict]:
     return messages
 
 
-def _store(messages: list[dict]) -> None:
+def _store(messages: list[dict[str, Any]]) -> None:
     """Keep each message once per messageId, as Segment's dedupe does, counting the repeats (earlier
     ones, and within this batch: the first of them is the one kept), in one round trip."""
     seen: dict[str, int] = {}
-    first: dict[str, dict] = {}
+    first: dict[str, dict[str, Any]] = {}
     for message in messages:
         if not message.get("messageId"):
             message["messageId"] = str(uuid.uuid4())
         message_id = message["messageId"]
         seen[message_id] = seen.get(message_id, 0) + 1
         first.setdefault(message_id, message)
-    rows = [
+    rows: list[Model] = [  # bulk_insert_counting takes a list of any model's rows
         SandboxSegmentMessage(
             upstream=Upstream.SEGMENT,
             message_id=message_id,
@@ -245,7 +247,7 @@ def segment_batch(call: Call) -> Reply:
     return Reply(status=200, body={"success": True})
 
 
-def segment_single(message_type: str):
+def segment_single(message_type: str) -> Callable[[Call], Reply]:
     """The handler for ``/v1/<message_type>``: the body is one message of that type."""
 
     def handle(call: Call) -> Reply:

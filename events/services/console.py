@@ -10,16 +10,22 @@ import logging
 import uuid
 from collections.abc import Mapping
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, cast
 
 from celery import current_app
 from django.db import connection, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Field, Q, QuerySet
 from django.utils import timezone
 
 from events.models import BulkRetryJob, Delivery, DeliveryAttempt, Event
 from events.services.actions import deliveries_retry_now
 from events.services.console_params import PERIODS, STATUS_CODE_CLASSES, moment_read
 from events.services.search import events_by_keys, events_by_message_id
+
+if TYPE_CHECKING:  # annotations only: the user is whatever the request carries; rewards may not be installed
+    from django.contrib.auth.models import AnonymousUser, User
+
+    from rewards.models import RewardLedgerEntry
 
 logger = logging.getLogger(__name__)
 
@@ -49,8 +55,8 @@ def _code_q(code_class: str) -> Q:
 
 
 def deliveries_filter(
-    *, queryset: QuerySet, params: Mapping[str, str], now: datetime | None = None
-) -> QuerySet:
+    *, queryset: QuerySet[Delivery], params: Mapping[str, str], now: datetime | None = None
+) -> QuerySet[Delivery]:
     """Narrow deliveries by the console's parameters (checked by ``console_params_check``);
     empty ones are no filter."""
     now = now or timezone.now()
@@ -72,7 +78,9 @@ def deliveries_filter(
     return queryset
 
 
-def events_filter(*, queryset: QuerySet, params: Mapping[str, str], now: datetime | None = None) -> QuerySet:
+def events_filter(
+    *, queryset: QuerySet[Event], params: Mapping[str, str], now: datetime | None = None
+) -> QuerySet[Event]:
     now = now or timezone.now()
     plain = {
         "status": "status",
@@ -105,7 +113,7 @@ def _events_matching(term: str) -> list[int]:
     ]
 
 
-def deliveries_search(*, queryset: QuerySet, term: str) -> QuerySet:
+def deliveries_search(*, queryset: QuerySet[Delivery], term: str) -> QuerySet[Delivery]:
     """Exact match on any value ``_events_matching`` knows, or a delivery's idempotency key (a
     wallet transaction reference sent to AIR)."""
     term = term.strip()
@@ -114,7 +122,7 @@ def deliveries_search(*, queryset: QuerySet, term: str) -> QuerySet:
     return queryset.filter(Q(event_id__in=_events_matching(term)) | Q(idempotency_key=term))
 
 
-def events_search(*, queryset: QuerySet, term: str) -> QuerySet:
+def events_search(*, queryset: QuerySet[Event], term: str) -> QuerySet[Event]:
     term = term.strip()
     if not term:
         return queryset
@@ -132,7 +140,7 @@ def events_search(*, queryset: QuerySet, term: str) -> QuerySet:
 # --- bulk retry --------------------------------------------------------------------------------
 
 
-def _bulk_queryset(filters: Mapping[str, str]) -> QuerySet:
+def _bulk_queryset(filters: Mapping[str, str]) -> QuerySet[Delivery]:
     params = {**filters, "status": Delivery.Status.FAILED}
     return deliveries_filter(queryset=Delivery.objects.all(), params=params)
 
@@ -142,14 +150,18 @@ def bulk_retry_count(*, filters: Mapping[str, str]) -> int:
     return _bulk_queryset(filters).order_by().count()
 
 
-def bulk_retry_job_create(*, filters: Mapping[str, str], description: str, user) -> BulkRetryJob:
+def bulk_retry_job_create(
+    *, filters: Mapping[str, str], description: str, user: "User | AnonymousUser | None"
+) -> BulkRetryJob:
     """Save the filter and the count it matches now, and hint a worker once committed."""
     # A relative period is fixed to absolute times, so the job retries what the person saw.
     saved = {key: value for key, value in filters.items() if value and key != "status"}
     if saved.get("period") in PERIODS:
         saved["from"] = (timezone.now() - PERIODS[saved.pop("period")]).isoformat()
+    # Jobs are started only from views that require a signed-in staff user, never anonymously.
+    created_by = cast("User | None", user)
     job = BulkRetryJob.objects.create(
-        filters=saved, description=description[:500], total=bulk_retry_count(filters=saved), created_by=user
+        filters=saved, description=description[:500], total=bulk_retry_count(filters=saved), created_by=created_by
     )
     _job_hint_on_commit(job.pk)
     return job
@@ -161,7 +173,7 @@ BULK_STALE = timedelta(minutes=2)
 
 
 def _job_hint_on_commit(job_id: int) -> None:
-    def send():
+    def send() -> None:
         try:
             current_app.send_task(BULK_TASK, args=[job_id])
         except Exception:  # any broker failure: bulk_retry_jobs_resume sends the hint again
@@ -245,7 +257,7 @@ def bulk_retry_job_outcome(*, job: BulkRetryJob) -> str:
     return "Waiting for a worker to start it."
 
 
-def bulk_retry_job_cancel(*, job: BulkRetryJob, user) -> bool:
+def bulk_retry_job_cancel(*, job: BulkRetryJob, user: "User | AnonymousUser | None") -> bool:
     """Stop a job that has not finished; deliveries already queued still go out."""
     return bool(
         BulkRetryJob.objects.filter(
@@ -257,7 +269,7 @@ def bulk_retry_job_cancel(*, job: BulkRetryJob, user) -> bool:
 # --- the chain behind one event ----------------------------------------------------------------
 
 
-def event_chain(*, event: Event) -> dict:
+def event_chain(*, event: Event) -> dict[str, "list[Delivery] | list[RewardLedgerEntry] | list[Event]"]:
     """Everything one event caused: its deliveries with every attempt, the reward ledger entries
     it requested or answered, and the follow-up events AIR sent back."""
     from django.apps import apps
@@ -265,7 +277,10 @@ def event_chain(*, event: Event) -> dict:
     deliveries = list(
         event.deliveries.select_related("replay_of").prefetch_related("attempt_log").order_by("created_at")
     )
-    ledger, follow_ups, caused_by = [], [], []
+    # A local annotation is never evaluated: the name is the TYPE_CHECKING import until imported below.
+    ledger: list[RewardLedgerEntry] = []  # noqa: F823
+    follow_ups: list[Event] = []
+    caused_by: list[Event] = []
     if apps.is_installed("rewards"):
         from rewards.models import RewardLedgerEntry
 
@@ -279,13 +294,14 @@ def event_chain(*, event: Event) -> dict:
     return {"deliveries": deliveries, "ledger": ledger, "follow_ups": follow_ups, "caused_by": caused_by}
 
 
-def distinct_values(*, model, field: str, limit: int = 200) -> list[str]:
+def distinct_values(*, model: type[Delivery] | type[Event], field: str, limit: int = 200) -> list[str]:
     """The distinct values of an indexed column. On PostgreSQL a loose index scan (one index
     probe per value) instead of reading every row; elsewhere a plain DISTINCT."""
     if connection.vendor != "postgresql":
         return list(model.objects.order_by(field).values_list(field, flat=True).distinct()[:limit])
     table = connection.ops.quote_name(model._meta.db_table)
-    column = connection.ops.quote_name(model._meta.get_field(field).column)
+    # The caller names a concrete column of the model, never a relation's reverse side.
+    column = connection.ops.quote_name(cast("Field[Any, Any]", model._meta.get_field(field)).column)
     sql = (
         f"WITH RECURSIVE walk(value) AS ("  # noqa: S608 - names come from the model, not the request
         f" (SELECT {column} FROM {table} ORDER BY {column} LIMIT 1)"

@@ -12,10 +12,11 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from secrets import token_urlsafe
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, User
 from django.db import transaction
 
 from connectors.groups import INTEGRATION_STAFF, SUPPORT, groups_sync
@@ -37,7 +38,7 @@ def _sandbox(upstream: str) -> str:
     return f"{settings.PUBLIC_BASE_URL}/sandbox/{upstream}"
 
 
-def demo_connectors() -> list[tuple[str, str, dict, dict]]:
+def demo_connectors() -> list[tuple[str, str, dict[str, Any], dict[str, str]]]:
     """(kind, name, settings, secrets) of each demo connector."""
     segment = {"segment_region": "US", "segment_base_url": _sandbox("segment")}
     return [
@@ -97,7 +98,7 @@ class Demo:
     sample_path: Path
 
 
-def _login(username: str, group: str, *, password: str | None, first_password: str) -> tuple[DemoLogin, object]:
+def _login(username: str, group: str, *, password: str | None, first_password: str) -> tuple[DemoLogin, User]:
     """The login in exactly its group (a staff member, not a superuser: the demo shows what that
     group sees). Its password: ``password`` when given, ``first_password`` when the login is new,
     else the one it has."""
@@ -114,7 +115,9 @@ def _login(username: str, group: str, *, password: str | None, first_password: s
     return DemoLogin(username, group, password or ""), user
 
 
-def _connector(client: Client, kind: str, name: str, values: dict, secrets: dict, user) -> Connector:
+def _connector(
+    client: Client, kind: str, name: str, values: dict[str, Any], secrets: dict[str, str], user: User
+) -> Connector:
     existing = Connector.objects.filter(client=client, kind=kind, name=name).first()
     if existing:
         return connector_update(connector=existing, settings=values, secrets=secrets, user=user)
@@ -123,7 +126,7 @@ def _connector(client: Client, kind: str, name: str, values: dict, secrets: dict
     )
 
 
-def _tokens(connector: Connector, user) -> dict[str, str]:
+def _tokens(connector: Connector, user: User) -> dict[str, str]:
     for old in AuthToken.objects.filter(connector=connector, label=DEMO_LABEL, revoked_at__isnull=True):
         token_revoke(prefix_or_id=str(old.pk))
     return {

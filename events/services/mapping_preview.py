@@ -3,6 +3,7 @@ and with the edited rules, and what differs between the two, before anything is 
 
 import uuid
 from dataclasses import dataclass, field
+from typing import Any
 
 from connectors.kinds.base import ConnectorConfig, Direction, IncomingEvent, Kind, PayloadInvalid
 from connectors.models import Connector
@@ -25,7 +26,7 @@ PREVIEW_EVENTS = 50
 
 @dataclass(frozen=True)
 class PreviewSide:
-    requests: list[dict] = field(default_factory=list)  # the bodies that would be sent
+    requests: list[dict[str, Any]] = field(default_factory=list)  # the bodies that would be sent
     outcome: str = ""  # why nothing would be sent, or the error
 
 
@@ -33,7 +34,7 @@ class PreviewSide:
 class Preview:
     source: str
     event_type: str
-    context: dict
+    context: dict[str, Any]
     current: PreviewSide
     edited: PreviewSide | None
     problems: list[RuleProblem]
@@ -69,7 +70,7 @@ def mapping_preview_sources(*, connector: Connector, direction: str) -> tuple[li
 
 
 def _preview_side(
-    *, kind: Kind, direction: str, rules: list[dict], incoming: IncomingEvent, config: ConnectorConfig
+    *, kind: Kind, direction: str, rules: list[dict[str, Any]], incoming: IncomingEvent, config: ConnectorConfig
 ) -> PreviewSide:
     try:
         messages = messages_render(rules, event_type=incoming.event_type, context=incoming.context)
@@ -82,7 +83,13 @@ def _preview_side(
 
 
 def _preview_incoming(
-    *, kind: Kind, connector: Connector, direction: str, event: Event | None, sample: str | None, config
+    *,
+    kind: Kind,
+    connector: Connector,
+    direction: str,
+    event: Event | None,
+    sample: str | None,
+    config: ConnectorConfig,
 ) -> tuple[str, IncomingEvent]:
     if event is not None:
         if event.connector_id != connector.pk or event.direction != direction:
@@ -98,7 +105,7 @@ def _preview_incoming(
         )
         return f"Stored event {event.event_type} {event.source_event_id}", incoming
     samples = kind.samples.get(Direction(direction), {})
-    if sample not in samples:
+    if sample is None or sample not in samples:
         raise MappingRulesInvalid([RuleProblem(None, "", "sample", f"No sample named {sample!r}.")])
     try:
         [incoming, *_] = kind.parse(Direction(direction), samples[sample], config)
@@ -114,7 +121,7 @@ def mapping_rules_preview(
     *,
     connector: Connector,
     direction: str,
-    edited_rules: list | None,
+    edited_rules: list[Any] | None,
     event: Event | None = None,
     sample: str | None = None,
 ) -> Preview:

@@ -9,6 +9,7 @@ changed what and when, and any version can be restored in one step (which is its
 import json
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, cast
 
 from django.db import transaction
 
@@ -19,6 +20,9 @@ from connectors.models import Connector
 from connectors.services import connector_config
 from events.mapping import MappingError, messages_render, rule_validate
 from events.rule_models import MappingRuleSet, MappingRuleSetVersion
+
+if TYPE_CHECKING:  # for annotations only: who acted is whatever user the request carries
+    from django.contrib.auth.models import AnonymousUser, User
 
 # What a kind adds to a rendered message before sending it (messageId, timestamp, context.library).
 SEND_ALLOWANCE_BYTES = 512
@@ -69,7 +73,7 @@ def mapping_kind_get(*, connector: Connector, direction: str) -> Kind:
     return kind
 
 
-def mapping_rules_defaults(*, connector: Connector, direction: str) -> list[dict]:
+def mapping_rules_defaults(*, connector: Connector, direction: str) -> list[dict[str, Any]]:
     return list(mapping_kind_get(connector=connector, direction=direction).default_rules[Direction(direction)])
 
 
@@ -80,10 +84,11 @@ def mapping_rule_set_get(*, connector: Connector, direction: str) -> MappingRule
     return rule_set
 
 
-def mapping_rules_applying(*, rule_set: MappingRuleSet) -> list[dict]:
+def mapping_rules_applying(*, rule_set: MappingRuleSet) -> list[dict[str, Any]]:
     """The rules in force, disabled ones included: the connector's own, or its kind's defaults."""
     if rule_set.rules is not None:
-        return rule_set.rules
+        own: list[dict[str, Any]] = rule_set.rules  # saved only after mapping_rules_validate passed
+        return own
     return mapping_rules_defaults(connector=rule_set.connector, direction=rule_set.direction)
 
 
@@ -122,7 +127,7 @@ def _json_problem(text: str, error: json.JSONDecodeError) -> RuleProblem:
     return RuleProblem(index, name.group(1) if name else "", "JSON", f"{error.msg}{after} {where}.")
 
 
-def mapping_rules_parse(*, text: str) -> list[dict]:
+def mapping_rules_parse(*, text: str) -> list[Any]:
     """The rule set typed into the editor; raises MappingRulesInvalid saying in which rule and after
     which field the JSON breaks."""
     try:
@@ -137,7 +142,7 @@ def mapping_rules_parse(*, text: str) -> list[dict]:
 
 
 def _samples(*, kind: Kind, direction: str, config: ConnectorConfig) -> list[tuple[str, IncomingEvent]]:
-    parsed = []
+    parsed: list[tuple[str, IncomingEvent]] = []
     for name, sample in kind.samples.get(Direction(direction), {}).items():
         try:
             events = kind.parse(Direction(direction), sample, config)
@@ -147,15 +152,15 @@ def _samples(*, kind: Kind, direction: str, config: ConnectorConfig) -> list[tup
     return parsed
 
 
-def _size(message: dict) -> int:
+def _size(message: dict[str, Any]) -> int:
     return len(json.dumps(message, separators=(",", ":")).encode()) + SEND_ALLOWANCE_BYTES
 
 
 def _sample_problems(
-    *, index: int, rule: dict, samples: list[tuple[str, IncomingEvent]]
+    *, index: int, rule: dict[str, Any], samples: list[tuple[str, IncomingEvent]]
 ) -> list[RuleProblem]:
     name = str(rule.get("name", ""))
-    problems = []
+    problems: list[RuleProblem] = []
     for position, template in enumerate(rule["messages"]):
         single = {**rule, "enabled": True, "messages": [template]}
         for sample_name, incoming in samples:
@@ -183,12 +188,12 @@ def _sample_problems(
     return problems
 
 
-def mapping_rules_validate(*, connector: Connector, direction: str, rules: list) -> list[RuleProblem]:
+def mapping_rules_validate(*, connector: Connector, direction: str, rules: list[Any]) -> list[RuleProblem]:
     """Every problem with a rule set: each rule's form, then its output on the kind's samples."""
     kind = mapping_kind_get(connector=connector, direction=direction)
     if not isinstance(rules, list):
         return [RuleProblem(None, "", "rules", "Must be a list of rules.")]
-    problems = []
+    problems: list[RuleProblem] = []
     for index, rule in enumerate(rules, start=1):
         name = str(rule.get("name", "")) if isinstance(rule, dict) else ""
         problems.extend(RuleProblem(index, name, where, message) for where, message in rule_validate(rule))
@@ -201,7 +206,7 @@ def mapping_rules_validate(*, connector: Connector, direction: str, rules: list)
     return problems
 
 
-def _summary(before: list[dict], after: list[dict]) -> str:
+def _summary(before: list[dict[str, Any]], after: list[dict[str, Any]]) -> str:
     old = {rule.get("name"): rule for rule in before}
     new = {rule.get("name"): rule for rule in after}
     parts = [
@@ -223,9 +228,9 @@ def _version_append(
     *,
     connector: Connector,
     direction: str,
-    rules: list[dict] | None,
+    rules: list[dict[str, Any]] | None,
     action: str,
-    user,
+    user: "User | AnonymousUser | None",
     comment: str,
     expected_version: int | None = None,
     summary: str | None = None,
@@ -246,7 +251,7 @@ def _version_append(
         summary = _summary(mapping_rules_applying(rule_set=rule_set), after)
     rule_set.rules = rules
     rule_set.version += 1
-    rule_set.updated_by = user
+    rule_set.updated_by = cast("User | None", user)  # the API and the admin act only for a signed-in user
     rule_set.save(update_fields=["rules", "version", "updated_by", "updated_at"])
     return MappingRuleSetVersion.objects.create(
         rule_set=rule_set,
@@ -255,7 +260,7 @@ def _version_append(
         action=action,
         summary=summary,
         comment=comment[:500],
-        created_by=user,
+        created_by=cast("User | None", user),  # the API and the admin act only for a signed-in user
     )
 
 
@@ -263,8 +268,8 @@ def mapping_rules_save(
     *,
     connector: Connector,
     direction: str,
-    rules: list,
-    user,
+    rules: list[Any],
+    user: "User | AnonymousUser | None",
     comment: str = "",
     expected_version: int | None = None,
 ) -> MappingRuleSetVersion:
@@ -287,7 +292,7 @@ def mapping_rules_save(
 
 
 def mapping_rules_copy_defaults(
-    *, connector: Connector, direction: str, user, comment: str = ""
+    *, connector: Connector, direction: str, user: "User | AnonymousUser | None", comment: str = ""
 ) -> MappingRuleSetVersion:
     """Give the connector its own copy of the kind's defaults, to edit from."""
     return _version_append(
@@ -302,7 +307,7 @@ def mapping_rules_copy_defaults(
 
 
 def mapping_rules_reset(
-    *, connector: Connector, direction: str, user, comment: str = ""
+    *, connector: Connector, direction: str, user: "User | AnonymousUser | None", comment: str = ""
 ) -> MappingRuleSetVersion:
     """Drop the connector's own rules: its kind's defaults apply again. The history stays."""
     return _version_append(
@@ -317,7 +322,7 @@ def mapping_rules_reset(
 
 
 def mapping_rules_restore(
-    *, version: MappingRuleSetVersion, user, comment: str = ""
+    *, version: MappingRuleSetVersion, user: "User | AnonymousUser | None", comment: str = ""
 ) -> MappingRuleSetVersion:
     """Make an earlier version current again, as a new version. Raises MappingRulesInvalid when
     the old rules no longer pass validation (nothing is changed then)."""

@@ -5,6 +5,9 @@ The connectors app knows nothing of the log (its pages name this one in a templa
 ``{% connector_hub %}``), so the same panel serves the connector's page and its health page.
 """
 
+from typing import Any
+
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.http import urlencode
 
@@ -15,11 +18,11 @@ from events.models import MappingRuleSet
 from events.services.console_health import connector_health
 
 
-def _list(name: str, **query) -> str:
+def _list(name: str, **query: str | int) -> str:
     return f"{reverse(f'admin:events_{name}_changelist')}?{urlencode(query)}"
 
 
-def connector_hub_context(request, connector: Connector) -> dict:
+def connector_hub_context(request: HttpRequest, connector: Connector) -> dict[str, Any]:
     user = request.user
     if not user.has_perm("events.view_delivery"):
         return {}

@@ -1,18 +1,27 @@
+from typing import TYPE_CHECKING
+
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
-from django.urls import path, reverse
+from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
+from django.utils.safestring import SafeString
 
 from events.admin.base import RETRY_PERMISSION, status_badge
 from events.models import BulkRetryJob
 from events.services.console import bulk_retry_job_cancel, bulk_retry_job_outcome
 from events.services.console_params import console_filters_describe
 
+if TYPE_CHECKING:
+    _BulkRetryJobModelAdmin = admin.ModelAdmin[BulkRetryJob]
+else:  # ModelAdmin takes no type argument at run time
+    _BulkRetryJobModelAdmin = admin.ModelAdmin
+
 
 @admin.register(BulkRetryJob)
-class BulkRetryJobAdmin(admin.ModelAdmin):
+class BulkRetryJobAdmin(_BulkRetryJobModelAdmin):
     """Progress of bulk retries; whoever may retry may watch and cancel them."""
 
     list_display = (
@@ -40,40 +49,40 @@ class BulkRetryJobAdmin(admin.ModelAdmin):
         "cancelled_by",
     )
 
-    def has_view_permission(self, request, obj=None):
+    def has_view_permission(self, request: HttpRequest, obj: BulkRetryJob | None = None) -> bool:
         return request.user.has_perm(RETRY_PERMISSION) or super().has_view_permission(request, obj)
 
-    def has_module_permission(self, request):
+    def has_module_permission(self, request: HttpRequest) -> bool:
         return self.has_view_permission(request)
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # started from a filtered delivery list
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: HttpRequest, obj: BulkRetryJob | None = None) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None):
+    def has_delete_permission(self, request: HttpRequest, obj: BulkRetryJob | None = None) -> bool:
         return False
 
     @admin.display(description="filter")
-    def filter_summary(self, obj):
+    def filter_summary(self, obj: BulkRetryJob) -> str:
         return console_filters_describe(obj.filters)
 
     @admin.display(description="status")
-    def status_badge(self, obj):
+    def status_badge(self, obj: BulkRetryJob) -> SafeString:
         return status_badge(obj.status, obj.get_status_display())
 
     @admin.display(description="progress")
-    def progress(self, obj):
+    def progress(self, obj: BulkRetryJob) -> str:
         share = round(100 * obj.processed / obj.total) if obj.total else 100
         return f"{obj.processed} of {obj.total} processed ({share}%), {obj.queued} queued to retry"
 
     @admin.display(description="outcome")
-    def outcome(self, obj):
+    def outcome(self, obj: BulkRetryJob) -> str:
         return bulk_retry_job_outcome(job=obj)
 
     @admin.display(description="filter")
-    def filter_described(self, obj):
+    def filter_described(self, obj: BulkRetryJob) -> SafeString:
         """The saved filter by names, and the deliveries it matches in the log."""
         url = reverse("admin:events_delivery_changelist") + "?" + urlencode({**obj.filters, "status": "failed"})
         return format_html(
@@ -82,11 +91,11 @@ class BulkRetryJobAdmin(admin.ModelAdmin):
             url,
         )
 
-    def get_urls(self):
+    def get_urls(self) -> list[URLPattern]:
         cancel = self.admin_site.admin_view(self.cancel_view)
         return [path("<int:job_id>/cancel/", cancel, name="events_bulkretryjob_cancel"), *super().get_urls()]
 
-    def cancel_view(self, request, job_id):
+    def cancel_view(self, request: HttpRequest, job_id: int) -> HttpResponse:
         if request.method != "POST" or not request.user.has_perm(RETRY_PERMISSION):
             raise PermissionDenied
         job = get_object_or_404(BulkRetryJob, pk=job_id)

@@ -4,16 +4,18 @@
 from django import template
 from django.conf import settings
 
+from events.alert_models import Alert
 from events.services.alerts import alerts_active
 
 register = template.Library()
 
 
 @register.simple_tag
-def active_alerts():
+def active_alerts() -> list[Alert]:
     return alerts_active()
 
 
 @register.simple_tag
 def alert_window_minutes() -> int:
-    return settings.ALERT_WINDOW_MINUTES
+    minutes: int = settings.ALERT_WINDOW_MINUTES  # read by django-environ as an int
+    return minutes

@@ -11,18 +11,24 @@ keep applying), so opening needs the change permission rather than a separate ad
 """
 
 import json
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.contrib import admin, messages
+from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import URLPattern, path, reverse
 
 from connectors.kinds.registry import kind_get
+from connectors.models import Client, Connector
 from events.admin_mapping_forms import ConnectorPickForm, RuleEditor, RulePageForm, RulesForm
-from events.models import Event, MappingRuleSet, MappingRuleSetVersion
+from events.models import Event
+from events.rule_models import MappingRuleSet, MappingRuleSetVersion
 from events.services.mapping_preview import (
+    Preview,
     mapping_preview_event_get,
     mapping_preview_sources,
     mapping_rules_preview,
@@ -30,6 +36,7 @@ from events.services.mapping_preview import (
 from events.services.mapping_rules import (
     MappingRulesConflict,
     MappingRulesInvalid,
+    RuleProblem,
     mapping_rule_set_get,
     mapping_rules_applying,
     mapping_rules_copy_defaults,
@@ -43,12 +50,26 @@ HISTORY_SHOWN = 50
 CHANGE_ACTIONS = frozenset({"_save", "_copy_defaults", "_reset"})
 RULE_CHANGE_ACTIONS = frozenset({"_save", "_delete_rule"})
 
+if TYPE_CHECKING:
+    _MappingRuleSetModelAdmin = admin.ModelAdmin[MappingRuleSet]
+else:  # ModelAdmin takes no type argument at run time
+    _MappingRuleSetModelAdmin = admin.ModelAdmin
 
-def _pretty(value) -> str:
+
+class _RuleSetOf(TypedDict):
+    connector: Connector
+    direction: str
+
+
+class _RuleSetBy(_RuleSetOf):
+    user: User | AnonymousUser
+
+
+def _pretty(value: Any) -> str:
     return json.dumps(value, indent=2, ensure_ascii=False)
 
 
-def _message_label(message) -> str:
+def _message_label(message: object) -> str:
     if not isinstance(message, dict):
         return "?"
     event = message.get("event")
@@ -60,31 +81,32 @@ def _message_label(message) -> str:
 
 
 @admin.register(MappingRuleSet)
-class MappingRuleSetAdmin(admin.ModelAdmin):
+class MappingRuleSetAdmin(_MappingRuleSetModelAdmin):
     list_display = ("connector", "client", "kind", "applying", "version", "updated_at", "updated_by")
     list_select_related = ("connector__client", "updated_by")
     list_filter = ("connector__kind",)
     search_fields = ("connector__name", "connector__client__name")
 
     @admin.display(ordering="connector__client__name")
-    def client(self, obj):
+    def client(self, obj: MappingRuleSet) -> Client:
         return obj.connector.client
 
     @admin.display(description="kind")
-    def kind(self, obj):
+    def kind(self, obj: MappingRuleSet) -> str:
         return kind_get(obj.connector.kind).label
 
     @admin.display(description="rules that apply")
-    def applying(self, obj):
-        return "The kind's defaults" if obj.uses_defaults else f"Its own ({len(obj.rules)} rules)"
+    def applying(self, obj: MappingRuleSet) -> str:
+        # uses_defaults is rules being None, which mypy cannot see through the property.
+        return "The kind's defaults" if obj.rules is None else f"Its own ({len(obj.rules)} rules)"
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return self.has_change_permission(request)
 
-    def has_delete_permission(self, request, obj=None):
+    def has_delete_permission(self, request: HttpRequest, obj: MappingRuleSet | None = None) -> bool:
         return False  # "Reset to defaults" drops a connector's rules and keeps their history
 
-    def get_urls(self):
+    def get_urls(self) -> list[URLPattern]:
         return [
             path(
                 "<int:object_id>/restore/<int:number>/",
@@ -104,7 +126,9 @@ class MappingRuleSetAdmin(admin.ModelAdmin):
             *super().get_urls(),
         ]
 
-    def add_view(self, request, form_url="", extra_context=None):
+    def add_view(
+        self, request: HttpRequest, form_url: str = "", extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
         """Pick a connector whose kind has mapping rules; its rule set opens in the editor."""
         if not self.has_add_permission(request):
             raise PermissionDenied
@@ -123,13 +147,15 @@ class MappingRuleSetAdmin(admin.ModelAdmin):
         }
         return TemplateResponse(request, "admin/events/mapping/connector_pick.html", context)
 
-    def _rule_set(self, request, object_id) -> tuple[MappingRuleSet, bool]:
+    def _rule_set(self, request: HttpRequest, object_id: str | int) -> tuple[MappingRuleSet, bool]:
         rule_set = get_object_or_404(MappingRuleSet.objects.select_related("connector__client"), pk=object_id)
         if not self.has_view_or_change_permission(request, rule_set):
             raise PermissionDenied
         return rule_set, self.has_change_permission(request, rule_set)
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
         """The rule set: its rules listed (the default tab) or as JSON (``?tab=json``), its history."""
         rule_set, can_change = self._rule_set(request, object_id)
         if request.method == "POST" and CHANGE_ACTIONS.intersection(request.POST):
@@ -138,9 +164,9 @@ class MappingRuleSetAdmin(admin.ModelAdmin):
             return self._change_action(request, rule_set)
         return self._editor(request, rule_set, can_change=can_change)
 
-    def _change_action(self, request, rule_set):
+    def _change_action(self, request: HttpRequest, rule_set: MappingRuleSet) -> HttpResponse:
         """Copy-defaults and reset act at once; save validates first and stays on the page when refused."""
-        who = {"connector": rule_set.connector, "direction": rule_set.direction, "user": request.user}
+        who: _RuleSetBy = {"connector": rule_set.connector, "direction": rule_set.direction, "user": request.user}
         comment = request.POST.get("comment", "")
         if "_copy_defaults" in request.POST:
             version = mapping_rules_copy_defaults(**who, comment=comment)
@@ -165,7 +191,7 @@ class MappingRuleSetAdmin(admin.ModelAdmin):
         tab = "?tab=json" if "rules" in request.POST else ""
         return redirect(reverse("admin:events_mappingruleset_change", args=[rule_set.pk]) + tab)
 
-    def restore_view(self, request, object_id, number):
+    def restore_view(self, request: HttpRequest, object_id: int, number: int) -> HttpResponse:
         rule_set = get_object_or_404(MappingRuleSet, pk=object_id)
         if request.method != "POST" or not self.has_change_permission(request, rule_set):
             raise PermissionDenied
@@ -178,12 +204,14 @@ class MappingRuleSetAdmin(admin.ModelAdmin):
             self._log_version(request, rule_set, restored)
         return redirect("admin:events_mappingruleset_change", rule_set.pk)
 
-    def _log_version(self, request, rule_set, version) -> None:
+    def _log_version(
+        self, request: HttpRequest, rule_set: MappingRuleSet, version: MappingRuleSetVersion
+    ) -> None:
         text = f"Version {version.number}: {version.get_action_display()}. {version.summary}".strip()
         self.log_change(request, rule_set, text)
         self.message_user(request, text, messages.SUCCESS)
 
-    def _sources(self, rule_set) -> list[tuple[str, list[tuple[str, str]]]]:
+    def _sources(self, rule_set: MappingRuleSet) -> list[tuple[str, list[tuple[str, str]]]]:
         events, samples = mapping_preview_sources(connector=rule_set.connector, direction=rule_set.direction)
         return [
             (
@@ -193,7 +221,7 @@ class MappingRuleSetAdmin(admin.ModelAdmin):
             ("Samples", [(f"sample:{name}", name) for name in samples]),
         ]
 
-    def _context(self, request, rule_set, **extra) -> dict:
+    def _context(self, request: HttpRequest, rule_set: MappingRuleSet, **extra: Any) -> dict[str, Any]:
         connector = rule_set.connector
         return {
             **self.admin_site.each_context(request),
@@ -204,17 +232,25 @@ class MappingRuleSetAdmin(admin.ModelAdmin):
             **extra,
         }
 
-    def _editor(self, request, rule_set, *, can_change: bool, problems=None):
+    def _editor(
+        self,
+        request: HttpRequest,
+        rule_set: MappingRuleSet,
+        *,
+        can_change: bool,
+        problems: list[RuleProblem] | None = None,
+    ) -> HttpResponse:
         connector = rule_set.connector
         rule_set.refresh_from_db()
         applying = mapping_rules_applying(rule_set=rule_set)
         initial = {"rules": _pretty(applying), "base_version": rule_set.version}
-        data = None
+        data: QueryDict | dict[str, Any] | None = None
         if request.method == "POST":
             # A read-only viewer previews the rules in force, whatever the page posted.
             data = request.POST if can_change else {**initial, **_preview_choice(request.POST)}
         form = RulesForm(data, initial=initial, sources=self._sources(rule_set), read_only=not can_change)
-        preview, preview_problems = None, []
+        preview: Preview | None = None
+        preview_problems: list[RuleProblem] = []
         if request.method == "POST" and "_preview" in request.POST:
             try:
                 edited = mapping_rules_parse(text=form.data.get("rules", ""))
@@ -246,7 +282,7 @@ class MappingRuleSetAdmin(admin.ModelAdmin):
         )
         return TemplateResponse(request, "admin/events/mapping/edit.html", context)
 
-    def rule_view(self, request, object_id, position=None):
+    def rule_view(self, request: HttpRequest, object_id: int, position: int | None = None) -> HttpResponse:
         """One rule as a form (``position`` counts from 1, as problems name rules; none: a new rule)."""
         rule_set, can_change = self._rule_set(request, object_id)
         rules = list(mapping_rules_applying(rule_set=rule_set))
@@ -262,7 +298,8 @@ class MappingRuleSetAdmin(admin.ModelAdmin):
         if data is not None and "_add_message" in data:
             _message_add(data)
         editor = RuleEditor(data, rule=original, read_only=not can_change)
-        problems, preview = [], None
+        problems: list[RuleProblem] = []
+        preview: Preview | None = None
         if data is not None and "_delete_rule" in data and position is not None:
             outcome = self._rule_save(request, rule_set, [*rules[: index - 1], *rules[index:]], position=None)
             if not isinstance(outcome, list):
@@ -297,7 +334,9 @@ class MappingRuleSetAdmin(admin.ModelAdmin):
         )
         return TemplateResponse(request, "admin/events/mapping/rule.html", context)
 
-    def _rule_save(self, request, rule_set, rules, *, position):
+    def _rule_save(
+        self, request: HttpRequest, rule_set: MappingRuleSet, rules: list[dict[str, Any]], *, position: int | None
+    ) -> HttpResponse | list[RuleProblem]:
         """Save the set with one rule changed (or removed, ``position`` ``None``): a redirect, or the
         problems to show when refused."""
         try:
@@ -320,17 +359,22 @@ class MappingRuleSetAdmin(admin.ModelAdmin):
             return redirect("admin:events_mappingruleset_change", rule_set.pk)
         return redirect("admin:events_mappingruleset_rule", rule_set.pk, position)
 
-    def _preview(self, request, rule_set, edited_rules):
+    def _preview(
+        self, request: HttpRequest, rule_set: MappingRuleSet, edited_rules: list[Any]
+    ) -> tuple[Preview | None, list[RuleProblem]]:
         """(preview, problems) of the edited rules on the event or sample the page picked."""
-        who = {"connector": rule_set.connector, "direction": rule_set.direction}
+        who: _RuleSetOf = {"connector": rule_set.connector, "direction": rule_set.direction}
         choice = _preview_choice(request.POST)
         kind_of, _, value = choice["preview_source"].partition(":")
-        event = sample = None
+        event: Event | None = None
+        sample: str | None = None
         try:
             if choice["preview_event"].strip():
                 event = mapping_preview_event_get(**who, public_id=choice["preview_event"])
             elif kind_of == "event" and value:
-                event = Event.objects.filter(pk=_int(value)).first()
+                # The stubs refuse pk=None, which Django matches to no row: a value that is no number
+                # finds no event, and the page says so.
+                event = Event.objects.filter(pk=_int(value)).first()  # type: ignore[misc]
                 if event is None:
                     self.message_user(request, "That event is no longer stored.", messages.WARNING)
                     return None, []
@@ -345,11 +389,11 @@ class MappingRuleSetAdmin(admin.ModelAdmin):
         return preview, preview.problems
 
 
-def _preview_choice(data) -> dict[str, str]:
+def _preview_choice(data: Mapping[str, str]) -> dict[str, str]:
     return {name: data.get(name, "") for name in ("preview_source", "preview_event")}
 
 
-def _preview_context(preview) -> dict:
+def _preview_context(preview: Preview | None) -> dict[str, str]:
     if preview is None:
         return {}
     return {
@@ -359,7 +403,7 @@ def _preview_context(preview) -> dict:
     }
 
 
-def _rule_problems(editor: RuleEditor, problems: list, index: int) -> list:
+def _rule_problems(editor: RuleEditor, problems: list[RuleProblem], index: int) -> list[RuleProblem]:
     """Place the problems of rule ``index`` on the editor's fields; the rest (other rules, the set,
     the preview's event) are listed at the top of the page."""
     own = [(p.field, p.message) for p in problems if p.index == index]
@@ -367,7 +411,7 @@ def _rule_problems(editor: RuleEditor, problems: list, index: int) -> list:
     return [p for p in problems if p.index != index or (p.field, p.message) in unplaced]
 
 
-def _message_add(data) -> None:
+def _message_add(data: QueryDict) -> None:
     """One more message in the posted rule form: a track call to fill in, with no rows yet."""
     index = _int(data.get("msg-TOTAL_FORMS")) or 0
     data.update(
@@ -383,7 +427,9 @@ def _message_add(data) -> None:
     )
 
 
-def _int(value) -> int | None:
+def _int(value: str | None) -> int | None:
+    if value is None:
+        return None
     try:
         return int(value)
     except (TypeError, ValueError):

@@ -9,8 +9,8 @@ import random
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 
-RETRYABLE_4XX = frozenset({408, 425, 429})
-TERMINAL_5XX = frozenset({501, 505})
+from connectors.kinds.base import RETRYABLE_4XX, TERMINAL_5XX
+
 # Seconds to wait after attempt n (1-based): 1, 2, 4, 8, 16, 32 min, ~1, 2, 4, 8, 8 h: 12 attempts in ~24 h.
 BASE_DELAY_SECONDS = 60
 MAX_DELAY_SECONDS = 8 * 3600

@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from connectors.kinds.base import (
+    RETRYABLE_4XX,
     ConnectorConfig,
     Direction,
     IncomingEvent,
@@ -220,7 +221,7 @@ def _refund_interpret(status: int, body: bytes) -> Outcome | None:
             OutcomeKind.TERMINAL,
             f"Everflow has no conversion for this transaction id, so there is nothing to reject.{detail}",
         )
-    if 400 <= status < 500 and status not in (408, 425, 429):
+    if 400 <= status < 500 and status not in RETRYABLE_4XX:
         return Outcome(OutcomeKind.TERMINAL, f"Everflow refused to reject the conversion (HTTP {status}).{detail}")
     if 200 <= status < 300 and not (isinstance(answer, dict) and answer.get("result") is True):
         return Outcome(
@@ -242,7 +243,7 @@ def everflow_interpret(
             "event or its lookback window did not match a click.",
         )
     # Everflow answers some refusals with 200 and an error code in the body (a duplicate: code 8).
-    if not (200 <= status < 300 or 400 <= status < 500) or status in (408, 425, 429):
+    if not (200 <= status < 300 or 400 <= status < 500) or status in RETRYABLE_4XX:
         return None
     answer = _answer(body)
     if not isinstance(answer, dict) or "code" not in answer:

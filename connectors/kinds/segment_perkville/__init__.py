@@ -17,6 +17,7 @@ from typing import Any
 from django.conf import settings
 
 from connectors.kinds.base import (
+    RETRYABLE_4XX,
     ConnectorConfig,
     Direction,
     IncomingEvent,
@@ -181,7 +182,7 @@ def _detail(body: bytes) -> str:
 def perkville_interpret(
     request: OutboundRequest, status: int, headers: Mapping[str, str], body: bytes
 ) -> Outcome | None:
-    if status < 400 or status >= 500 or status in (408, 425, 429):
+    if status < 400 or status >= 500 or status in RETRYABLE_4XX:
         return None
     detail = _detail(body)
     lowered = detail.lower()

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from connectors.kinds.base import (
+    RETRYABLE_4XX,
     ConnectorConfig,
     Direction,
     IncomingEvent,
@@ -85,7 +86,7 @@ def _voucherify_error(body: bytes) -> str:
 def voucherify_interpret(
     request: OutboundRequest, status: int, headers: Mapping[str, str], body: bytes
 ) -> Outcome | None:
-    if request.destination != "voucherify" or status < 400 or status >= 500 or status in (408, 425, 429):
+    if request.destination != "voucherify" or status < 400 or status >= 500 or status in RETRYABLE_4XX:
         return None
     detail = _voucherify_error(body)
     if status == 401:

@@ -158,9 +158,10 @@ class WebhookView(View):
 
     def _authenticate(self, request: HttpRequest, caller: Caller, raw_body: bytes) -> JsonResponse | None:
         connector = caller.connector
-        if connector is not None and self.direction not in kind_get(connector.kind).directions:
+        kind = kind_get(connector.kind) if connector is not None else None
+        if kind is not None and self.direction not in kind.directions:
             return _error(404, f"This connector has no {'inbound' if self.direction == 'in' else 'outbound'} URL")
-        kind_auth = kind_get(connector.kind).authenticate.get(Direction(self.direction)) if connector else None
+        kind_auth = kind.authenticate.get(Direction(self.direction)) if kind is not None else None
         if kind_auth is None and not request.META.get("HTTP_X_AUTH_TOKEN"):
             return _error(401, "Missing X-Auth-Token header")
         if connector is None:

@@ -1,5 +1,5 @@
 """The Config API grants what the admin grants: each action names the Django permissions the admin
-requires for the same thing (``connectors.groups`` gives them to Integration staff and Support)."""
+requires for the same thing (``core.groups`` gives them to Integration staff and Support)."""
 
 from typing import TYPE_CHECKING, Any, cast
 

@@ -7,7 +7,7 @@ per call, the round trip, PostgreSQL's per-statement work and its commit (the WA
 event costs stays: the 27 KB payload parsed into ``jsonb`` and compressed, the deliveries, the indexes.
 
 This stores real events (the ingest benchmark's notification with a new id each, translated by the
-platform) with the webhook's own statement (``events.services.event_insert``): k = 1 is the webhook
+platform) with the webhook's own statement (``events.intake.event_insert``): k = 1 is the webhook
 today (one autocommit statement per event); for k > 1 the statements of k events are sent together
 in one transaction. Printed per event: CPU of this process (Python and the driver) and of its
 PostgreSQL server process, each the minimum of ``--repeat`` runs.
@@ -42,8 +42,8 @@ def _prepared(count: int, run: str) -> list:
     from connectors.kinds.base import Direction
     from connectors.kinds.registry import kind_get
     from connectors.services import connector_config
-    from events.services.receive import event_prepare
-    from events.services.rules import rules_for
+    from events.intake.receive import event_prepare
+    from events.rules.lookup import rules_for
 
     connector, _ = connector_create(segment_base_url="http://127.0.0.1:9/sandbox/segment")
     kind, config, template = kind_get(connector.kind), connector_config(connector), notification_template()
@@ -65,7 +65,7 @@ def _store(group: list) -> None:
     transaction and one round trip."""
     from django.db import connection, transaction
 
-    from events.services.event_insert import event_insert, event_insert_statement, event_inserted
+    from events.intake.event_insert import event_insert, event_insert_statement, event_inserted
 
     if len(group) == 1:
         event, deliveries, body = group[0]

@@ -3,9 +3,9 @@
 import json
 
 from bench.translation import settle_make
-from connectors.crypto import secrets_encrypt
 from connectors.models import Client, Connector
 from connectors.tokens import token_issue
+from core.crypto import secrets_encrypt
 from tests.connectors.factories import AIR_SECRETS, AIR_SETTINGS
 
 TARGET_BYTES = (10 * 1024, 40 * 1024)

@@ -145,7 +145,7 @@ class Stack:
     def web(self, name: str, *, port: int, settings_module: str = "config.settings",
             workers: int | None = None, threads: int | None = None) -> str:
         """gunicorn as platform_run starts it; ``workers`` and ``threads``: another shape (the sink's)."""
-        from events.management.commands.platform_run import web_server_argv
+        from demo.management.commands.platform_run import web_server_argv
 
         argv = web_server_argv(bind=f"127.0.0.1:{port}", workers=workers, threads=threads)
         self.spawn(name, argv, DJANGO_SETTINGS_MODULE=settings_module)

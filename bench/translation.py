@@ -20,7 +20,7 @@ django.setup()
 
 from connectors.kinds.air_segment import KIND  # noqa: E402
 from connectors.kinds.base import ConnectorConfig, Direction  # noqa: E402
-from events.mapping import messages_render  # noqa: E402
+from events.rules.mapping import messages_render  # noqa: E402
 
 TARGET_PER_SECOND = 5_000
 CONFIG = ConnectorConfig(

@@ -6,6 +6,8 @@ from typing import Any
 from celery import Celery
 from celery.signals import task_postrun, task_prerun
 
+from events import task_names
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("ee_connect")
@@ -18,13 +20,13 @@ def _beat_schedule() -> dict[str, dict[str, str | float]]:
     from django.conf import settings
 
     return {
-        "deliveries-sweep": {"task": "events.deliveries_sweep", "schedule": settings.DELIVERY_SWEEP_SECONDS},
-        "log-prune": {"task": "events.log_prune", "schedule": 600.0},
+        "deliveries-sweep": {"task": task_names.DELIVERIES_SWEEP, "schedule": settings.DELIVERY_SWEEP_SECONDS},
+        "log-prune": {"task": task_names.LOG_PRUNE, "schedule": 600.0},
         # Dashboard rollups, and bulk retries whose worker was lost.
-        "console-refresh": {"task": "events.console_refresh", "schedule": 60.0},
+        "console-refresh": {"task": task_names.CONSOLE_REFRESH, "schedule": 60.0},
         # Alerts: evaluated every minute; reconciliation (orphans) every ten.
-        "alerts-evaluate": {"task": "events.alerts_evaluate", "schedule": 60.0},
-        "events-reconcile": {"task": "events.reconcile_recent", "schedule": 600.0},
+        "alerts-evaluate": {"task": task_names.ALERTS_EVALUATE, "schedule": 60.0},
+        "events-reconcile": {"task": task_names.RECONCILE_RECENT, "schedule": 600.0},
     }
 
 

@@ -2,7 +2,7 @@
 
 Two sources, each where it is exact:
 
-- The database, read at scrape time (``events.services.metrics``): events received, deliveries
+- The database, read at scrape time (``events.console.metrics``): events received, deliveries
   delivered and failed, their latency, the backlog, the oldest due delivery, attempts by status
   class, circuits. Every web process answers the same figures, and what only the workers see is
   included, without a metrics directory shared between containers.
@@ -30,15 +30,15 @@ from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamil
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
-from events.destination_models import DestinationCircuit
-from events.models import ROLLUP_LATENCY_BOUNDS_MS
-from events.services.metrics import (
+from events.console.metrics import (
     BACKLOG_STATUSES,
     STATUS_CLASSES,
     ConnectorCounts,
     MetricsSnapshot,
     metrics_read,
 )
+from events.destination_models import DestinationCircuit
+from events.models import ROLLUP_LATENCY_BOUNDS_MS
 
 # A webhook's answer, by the reason the README gives for each status.
 WEBHOOK_OUTCOMES = {

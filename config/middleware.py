@@ -6,8 +6,8 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
-from config.logs import log_context, log_context_bind, log_context_get
 from config.metrics import webhook_observe
+from core.logs import log_context, log_context_bind, log_context_get
 from events.views import TRACE_HEADER, WebhookView
 
 logger = logging.getLogger("ee_connect.webhooks")

@@ -15,8 +15,8 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
-from config.logs import logging_configure
 from config.sentry import sentry_init
+from core.logs import logging_configure
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(environ.Env().str("EE_CONNECT_VAR_DIR", default=str(BASE_DIR / "var")))
@@ -49,7 +49,7 @@ if env.bool("TRUST_X_FORWARDED_PROTO", default=_HTTPS):
 
 # Secrets of connectors are encrypted with the first key; the others still decrypt (rotation).
 _default_encryption_key = base64.urlsafe_b64encode(hashlib.sha256(SECRET_KEY.encode()).digest()).decode()
-# Checked when the connectors app starts (connectors.crypto.encryption_keys_check).
+# Checked when the connectors app starts (core.crypto.encryption_keys_check).
 ENCRYPTION_KEYS = [key.strip() for key in env.list("ENCRYPTION_KEYS", default=[])] or [_default_encryption_key]
 
 # The fake upstreams under /sandbox/: off unless asked for (make run / platform_run and the tests do).
@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "connectors.sandbox",
     "events",
     "rewards",
+    "demo",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "api",
@@ -248,12 +249,12 @@ WEB_THREADS = env.int("WEB_THREADS", default=4)
 HTTP_CONNECT_TIMEOUT = env.float("HTTP_CONNECT_TIMEOUT", default=5.0)
 HTTP_READ_TIMEOUT = env.float("HTTP_READ_TIMEOUT", default=20.0)
 # The whole call, connecting to the last byte of the answer: a destination that answers slowly,
-# a byte at a time, is cut off here (events/http.py), however often it sends.
+# a byte at a time, is cut off here (events/delivery/http.py), however often it sends.
 HTTP_TOTAL_TIMEOUT = env.float("HTTP_TOTAL_TIMEOUT", default=30.0)
 DELIVERY_MAX_ATTEMPTS = env.int("DELIVERY_MAX_ATTEMPTS", default=12)
 DELIVERY_CLAIM_SECONDS = env.int("DELIVERY_CLAIM_SECONDS", default=180)
 DELIVERY_SWEEP_SECONDS = env.float("DELIVERY_SWEEP_SECONDS", default=5.0)
-# Hints (events/queue.py): ids per Celery message; gathered by one thread per web process; a row
+# Hints (events/delivery/queue.py): ids per Celery message; gathered by one thread per web process; a row
 # hinted longer ago than the stale age and still due is hinted again by the sweeper.
 DELIVERY_HINT_BATCH = env.int("DELIVERY_HINT_BATCH", default=100)
 DELIVERY_HINTS_IN_BACKGROUND = env.bool("DELIVERY_HINTS_IN_BACKGROUND", default=True)
@@ -266,7 +267,7 @@ DELIVERY_HINT_LINGER_SECONDS = env.float("DELIVERY_HINT_LINGER_SECONDS", default
 # connectors when their kind merges requests (Segment: one /v1/batch for many events).
 DELIVERY_BATCH_SIZE = env.int("DELIVERY_BATCH_SIZE", default=100)
 RETRY_AFTER_MAX_SECONDS = env.int("RETRY_AFTER_MAX_SECONDS", default=3600)
-# Each destination of each connector (events/services/destinations.py): requests it may have in
+# Each destination of each connector (events/delivery/destinations.py): requests it may have in
 # flight at once (a slow one holds no more of the workers); retried failures in a row that open
 # its circuit, and how long it then waits before one probe request; how soon a delivery put off
 # because its destination is at that limit (or over the connector's outbound rate) comes back.
@@ -290,7 +291,7 @@ vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="EE Connect <alerts@localhost>")
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 
-# Alerts (events/services/alerts.py), evaluated every minute: each condition raises at most one
+# Alerts (events/console/alerts.py), evaluated every minute: each condition raises at most one
 # alert per ALERT_WINDOW_MINUTES per connector (or destination, or client). A connector's failure
 # rate is its deliveries failed after their last attempt among those that ended in the window,
 # alerted at ALERT_FAILURE_RATE once at least ALERT_FAILURE_MIN_DELIVERIES ended. Every alert is
@@ -306,11 +307,8 @@ RECONCILE_DELAY_MINUTES = env.int("RECONCILE_DELAY_MINUTES", default=10)
 # Shared counters (per-connector rate limits). Point at Redis when several web processes run.
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 
-# Beat tasks that run every few seconds or every minute: Celery's own lines for each run are left
-# out of the log (config/log_filters.py); the tasks say when they did something.
-LOG_QUIET_TASKS = frozenset(
-    {"events.deliveries_sweep", "events.console_refresh", "events.alerts_evaluate", "events.reconcile_recent"}
-)
+# Celery's own lines for each run of a routine beat task (events.task_names.ROUTINE) are left out
+# of the log (config/log_filters.py); the tasks say when they did something.
 _CELERY_ROUTINE_LOGGERS = ("celery.beat", "celery.worker.strategy", "celery.app.trace")
 
 LOGGING = {
@@ -324,7 +322,7 @@ LOGGING = {
 }
 
 # LOG_FORMAT=json writes one JSON object a line for a log collector; text stays the default. Either
-# way each line carries what its request or task is about (config/logs.py): trace id, event id,
+# way each line carries what its request or task is about (core/logs.py): trace id, event id,
 # delivery id, connector.
 LOGGING = logging_configure(LOGGING, log_format=env.str("LOG_FORMAT", default="text"))
 

@@ -2,7 +2,7 @@
 the platform's own network (a cloud metadata service, the database, an admin port).
 
 One rule for both moments it is checked: when a URL is saved (``connectors.kinds.validation``)
-and when a call connects (``events.http``, to the address just resolved: DNS can change). The
+and when a call connects (``events.delivery.http``, to the address just resolved: DNS can change). The
 sandbox upstreams live on 127.0.0.1, so ``OUTBOUND_ALLOW_LOOPBACK`` (default: ``SANDBOX_ENABLED``)
 lets loopback through; nothing else non-public is ever allowed.
 """

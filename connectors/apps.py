@@ -1,7 +1,7 @@
 from django.apps import AppConfig
 from django.conf import settings
 
-from connectors.crypto import encryption_keys_check
+from core.crypto import encryption_keys_check
 
 
 class ConnectorsConfig(AppConfig):

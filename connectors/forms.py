@@ -13,11 +13,11 @@ from django import forms
 from django.conf import settings as django_settings
 from django.core.exceptions import ImproperlyConfigured
 
-from connectors.crypto import SecretsUnreadable, secrets_decrypt
 from connectors.kinds.base import FieldType, Kind, SettingField
 from connectors.kinds.registry import kind_get
 from connectors.kinds.validation import SettingsInvalid, settings_validate
 from connectors.models import Connector
+from core.crypto import SecretsUnreadable, secrets_decrypt
 
 MODEL_FIELDS = ("client", "name", "environment", "max_attempts", "rate_limit_per_second", "destination_rate_per_second")
 CLEAR_SUFFIX = "_clear"

@@ -13,12 +13,12 @@ from typing import TYPE_CHECKING, Any, cast
 from django.conf import settings as django_settings
 from django.db import transaction
 
-from connectors.crypto import SecretsUnreadable, secrets_decrypt, secrets_encrypt, secrets_rotate
 from connectors.kinds.base import ConnectorConfig, Kind
 from connectors.kinds.registry import kind_get, kinds
 from connectors.kinds.validation import SettingsInvalid, settings_validate
 from connectors.models import Client, Connector
-from connectors.revision_cache import RevisionCache
+from core.crypto import SecretsUnreadable, secrets_decrypt, secrets_encrypt, secrets_rotate
+from core.revision_cache import RevisionCache
 
 if TYPE_CHECKING:  # for annotations only: who acted is whatever user the request carries
     from django.contrib.auth.models import AnonymousUser, User

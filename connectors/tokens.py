@@ -77,7 +77,7 @@ def token_touch(token: AuthToken, *, now: datetime) -> None:
     last = token.last_used_at
     if last is None or (now - last).total_seconds() > LAST_USED_RESOLUTION_SECONDS:
         AuthToken.objects.filter(pk=token.pk).update(last_used_at=now)
-        token.last_used_at = now  # a token kept by the process between webhooks (events.services.intake)
+        token.last_used_at = now  # a token kept by the process between webhooks (events.intake.callers)
 
 
 def token_issue(

@@ -1,5 +1,5 @@
 """Alerts: where a client's alerts go (``AlertChannel``) and every alert raised (``Alert``), models
-imported by ``events.models``; the conditions and the sending live in ``events/services/alerts.py``.
+imported by ``events.models``; the conditions and the sending live in ``events/console/alerts.py``.
 
 An alert's ``key`` names its condition, its subject (a connector, a destination, a client) and the
 window it was raised in, and is unique: a condition holding all through a window raises one alert,

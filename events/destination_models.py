@@ -1,5 +1,5 @@
 """What every worker must agree on about one connector's destination: its circuit breaker, its
-outbound rate window and its concurrency slots (``events/services/destinations.py``).
+outbound rate window and its concurrency slots (``events/delivery/destinations.py``).
 
 Kept in the database, not the cache: both run modes share it across processes (SQLite's writes
 are serialised, PostgreSQL's rows are locked by conditional UPDATEs), whereas the embedded

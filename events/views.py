@@ -6,7 +6,6 @@ import time
 import uuid
 from typing import Any, cast
 
-from celery import current_app
 from django.conf import settings
 from django.core.cache import cache
 from django.db import DatabaseError, DataError, IntegrityError, InterfaceError, OperationalError, connection
@@ -20,13 +19,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.logs import log_context_bind
 from connectors.kinds.base import Direction, PayloadInvalid, Unauthenticated
 from connectors.kinds.registry import kind_get
 from connectors.models import Connector
 from connectors.services import connector_config_cached, connectors_secrets_unreadable
 from connectors.tokens import token_touch
-from events.services.intake import (
+from core.logs import log_context_bind
+from events.delivery.queue import broker_check
+from events.intake.callers import (
     Caller,
     CallerChanged,
     caller_find,
@@ -34,9 +34,9 @@ from events.services.intake import (
     caller_remember,
     caller_remembered,
 )
-from events.services.receive import Received, events_receive
-from events.services.rules import rules_for_revision
-from events.services.webhook_body import BodyRefused, webhook_body_parse
+from events.intake.receive import Received, events_receive
+from events.intake.webhook_body import BodyRefused, webhook_body_parse
+from events.rules.lookup import rules_for_revision
 
 TRACE_HEADER = "X-EES-Connector-Trace-Id"
 logger = logging.getLogger(__name__)
@@ -83,8 +83,7 @@ class ReadyView(APIView):
         except DatabaseError as exc:
             down["database"] = str(exc)
         try:
-            with current_app.connection_for_write() as conn:
-                conn.ensure_connection(max_retries=1, timeout=2)
+            broker_check(timeout=2)
         except Exception as exc:  # any broker error means "not ready"
             down["broker"] = str(exc) or type(exc).__name__
         if "database" not in down:

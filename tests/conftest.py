@@ -20,7 +20,7 @@ def hints(monkeypatch, settings):
     def send_task(name, args=None, **kwargs):
         sent.append((name, list(args or [])))
 
-    monkeypatch.setattr("events.queue.current_app.send_task", send_task)
+    monkeypatch.setattr("events.delivery.queue.current_app.send_task", send_task)
     return sent
 
 

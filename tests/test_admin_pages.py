@@ -6,7 +6,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.urls import reverse
 
-from connectors.groups import INTEGRATION_STAFF, SUPPORT
+from core.groups import INTEGRATION_STAFF, SUPPORT
 from tests.events.factories import DeliveryAttemptFactory
 
 pytestmark = pytest.mark.django_db

@@ -7,7 +7,7 @@ from django.template.loader import render_to_string
 from django.test import override_settings
 from django.urls import reverse
 
-from connectors.groups import SUPPORT
+from core.groups import SUPPORT
 
 pytestmark = pytest.mark.django_db
 

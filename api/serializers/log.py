@@ -1,5 +1,5 @@
 """The delivery log (event → delivery → attempt), its search filters and bulk retries, as the
-Config API shows them. Filters are the support console's (``events.services.console``)."""
+Config API shows them. Filters are the support console's (``events.console.log``)."""
 
 from typing import Any
 
@@ -7,8 +7,8 @@ from django.contrib.auth.models import User
 from rest_framework import serializers
 
 from api.serializers.strict import ID_MAX, PAGE_PARAMS, StrictInput
+from events.console.params import PERIODS, STATUS_CODE_CLASSES, console_params_check
 from events.models import BulkRetryJob, Delivery, DeliveryAttempt, Direction, Event
-from events.services.console_params import PERIODS, STATUS_CODE_CLASSES, console_params_check
 
 
 class LogFilterSerializer(StrictInput, serializers.Serializer[dict[str, Any]]):

@@ -1,5 +1,5 @@
 """Clients, connectors, their webhook tokens and the connector kinds, through the same services
-as the admin (``connectors.services``, ``connectors.tokens``, ``events.services.actions``)."""
+as the admin (``connectors.services``, ``connectors.tokens``, ``events.console.actions``)."""
 
 from collections.abc import Mapping
 from typing import Any
@@ -30,7 +30,6 @@ from api.serializers.connectors import (
     TokenSerializer,
 )
 from api.views.base import ApiViewSet
-from connectors.groups import EVENTS_RETRY_PERMISSION
 from connectors.kinds.registry import kind_get, kinds
 from connectors.kinds.validation import SettingsInvalid
 from connectors.models import AuthToken, Client, Connector
@@ -43,7 +42,8 @@ from connectors.services import (
     connector_update,
 )
 from connectors.tokens import token_issue, token_register, token_revoke
-from events.services.actions import connector_pause, connector_resume
+from core.groups import EVENTS_RETRY_PERMISSION
+from events.delivery.connector_state import connector_pause, connector_resume
 
 RETRY = f"events.{EVENTS_RETRY_PERMISSION}"
 

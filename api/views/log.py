@@ -23,17 +23,16 @@ from api.serializers.log import (
     EventSerializer,
 )
 from api.views.base import ApiViewSet, NewestFirst, ReceivedNewestFirst
-from connectors.groups import EVENTS_RETRY_PERMISSION
 from connectors.kinds.base import PayloadInvalid
-from events.models import BulkRetryJob, Delivery, Event
-from events.services.actions import (
+from core.groups import EVENTS_RETRY_PERMISSION
+from events.console.actions import (
     CANCELLABLE,
     RETRYABLE_BY_HAND,
     deliveries_cancel,
     deliveries_retry_now,
     event_replay,
 )
-from events.services.console import (
+from events.console.log import (
     bulk_retry_count,
     bulk_retry_job_cancel,
     bulk_retry_job_create,
@@ -41,7 +40,8 @@ from events.services.console import (
     event_chain,
     events_filter,
 )
-from events.services.console_params import console_filters_describe
+from events.console.params import console_filters_describe
+from events.models import BulkRetryJob, Delivery, Event
 
 RETRY = f"events.{EVENTS_RETRY_PERMISSION}"
 

@@ -1,5 +1,5 @@
 """A connector's mapping rules: read, validate, save as a new version, restore a version, through
-``events.services.mapping_rules`` as the admin's editor does."""
+``events.rules.mapping_rules`` as the admin's editor does."""
 
 from typing import Any
 
@@ -25,7 +25,7 @@ from api.views.log import Conflict
 from connectors.kinds.base import Direction
 from connectors.models import Connector
 from events.rule_models import MappingRuleSet, MappingRuleSetVersion
-from events.services.mapping_rules import (
+from events.rules.mapping_rules import (
     MappingRulesConflict,
     MappingRulesInvalid,
     RuleProblem,

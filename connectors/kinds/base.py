@@ -32,7 +32,7 @@ from datetime import datetime
 from typing import Any
 
 # HTTP statuses a destination answers that are worth another attempt (ARCHITECTURE.md §4): these
-# 4xx and every 5xx but these. The retry policy (events.policy) and every kind's reading of its
+# 4xx and every 5xx but these. The retry policy (events.delivery.policy) and every kind's reading of its
 # partner's answers use them, so the two never disagree about what is retried.
 RETRYABLE_4XX = frozenset({408, 425, 429})
 TERMINAL_5XX = frozenset({501, 505})

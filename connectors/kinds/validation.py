@@ -45,7 +45,7 @@ def url_error(value: str, *, sandbox_enabled: bool) -> str:
         port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError:
         return "The port must be a number from 0 to 65535."
-    # Checked again when connecting (events.http): the name may resolve elsewhere by then.
+    # Checked again when connecting (events.delivery.http): the name may resolve elsewhere by then.
     return host_refusal(parts.hostname or "", port, allow_loopback=loopback_allowed())
 
 

@@ -51,11 +51,11 @@ from typing import Any
 from django.db.models import Model
 from django.urls import path, re_path
 
-from connectors.bulk import bulk_insert_counting
 from connectors.sandbox import views
 from connectors.sandbox.credentials import SEGMENT_WRITE_KEY
 from connectors.sandbox.models import SandboxSegmentMessage, Upstream
 from connectors.sandbox.services import Call, Reply
+from core.bulk import bulk_insert_counting
 
 MAX_MESSAGE_BYTES = 32 * 1024
 MAX_BATCH_BYTES = 500 * 1024

@@ -1,8 +1,8 @@
-"""The support console: the delivery log, bulk retries, connector health and the dashboard."""
+"""The support console: the delivery log, bulk retries, connector health, alerts and mapping rules."""
 
 from django.contrib import admin
 
-from events.admin import deliveries, events, health, jobs
+from events.admin import alerts, deliveries, events, health, jobs, mapping
 
 # The admin is the product's console: it carries the product's name on every page and tab.
 admin.site.site_header = "EE Connect"
@@ -12,4 +12,4 @@ admin.site.index_title = "Console"
 # console's home page and the breadcrumbs lead everywhere it does.
 admin.site.enable_nav_sidebar = False
 
-__all__ = ["deliveries", "events", "health", "jobs"]
+__all__ = ["alerts", "deliveries", "events", "health", "jobs", "mapping"]

@@ -20,8 +20,8 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from events.paginators import LargeTablePaginator
-from events.services.console_params import console_params_check
+from events.admin.paginators import LargeTablePaginator
+from events.console.params import console_params_check
 
 RETRY_PERMISSION = "events.retry_delivery"
 EXACT_COUNT_PARAM = "exact_count"

@@ -16,20 +16,20 @@ from django.utils.safestring import SafeString
 from connectors.models import Connector
 from events.admin import filters
 from events.admin.base import SEARCH_HELP, LogAdmin, ObjectAction, json_block, status_badge
-from events.models import Delivery, Event
-from events.services.actions import (
+from events.console.actions import (
     CANCELLABLE,
     RETRYABLE_BY_HAND,
     deliveries_cancel,
     deliveries_retry_now,
     event_replay,
 )
-from events.services.console import (
+from events.console.log import (
     bulk_retry_count,
     bulk_retry_job_create,
     deliveries_search,
 )
-from events.services.console_params import console_filters_describe, console_params, console_params_check
+from events.console.params import console_filters_describe, console_params, console_params_check
+from events.models import Delivery, Event
 
 
 def _short_time(moment: datetime | None) -> str | None:

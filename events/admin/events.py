@@ -17,18 +17,18 @@ from connectors.kinds.base import Direction, PayloadInvalid
 from connectors.models import Connector
 from events.admin import filters
 from events.admin.base import SEARCH_HELP, LogAdmin, ObjectAction, json_block, status_badge
-from events.models import Delivery, Event
-from events.services.actions import (
+from events.console.actions import (
     CANCELLABLE,
     RETRYABLE_BY_HAND,
     deliveries_cancel,
     deliveries_retry_now,
     event_replay,
 )
-from events.services.console import event_chain, events_search
-from events.services.outcomes import events_outcomes
-from events.services.receive import Received
-from events.services.sample_events import sample_body, sample_send, samples_for
+from events.console.log import event_chain, events_search
+from events.console.outcomes import events_outcomes
+from events.intake.receive import Received
+from events.intake.sample_events import sample_body, sample_send, samples_for
+from events.models import Delivery, Event
 
 SEND_TEST_URL_NAME = "events_event_send_test"
 # The list shows the start of a long sender's id (an AIR id is a UUID and a hash); the page all of it.

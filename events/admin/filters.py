@@ -1,5 +1,5 @@
 """List filters named by the console's query parameters, so a filtered list can be saved as a
-bulk retry and replayed by ``events.services.console`` exactly as the person saw it."""
+bulk retry and replayed by ``events.console.log`` exactly as the person saw it."""
 
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
@@ -10,9 +10,9 @@ from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 
 from connectors.models import Client, Connector
+from events.console.log import deliveries_filter, distinct_values, events_filter
+from events.console.params import PERIODS, STATUS_CODE_CLASSES, console_moment_input
 from events.models import Delivery, Direction
-from events.services.console import deliveries_filter, distinct_values, events_filter
-from events.services.console_params import PERIODS, STATUS_CODE_CLASSES, console_moment_input
 
 if TYPE_CHECKING:
     _ModelAdmin = admin.ModelAdmin[Any]  # any of the log admins

@@ -16,10 +16,10 @@ from connectors.models import Client, Connector
 from events.admin.base import RETRY_PERMISSION, status_badge
 from events.admin.chart import chart_svg
 from events.admin.hub import connector_hub_context
+from events.console.dashboard import WINDOWS, dashboard_figures
+from events.console.params import console_params_check
+from events.delivery.connector_state import connector_pause, connector_resume
 from events.models import ConnectorHealth, Delivery
-from events.services.actions import connector_pause, connector_resume
-from events.services.console_dashboard import WINDOWS, dashboard_figures
-from events.services.console_params import console_params_check
 
 if TYPE_CHECKING:
     from typing import TypedDict

@@ -14,8 +14,8 @@ from django.utils.http import urlencode
 from connectors.kinds.registry import kind_get
 from connectors.models import Connector
 from events.admin.base import RETRY_PERMISSION
+from events.console.health import connector_health
 from events.models import MappingRuleSet
-from events.services.console_health import connector_health
 
 
 def _list(name: str, **query: str | int) -> str:

@@ -10,9 +10,9 @@ from django.utils.http import urlencode
 from django.utils.safestring import SafeString
 
 from events.admin.base import RETRY_PERMISSION, status_badge
+from events.console.log import bulk_retry_job_cancel, bulk_retry_job_outcome
+from events.console.params import console_filters_describe
 from events.models import BulkRetryJob
-from events.services.console import bulk_retry_job_cancel, bulk_retry_job_outcome
-from events.services.console_params import console_filters_describe
 
 if TYPE_CHECKING:
     _BulkRetryJobModelAdmin = admin.ModelAdmin[BulkRetryJob]

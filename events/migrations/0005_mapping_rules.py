@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 
 def groups_sync(apps, schema_editor):
-    from connectors.groups import groups_sync as sync
+    from core.groups import groups_sync as sync
 
     sync(apps=apps, using=schema_editor.connection.alias)
 

@@ -5,8 +5,8 @@ from django.db import migrations, models
 
 
 def groups_sync(apps, schema_editor):
-    # Integration staff manage alert channels; both groups see alerts (connectors/groups.py).
-    from connectors.groups import groups_sync as sync
+    # Integration staff manage alert channels; both groups see alerts (core/groups.py).
+    from core.groups import groups_sync as sync
 
     sync(apps=apps, using=schema_editor.connection.alias)
 

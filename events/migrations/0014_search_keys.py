@@ -1,11 +1,11 @@
 """Support's search by any identity, the wallet, a transaction reference or a messageId sent:
-GIN indexes over small JSON arrays computed from each row (events.services.search), on
+GIN indexes over small JSON arrays computed from each row (events.console.search), on
 PostgreSQL only. Built concurrently, so a large log keeps taking events while they build; the
 embedded SQLite reads the same values from every row instead."""
 
 from django.db import migrations
 
-# Verbatim copies of events.services.search's expressions (a migration keeps the text it ran).
+# Verbatim copies of events.console.search's expressions (a migration keeps the text it ran).
 EVENT_KEYS_SQL = (
     "(jsonb_path_query_array(context, '$.identities.*')"
     " || jsonb_path_query_array(context, '$.wallet_id')"

@@ -5,7 +5,7 @@ from django import template
 from django.conf import settings
 
 from events.alert_models import Alert
-from events.services.alerts import alerts_active
+from events.console.alerts import alerts_active
 
 register = template.Library()
 

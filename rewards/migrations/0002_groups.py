@@ -1,6 +1,6 @@
 from django.db import migrations
 
-from connectors.groups import groups_sync
+from core.groups import groups_sync
 
 
 def groups_grant_rewards(apps, schema_editor):

@@ -2,7 +2,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from api.keys import api_key_issue
-from connectors.groups import INTEGRATION_STAFF, SUPPORT
+from core.groups import INTEGRATION_STAFF, SUPPORT
 from tests.connectors.factories import UserFactory
 
 

@@ -4,9 +4,9 @@ import json
 
 import pytest
 
-from connectors.crypto import secrets_decrypt
 from connectors.models import AuthToken, Client, Connector
 from connectors.tokens import token_hash, token_verify
+from core.crypto import secrets_decrypt
 from tests.connectors.factories import AIR_SECRETS, AIR_SETTINGS, ClientFactory, ConnectorFactory
 
 pytestmark = pytest.mark.django_db

@@ -10,8 +10,8 @@ from rest_framework.test import APIClient
 
 from api.keys import api_key_issue, api_key_revoke
 from api.models import ApiKey
-from connectors.groups import INTEGRATION_STAFF
 from connectors.tokens import token_hash
+from core.groups import INTEGRATION_STAFF
 from tests.connectors.factories import ClientFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

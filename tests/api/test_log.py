@@ -11,8 +11,8 @@ from django.contrib.auth.models import Permission
 from connectors.kinds.base import Direction
 from connectors.kinds.registry import kind_get
 from connectors.models import Connector
+from events.intake.receive import events_receive
 from events.models import BulkRetryJob, Delivery, DeliveryAttempt, Event
-from events.services.receive import events_receive
 from tests.api.conftest import key_client
 from tests.connectors.factories import AIR_SECRETS, AIR_SETTINGS, ConnectorFactory, UserFactory
 from tests.events.factories import DeliveryAttemptFactory, DeliveryFactory, EventFactory

@@ -14,7 +14,7 @@ from django.contrib.auth.models import Group
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import sync_playwright
 
-from connectors.groups import groups_sync
+from core.groups import groups_sync
 
 # Long enough for a slow CI machine, short enough that a missing element fails the test quickly.
 TIMEOUT_MS = 10_000
@@ -51,7 +51,7 @@ def page(browser, live_server, tmp_path):
 
 
 def staff_user(*, username: str, group: str, password: str):
-    """A staff user in one of the groups of connectors.groups. The groups are synced first: these
+    """A staff user in one of the groups of core.groups. The groups are synced first: these
     tests run on a transactional database, emptied after each test, groups made by migrations too."""
     groups_sync()
     user = get_user_model().objects.create_user(username, password=password, is_staff=True)

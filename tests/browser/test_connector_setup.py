@@ -3,9 +3,9 @@
 import pytest
 from playwright.sync_api import expect
 
-from connectors.groups import INTEGRATION_STAFF
 from connectors.models import AuthToken, Connector
 from connectors.tokens import token_hash
+from core.groups import INTEGRATION_STAFF
 from tests.browser.conftest import log_in, staff_user
 from tests.connectors.factories import ClientFactory
 

@@ -7,11 +7,11 @@ import uuid
 import pytest
 from playwright.sync_api import expect
 
-from connectors.groups import SUPPORT
 from connectors.kinds.base import Direction
 from connectors.kinds.registry import kind_get
+from core.groups import SUPPORT
+from events.intake.receive import events_receive
 from events.models import Delivery, DeliveryAttempt, Event
-from events.services.receive import events_receive
 from tests.browser.conftest import log_in, staff_user
 from tests.connectors.factories import ConnectorFactory
 from tests.events.factories import DeliveryAttemptFactory

@@ -5,9 +5,9 @@ history."""
 import pytest
 from playwright.sync_api import expect
 
-from connectors.groups import INTEGRATION_STAFF
 from connectors.kinds.base import Direction
 from connectors.kinds.registry import kind_get
+from core.groups import INTEGRATION_STAFF
 from events.models import MappingRuleSet
 from tests.browser.conftest import log_in, staff_user
 from tests.connectors.factories import ConnectorFactory

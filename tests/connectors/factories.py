@@ -2,8 +2,8 @@ import factory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
-from connectors.crypto import secrets_encrypt
 from connectors.models import Client, Connector
+from core.crypto import secrets_encrypt
 
 AIR_SETTINGS = {
     "air_client_id": "ee-connect-sandbox",
@@ -47,7 +47,7 @@ class ConnectorFactory(factory.django.DjangoModelFactory):
 
 
 class UserFactory(factory.django.DjangoModelFactory):
-    """A staff user; ``group`` names one of the groups from connectors.groups."""
+    """A staff user; ``group`` names one of the groups from core.groups."""
 
     class Meta:
         model = get_user_model()

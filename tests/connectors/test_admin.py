@@ -5,14 +5,14 @@ from django.contrib.admin.models import LogEntry
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
-from connectors.crypto import secrets_decrypt
-from connectors.groups import INTEGRATION_STAFF, SUPPORT
 from connectors.kinds.base import FieldType
 from connectors.kinds.registry import kind_get, kinds
 from connectors.kinds.validation import SettingsInvalid
 from connectors.models import AuthToken, Client, Connector
 from connectors.services import connector_update
 from connectors.tokens import token_issue, token_verify
+from core.crypto import secrets_decrypt
+from core.groups import INTEGRATION_STAFF, SUPPORT
 from tests.connectors.factories import AIR_SECRETS, AIR_SETTINGS, ClientFactory, ConnectorFactory, UserFactory
 
 CHANGELIST_URL = reverse("admin:connectors_connector_changelist")

@@ -7,9 +7,9 @@ from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import Permission
 from django.urls import reverse
 
-from connectors.groups import INTEGRATION_STAFF, SUPPORT
 from connectors.models import AuthToken, Connector
 from connectors.tokens import token_issue
+from core.groups import INTEGRATION_STAFF, SUPPORT
 from events.models import Delivery, MappingRuleSet
 from tests.connectors.factories import ConnectorFactory, UserFactory
 from tests.events.test_console_factories import DeliveryFactory

@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from connectors.groups import INTEGRATION_STAFF, SUPPORT
+from core.groups import INTEGRATION_STAFF, SUPPORT
 from tests.connectors.factories import ConnectorFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

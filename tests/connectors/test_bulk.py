@@ -4,8 +4,8 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from connectors.bulk import bulk_insert, insert_fields, insert_values
 from connectors.sandbox.models import SandboxSegmentMessage, Upstream
+from core.bulk import bulk_insert, insert_fields, insert_values
 
 pytestmark = pytest.mark.django_db
 

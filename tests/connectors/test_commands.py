@@ -8,9 +8,9 @@ from cryptography.fernet import Fernet
 from django.core.management import call_command, load_command_class
 from django.core.management.base import CommandError
 
-from connectors.crypto import secrets_decrypt
 from connectors.models import AuthToken, Client, Connector
 from connectors.tokens import token_issue, token_verify
+from core.crypto import secrets_decrypt
 from tests.connectors.factories import AIR_SECRETS, AIR_SETTINGS, ClientFactory, ConnectorFactory
 
 pytestmark = pytest.mark.django_db

@@ -7,7 +7,7 @@ from cryptography.fernet import Fernet
 from django.apps import apps
 from django.core.exceptions import ImproperlyConfigured
 
-from connectors.crypto import SecretsUnreadable, encryption_keys_check, secrets_decrypt, secrets_encrypt, secrets_rotate
+from core.crypto import SecretsUnreadable, encryption_keys_check, secrets_decrypt, secrets_encrypt, secrets_rotate
 
 ROOT = Path(__file__).resolve().parents[2]
 OLD_KEY = Fernet.generate_key().decode()

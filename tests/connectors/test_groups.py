@@ -2,7 +2,7 @@ import pytest
 from django.contrib.auth.models import Group
 from django.core.management import call_command
 
-from connectors.groups import INTEGRATION_STAFF, SUPPORT, groups_sync
+from core.groups import INTEGRATION_STAFF, SUPPORT, groups_sync
 
 pytestmark = pytest.mark.django_db
 

@@ -1,4 +1,4 @@
-from connectors.revision_cache import RevisionCache
+from core.revision_cache import RevisionCache
 
 
 def test_a_value_is_made_once_per_key_and_a_new_revision_is_made_afresh():

@@ -1,7 +1,6 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from connectors.crypto import secrets_decrypt
 from connectors.kinds.validation import SettingsInvalid
 from connectors.models import Client, Connector
 from connectors.services import (
@@ -13,6 +12,7 @@ from connectors.services import (
     connector_update,
     connector_urls,
 )
+from core.crypto import secrets_decrypt
 from tests.connectors.factories import AIR_SECRETS, AIR_SETTINGS, ClientFactory, ConnectorFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

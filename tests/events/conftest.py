@@ -1,8 +1,8 @@
 import pytest
 from django.contrib.auth.models import Group, User
 
-from connectors.groups import SUPPORT
 from connectors.tokens import token_issue
+from core.groups import SUPPORT
 from tests.connectors.factories import ConnectorFactory
 from tests.events.perkville import PERKVILLE_SETTINGS
 

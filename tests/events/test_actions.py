@@ -10,17 +10,11 @@ from connectors.kinds.base import Direction
 from connectors.kinds.registry import kind_get
 from connectors.models import Connector
 from connectors.services import connector_state_set
+from events.console.actions import deliveries_cancel, deliveries_retry_now, event_replay
+from events.delivery.connector_state import connector_pause, connector_resume, held_release
+from events.delivery.maintenance import deliveries_sweep
+from events.intake.receive import events_receive
 from events.models import Delivery, Event
-from events.services.actions import (
-    connector_pause,
-    connector_resume,
-    deliveries_cancel,
-    deliveries_retry_now,
-    event_replay,
-    held_release,
-)
-from events.services.maintenance import deliveries_sweep
-from events.services.receive import events_receive
 from rewards.models import RewardLedgerEntry
 from tests.connectors.factories import ConnectorFactory
 from tests.events.factories import DeliveryFactory

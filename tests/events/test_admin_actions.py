@@ -5,13 +5,13 @@ from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import Group, User
 from django.urls import reverse
 
-from connectors.groups import SUPPORT
 from connectors.kinds.base import Direction
 from connectors.kinds.registry import kind_get
 from connectors.models import Connector
+from core.groups import SUPPORT
+from events.console.log import bulk_retry_job_run
+from events.intake.receive import events_receive
 from events.models import BulkRetryJob, ConnectorHealth, Delivery, DeliveryAttempt, Event
-from events.services.console import bulk_retry_job_run
-from events.services.receive import events_receive
 from tests.connectors.factories import ConnectorFactory
 from tests.events.test_console_factories import DeliveryFactory
 

@@ -11,9 +11,9 @@ from django.contrib.auth.models import Group
 from django.urls import reverse
 from django.utils import timezone
 
-from connectors.groups import INTEGRATION_STAFF, SUPPORT
+from core.groups import INTEGRATION_STAFF, SUPPORT
+from events.console.alert_channels import alert_channel_save
 from events.models import Alert, AlertChannel
-from events.services.alert_channels import alert_channel_save
 from tests.connectors.factories import ClientFactory, ConnectorFactory
 
 pytestmark = pytest.mark.django_db
@@ -72,7 +72,7 @@ def test_the_test_button_sends_a_signed_message_to_the_webhook(client, monkeypat
         response.status_code, response._content = 200, b""
         return response
 
-    monkeypatch.setattr("events.services.alert_channels.http_send", http_send)
+    monkeypatch.setattr("events.console.alert_channels.http_send", http_send)
     _login(client, INTEGRATION_STAFF)
     channel, _ = alert_channel_save(client=ClientFactory(), emails="", webhook_url="https://hooks.example.com/ee")
 

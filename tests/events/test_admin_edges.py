@@ -7,9 +7,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from events.console.log import bulk_retry_job_run
+from events.console.params import console_moment_input, console_params_check
 from events.models import BulkRetryJob, Delivery
-from events.services.console import bulk_retry_job_run
-from events.services.console_params import console_moment_input, console_params_check
 from tests.connectors.factories import ConnectorFactory
 from tests.events.test_console_factories import DeliveryAttemptFactory, DeliveryFactory, EventFactory
 

@@ -6,9 +6,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from events.admin.paginators import LargeTablePaginator
+from events.console.dashboard import dashboard_figures, rollups_refresh
 from events.models import Delivery
-from events.paginators import LargeTablePaginator
-from events.services.console_dashboard import dashboard_figures, rollups_refresh
 from rewards.models import RewardLedgerEntry
 from tests.events.test_console_factories import DeliveryAttemptFactory, DeliveryFactory, EventFactory
 
@@ -79,7 +79,7 @@ def test_unfiltered_list_runs_no_unbounded_count(admin_client):
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="reltuples is PostgreSQL's")
 def test_unfiltered_list_on_postgresql_uses_the_estimate(admin_client, monkeypatch):
-    monkeypatch.setattr("events.paginators.ESTIMATE_FROM", 0)
+    monkeypatch.setattr("events.admin.paginators.ESTIMATE_FROM", 0)
     DeliveryFactory.create_batch(2)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE events_delivery")

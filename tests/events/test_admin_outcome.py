@@ -9,8 +9,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from connectors.models import Connector
+from events.console.outcomes import events_outcomes
 from events.models import Delivery, DeliveryAttempt, Event
-from events.services.outcomes import events_outcomes
 from tests.events.test_console_factories import DeliveryFactory, EventFactory
 
 pytestmark = pytest.mark.django_db

@@ -7,12 +7,12 @@ import pytest
 from django.contrib.auth.models import Group, User
 from django.urls import reverse
 
-from connectors.groups import SUPPORT
 from connectors.kinds.registry import kind_get
 from connectors.models import Connector
+from core.groups import SUPPORT
+from demo.services import demo_connectors
+from events.intake.sample_events import sample_body
 from events.models import Delivery, Event
-from events.services.demo import demo_connectors
-from events.services.sample_events import sample_body
 from tests.connectors.factories import ConnectorFactory
 
 pytestmark = pytest.mark.django_db

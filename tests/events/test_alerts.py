@@ -13,10 +13,10 @@ from types import SimpleNamespace
 import pytest
 import requests
 
-from connectors.crypto import secrets_decrypt
+from core.crypto import secrets_decrypt
+from events.console.alert_channels import AlertChannelInvalid, alert_channel_save, alerts_notify
+from events.console.alerts import alerts_active, alerts_evaluate, alerts_reconcile
 from events.models import Alert, AlertChannel, Delivery, DeliveryRollup, DestinationCircuit, Event
-from events.services.alert_channels import AlertChannelInvalid, alert_channel_save, alerts_notify
-from events.services.alerts import alerts_active, alerts_evaluate, alerts_reconcile
 from tests.connectors.factories import ConnectorFactory
 from tests.events.factories import DeliveryFactory, EventFactory
 
@@ -51,7 +51,7 @@ class Sent:
 @pytest.fixture
 def webhook(monkeypatch):
     sent = Sent()
-    monkeypatch.setattr("events.services.alert_channels.http_send", sent)
+    monkeypatch.setattr("events.console.alert_channels.http_send", sent)
     return sent
 
 
@@ -219,7 +219,7 @@ def test_orphans_found_by_reconciliation_raise_one_alert_per_client_and_window(m
 
 def test_a_webhook_that_refuses_is_recorded_and_not_sent_again(monkeypatch):
     refusing = Sent(status=500, body=b"upstream down")
-    monkeypatch.setattr("events.services.alert_channels.http_send", refusing)
+    monkeypatch.setattr("events.console.alert_channels.http_send", refusing)
     connector = ConnectorFactory()
     alert_channel_save(client=connector.client, emails="", webhook_url="https://hooks.example.com/ee")
     _failed(connector, NOW - timedelta(minutes=1))

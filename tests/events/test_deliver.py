@@ -7,8 +7,8 @@ import requests
 import responses
 from django.utils import timezone
 
+from events.delivery.deliver import delivery_attempt, delivery_claim
 from events.models import Delivery
-from events.services.deliver import delivery_attempt, delivery_claim
 from tests.events.factories import DeliveryFactory
 
 pytestmark = pytest.mark.django_db

@@ -10,10 +10,10 @@ import responses
 from django.db import connection
 from django.utils import timezone
 
+from events.delivery import hooks
+from events.delivery.deliver import deliveries_attempt, delivery_attempt
+from events.delivery.destinations import destination_admit, destination_settle
 from events.models import Delivery
-from events.services import hooks
-from events.services.deliver import deliveries_attempt, delivery_attempt
-from events.services.destinations import destination_admit, destination_settle
 from tests.connectors.factories import ConnectorFactory
 from tests.events.factories import DeliveryFactory, EventFactory
 

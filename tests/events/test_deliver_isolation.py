@@ -9,9 +9,9 @@ import responses
 from django.urls import reverse
 from django.utils import timezone
 
+from events.delivery.deliver import deliveries_attempt, delivery_attempt
+from events.delivery.destinations import destination_admit, destination_settle
 from events.models import Delivery, DestinationCircuit, DestinationSlot
-from events.services.deliver import deliveries_attempt, delivery_attempt
-from events.services.destinations import destination_admit, destination_settle
 from tests.connectors.factories import ConnectorFactory
 from tests.events.factories import DeliveryFactory
 

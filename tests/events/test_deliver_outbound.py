@@ -3,8 +3,8 @@ never recorded as succeeded; a destination with a private address fails at once,
 
 import pytest
 
+from events.delivery.deliver import delivery_attempt
 from events.models import Delivery
-from events.services.deliver import delivery_attempt
 from tests.events.factories import DeliveryFactory
 from tests.events.test_http import Destination, drips_the_body
 

@@ -9,9 +9,9 @@ import responses
 from celery.exceptions import SoftTimeLimitExceeded
 from django.utils import timezone
 
+from events.delivery.deliver import deliveries_attempt, delivery_attempt
+from events.delivery.queue import deliveries_enqueue
 from events.models import Delivery
-from events.queue import deliveries_enqueue
-from events.services.deliver import deliveries_attempt, delivery_attempt
 from tests.events.factories import DeliveryFactory
 
 pytestmark = pytest.mark.django_db
@@ -69,7 +69,7 @@ def test_a_time_limit_while_sending_is_a_retry_and_the_unsent_rows_go_back_uncou
     def send(prepared, **options):
         raise SoftTimeLimitExceeded()
 
-    monkeypatch.setattr("events.services.deliver.http_send", send)
+    monkeypatch.setattr("events.delivery.deliver.http_send", send)
 
     # when
     with pytest.raises(SoftTimeLimitExceeded):
@@ -91,7 +91,7 @@ def test_a_worker_shutdown_during_the_request_is_recorded_then_raised_again(monk
     def send(prepared, **options):
         raise KeyboardInterrupt()
 
-    monkeypatch.setattr("events.services.deliver.http_send", send)
+    monkeypatch.setattr("events.delivery.deliver.http_send", send)
 
     # when / then
     with pytest.raises(KeyboardInterrupt):
@@ -108,7 +108,7 @@ def test_a_time_limit_while_preparing_sends_nothing_and_gives_the_row_back(monke
     def config(connector):
         raise SoftTimeLimitExceeded()
 
-    monkeypatch.setattr("events.services.deliver.connector_config", config)
+    monkeypatch.setattr("events.delivery.deliver.connector_config", config)
 
     # when / then
     with pytest.raises(SoftTimeLimitExceeded):
@@ -126,7 +126,7 @@ def test_a_time_limit_while_sending_a_hint_is_raised_not_taken_for_a_broker_fail
     def send_task(name, args=None, **kwargs):
         raise SoftTimeLimitExceeded()
 
-    monkeypatch.setattr("events.queue.current_app.send_task", send_task)
+    monkeypatch.setattr("events.delivery.queue.current_app.send_task", send_task)
 
     # when / then the time limit reaches Celery and the row keeps its hint mark (no broker alarm)
     with pytest.raises(SoftTimeLimitExceeded):

@@ -15,8 +15,8 @@ from kombu.exceptions import OperationalError as BrokerOperationalError
 from connectors.kinds.base import Direction
 from connectors.kinds.registry import kind_get
 from connectors.tokens import token_issue
+from events.intake.webhook_body import MAX_DEPTH
 from events.models import Delivery, Event
-from events.services.webhook_body import MAX_DEPTH
 from tests.connectors.factories import ConnectorFactory
 from tests.events.perkville import check_in
 
@@ -318,7 +318,7 @@ def test_a_batch_is_stored_with_a_delivery_per_message(client, perkville, perkvi
 
 
 def test_a_failure_part_way_through_a_batch_leaves_none_of_it_stored(client, perkville, perkville_token, monkeypatch):
-    from events.services import receive
+    from events.intake import receive
 
     stored = []
     real_store = receive.event_store
@@ -410,7 +410,7 @@ def test_values_of_the_wrong_type_are_400_naming_the_field(client, perkville, pe
 
 
 def test_a_long_idempotency_key_keeps_its_start_and_ends_with_its_hash():
-    from events.services.receive import idempotency_key_fit
+    from events.intake.receive import idempotency_key_fit
 
     key_a, key_b = "perkville:" + "x" * 300 + "a", "perkville:" + "x" * 300 + "b"
 

@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from connectors.kinds.base import PreparedRequest
-from events.http import AddressRefused, DeadlineExceeded, http_send
+from events.delivery.http import AddressRefused, DeadlineExceeded, http_send
 
 # Every drip comes well within the per-read timeout: only the total deadline can end the call.
 DEADLINE = 0.3

@@ -6,8 +6,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from events.delivery.maintenance import deliveries_sweep, log_prune
 from events.models import Delivery, DeliveryAttempt, Event
-from events.services.maintenance import deliveries_sweep, log_prune
 from rewards.models import TriggerWindow
 from tests.connectors.factories import ConnectorFactory
 from tests.events.factories import DeliveryAttemptFactory, DeliveryFactory, EventFactory
@@ -55,7 +55,7 @@ def test_a_hint_that_cannot_be_sent_is_left_for_the_next_sweep(monkeypatch):
     def broker_down(*args, **kwargs):
         raise ConnectionError("broker down")
 
-    monkeypatch.setattr("events.queue.current_app.send_task", broker_down)
+    monkeypatch.setattr("events.delivery.queue.current_app.send_task", broker_down)
     delivery = DeliveryFactory()
 
     result = deliveries_sweep()

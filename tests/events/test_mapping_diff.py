@@ -1,6 +1,6 @@
 """Comparing the Segment messages of the current and the edited rules (pure: no database)."""
 
-from events.services.mapping_diff import FieldChange, MessageChange, messages_diff, segment_messages
+from events.rules.mapping_diff import FieldChange, MessageChange, messages_diff, segment_messages
 
 IDENTIFY = {"type": "identify", "userId": "u1", "traits": {"tier": "Gold"}}
 COUPON = {"type": "track", "event": "Coupon Redeemed", "userId": "u1", "properties": {"id": "c1"}}

@@ -8,9 +8,9 @@ import pytest
 
 from connectors.kinds.base import Direction
 from connectors.kinds.registry import kind_get
-from events.services.mapping_preview import mapping_preview_event_get, mapping_rules_preview
-from events.services.mapping_rules import MappingRulesInvalid
-from events.services.receive import events_receive
+from events.intake.receive import events_receive
+from events.rules.mapping_preview import mapping_preview_event_get, mapping_rules_preview
+from events.rules.mapping_rules import MappingRulesInvalid
 from tests.connectors.factories import ConnectorFactory
 
 pytestmark = pytest.mark.django_db

@@ -7,9 +7,11 @@ import pytest
 
 from connectors.kinds.base import Direction
 from connectors.kinds.registry import kind_get
+from events.intake.receive import events_receive
 from events.models import MappingRuleSet, MappingRuleSetVersion
-from events.services.mapping_preview import mapping_rules_preview
-from events.services.mapping_rules import (
+from events.rules.lookup import rules_for
+from events.rules.mapping_preview import mapping_rules_preview
+from events.rules.mapping_rules import (
     MappingRulesConflict,
     MappingRulesInvalid,
     RuleProblem,
@@ -20,8 +22,6 @@ from events.services.mapping_rules import (
     mapping_rules_restore,
     mapping_rules_save,
 )
-from events.services.receive import events_receive
-from events.services.rules import rules_for
 from tests.connectors.factories import ConnectorFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

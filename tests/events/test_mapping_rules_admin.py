@@ -10,13 +10,13 @@ import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
-from connectors.groups import INTEGRATION_STAFF
 from connectors.kinds.base import Direction
 from connectors.kinds.registry import kind_get
+from core.groups import INTEGRATION_STAFF
+from events.intake.receive import events_receive
 from events.models import MappingRuleSet, MappingRuleSetVersion
-from events.services.mapping_rules import mapping_rule_set_get, mapping_rules_save
-from events.services.receive import events_receive
-from events.services.rules import rules_for
+from events.rules.lookup import rules_for
+from events.rules.mapping_rules import mapping_rule_set_get, mapping_rules_save
 from tests.connectors.factories import ConnectorFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -4,8 +4,8 @@ import threading
 
 import pytest
 
+from events.delivery.queue import HintSender, deliveries_enqueue, deliveries_enqueue_on_commit
 from events.models import Delivery
-from events.queue import HintSender, deliveries_enqueue, deliveries_enqueue_on_commit
 from tests.events.factories import DeliveryFactory
 
 
@@ -42,7 +42,7 @@ def test_the_background_sender_leaves_unsent_hints_to_the_sweeper(monkeypatch, s
     def broker_down(*args, **kwargs):
         raise ConnectionError("broker down")
 
-    monkeypatch.setattr("events.queue.current_app.send_task", broker_down)
+    monkeypatch.setattr("events.delivery.queue.current_app.send_task", broker_down)
     delivery = DeliveryFactory()
     Delivery.objects.filter(pk=delivery.pk).update(enqueued_at=delivery.created_at)
     sender = HintSender()
@@ -60,7 +60,7 @@ def test_in_the_web_server_hints_go_through_the_background_sender(
 ):
     settings.DELIVERY_HINTS_IN_BACKGROUND = True
     sender = HintSender()
-    monkeypatch.setattr("events.queue.hint_sender", sender)
+    monkeypatch.setattr("events.delivery.queue.hint_sender", sender)
 
     with django_capture_on_commit_callbacks(execute=True):
         deliveries_enqueue_on_commit([11, 12])

@@ -10,8 +10,8 @@ from django.core.management.base import CommandError
 from django.utils import timezone
 
 from connectors.models import Connector
+from events.delivery.reconcile import Orphan, events_reconcile
 from events.models import Delivery, Event
-from events.services.reconcile import Orphan, events_reconcile
 from tests.connectors.factories import ConnectorFactory
 
 pytestmark = pytest.mark.django_db

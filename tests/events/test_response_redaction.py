@@ -6,7 +6,7 @@ import json
 import pytest
 import responses
 
-from events.services.deliver import delivery_attempt
+from events.delivery.deliver import delivery_attempt
 from tests.connectors.factories import AIR_SECRETS
 from tests.events.factories import DeliveryFactory
 

@@ -11,14 +11,14 @@ import responses
 from cryptography.fernet import Fernet
 from django.urls import reverse
 
-from connectors.groups import INTEGRATION_STAFF
 from connectors.kinds.base import Direction
 from connectors.kinds.registry import kind_get
 from connectors.services import SECRETS_UNREADABLE, connector_config, connector_update
 from connectors.tokens import token_issue
+from core.groups import INTEGRATION_STAFF
+from events.console.actions import deliveries_retry_now
+from events.delivery.deliver import delivery_attempt
 from events.models import Delivery, Event
-from events.services.actions import deliveries_retry_now
-from events.services.deliver import delivery_attempt
 from tests.connectors.factories import AIR_SECRETS, ConnectorFactory, UserFactory
 from tests.events.factories import DeliveryFactory
 
@@ -40,7 +40,7 @@ def broker_up(monkeypatch):
         def ensure_connection(self, **kwargs):
             return self
 
-    monkeypatch.setattr("events.views.current_app.connection_for_write", Connection)
+    monkeypatch.setattr("events.delivery.queue.current_app.connection_for_write", Connection)
 
 
 def _locked_out(settings, **factory_args):

@@ -16,10 +16,10 @@ from connectors.kinds.base import Direction
 from connectors.kinds.registry import kind_get
 from connectors.models import AuthToken, Connector
 from connectors.tokens import token_issue, token_revoke
+from events.delivery import hooks
+from events.intake.receive import body_fingerprint
 from events.models import Delivery, Event
-from events.services import hooks
-from events.services.mapping_rules import mapping_rules_save
-from events.services.receive import body_fingerprint
+from events.rules.mapping_rules import mapping_rules_save
 from tests.connectors.factories import ConnectorFactory
 from tests.events.perkville import check_in
 
@@ -244,7 +244,7 @@ def test_readyz_names_what_is_down(client, monkeypatch):
     def broken(*args, **kwargs):
         raise ConnectionRefusedError("broker down")
 
-    monkeypatch.setattr("events.views.current_app.connection_for_write", broken)
+    monkeypatch.setattr("events.delivery.queue.current_app.connection_for_write", broken)
 
     response = client.get("/readyz")
 
@@ -565,7 +565,7 @@ def test_a_segment_retry_of_a_trigger_stored_under_its_reference_alone_is_a_dupl
 def clock(monkeypatch):
     """The receive step's clock, moved by hand."""
     now = [timezone.now()]
-    monkeypatch.setattr("events.services.receive.timezone", SimpleNamespace(now=lambda: now[0]))
+    monkeypatch.setattr("events.intake.receive.timezone", SimpleNamespace(now=lambda: now[0]))
     return now
 
 
@@ -700,7 +700,7 @@ def test_a_batch_of_bad_messages_only_is_400_naming_each_and_stores_nothing(clie
 def test_a_database_error_while_storing_a_partly_refused_batch_stores_none_of_it(
     client, perkville, perkville_token, monkeypatch
 ):
-    from events.services import receive
+    from events.intake import receive
 
     real_store = receive.event_store
     stored = []

@@ -10,7 +10,10 @@ import uuid
 import pytest
 import responses
 
-from config.logs import (
+from connectors.kinds.base import Direction
+from connectors.kinds.registry import kind_get
+from connectors.tokens import token_issue
+from core.logs import (
     JsonFormatter,
     LogContextFilter,
     log_context,
@@ -18,11 +21,8 @@ from config.logs import (
     log_context_get,
     logging_configure,
 )
-from connectors.kinds.base import Direction
-from connectors.kinds.registry import kind_get
-from connectors.tokens import token_issue
+from events.delivery import deliver
 from events.models import Delivery
-from events.services import deliver
 from events.tasks import delivery_attempt_task
 from tests.connectors.factories import ConnectorFactory
 
@@ -94,7 +94,7 @@ def test_lines_logged_while_a_delivery_is_sent_carry_its_id_and_connector(client
     settle = deliver.destination_settle
 
     def settle_and_log(**kwargs):  # a line logged in the middle of the send, as a warning would be
-        logging.getLogger("events.services.deliver").info("settled")
+        logging.getLogger("events.delivery.deliver").info("settled")
         return settle(**kwargs)
 
     monkeypatch.setattr(deliver, "destination_settle", settle_and_log)
@@ -147,7 +147,7 @@ def test_json_format_switches_every_handler_and_keeps_the_filters_configured():
         "class": "logging.StreamHandler", "formatter": "plain", "filters": ["routine", "log_context"],
     }
     assert as_json["handlers"]["console"]["formatter"] == "json"
-    assert as_json["formatters"]["json"] == {"()": "config.logs.JsonFormatter"}
+    assert as_json["formatters"]["json"] == {"()": "core.logs.JsonFormatter"}
     assert config["handlers"]["console"]["filters"] == ["routine"]  # the setting passed in is left as it was
 
 

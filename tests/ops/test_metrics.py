@@ -22,10 +22,10 @@ from config.metrics import DatabaseCollector
 from connectors.kinds.base import Direction
 from connectors.kinds.registry import kind_get
 from connectors.tokens import token_issue
+from events.console.dashboard import rollups_refresh
+from events.console.metrics import metrics_read
+from events.delivery.deliver import deliveries_attempt
 from events.models import Delivery, DestinationCircuit
-from events.services.console_dashboard import rollups_refresh
-from events.services.deliver import deliveries_attempt
-from events.services.metrics import metrics_read
 from tests.connectors.factories import ConnectorFactory
 from tests.events.factories import DeliveryAttemptFactory, DeliveryFactory
 

@@ -8,10 +8,10 @@ import requests
 import responses
 from django.utils import timezone
 
+from events.console.actions import event_replay
+from events.delivery.deliver import delivery_attempt
+from events.intake.receive import events_receive
 from events.models import Delivery
-from events.services.actions import event_replay
-from events.services.deliver import delivery_attempt
-from events.services.receive import events_receive
 from rewards.models import RewardLedgerEntry
 from rewards.services import ALREADY_PROCESSED
 from tests.connectors.factories import ConnectorFactory

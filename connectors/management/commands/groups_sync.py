@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from connectors.groups import groups_sync
+from core.groups import groups_sync
 
 
 class Command(BaseCommand):

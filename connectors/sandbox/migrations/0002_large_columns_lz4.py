@@ -1,6 +1,6 @@
 from django.db import migrations
 
-from connectors.compression import lz4_columns
+from core.compression import lz4_columns
 
 
 class Migration(migrations.Migration):

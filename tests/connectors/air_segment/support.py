@@ -2,7 +2,7 @@
 
 from connectors.kinds.air_segment import KIND
 from connectors.kinds.base import ConnectorConfig, Direction, IncomingEvent, Translation
-from events.mapping import messages_render
+from events.rules.mapping import messages_render
 
 LIBRARY = {"name": "ee-connect", "version": "0.1.0"}
 SETTINGS = {

@@ -11,7 +11,7 @@ import pytest
 
 from connectors.kinds.air_segment import KIND
 from connectors.kinds.base import Direction
-from events.mapping import messages_render
+from events.rules.mapping import messages_render
 from tests.connectors.air_segment import test_golden as golden
 from tests.connectors.air_segment.support import config_make
 

@@ -6,8 +6,8 @@ import pytest
 
 from connectors.kinds.air_segment import KIND
 from connectors.kinds.base import Direction
+from events.intake.sample_events import sample_body, sample_send
 from events.models import Event
-from events.services.sample_events import sample_body, sample_send
 from tests.connectors.factories import ConnectorFactory
 
 pytestmark = pytest.mark.django_db

@@ -342,7 +342,7 @@ def test_the_trigger_the_platform_builds_from_segments_sample_is_accepted(client
     from connectors.kinds.base import Direction
     from connectors.kinds.registry import kind_get
     from connectors.services import connector_config
-    from events.services.receive import event_translate
+    from events.intake.receive import event_translate
     from tests.connectors.factories import ConnectorFactory
 
     kind = kind_get("air_segment")

@@ -388,7 +388,7 @@ def _air_out_requests():
     from connectors.kinds.base import Direction
     from connectors.kinds.registry import kind_get
     from connectors.services import connector_config
-    from events.services.receive import event_translate
+    from events.intake.receive import event_translate
     from tests.connectors.factories import ConnectorFactory
 
     kind = kind_get("air_segment")

@@ -8,8 +8,6 @@ import pytest
 from django.test import Client as HttpClient
 from django.urls import reverse
 
-from connectors.crypto import secrets_encrypt
-from connectors.groups import INTEGRATION_STAFF, SUPPORT
 from connectors.kinds.base import ConnectorConfig, Direction
 from connectors.kinds.voucherify_segment import KIND, schema
 from connectors.kinds.voucherify_segment.metadata import (
@@ -20,6 +18,8 @@ from connectors.kinds.voucherify_segment.metadata import (
 from connectors.kinds.voucherify_segment.schema import voucherify_metadata_schema_refresh
 from connectors.sandbox.voucherify import CUSTOMER_METADATA_SCHEMA
 from connectors.services import connector_config
+from core.crypto import secrets_encrypt
+from core.groups import INTEGRATION_STAFF, SUPPORT
 from tests.connectors.factories import ConnectorFactory, UserFactory
 
 API = "http://127.0.0.1:8000/sandbox/voucherify"

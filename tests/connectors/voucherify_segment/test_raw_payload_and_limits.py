@@ -13,7 +13,7 @@ from connectors.kinds.base import ConnectorConfig, Direction
 from connectors.kinds.segment import MAX_MESSAGE_BYTES
 from connectors.kinds.voucherify_segment import KIND
 from connectors.kinds.voucherify_segment.samples import REDEMPTION_SUCCEEDED, SEGMENT_ENTERED
-from events.mapping import messages_render
+from events.rules.mapping import messages_render
 
 SECRET = "whsec-sample"
 SETTINGS = {"segment_region": "US", "voucherify_api_url": "https://api.voucherify.io", "voucherify_app_id": "a"}

@@ -10,7 +10,7 @@ from connectors.kinds.base import ConnectorConfig, Direction, PayloadInvalid, Un
 from connectors.kinds.voucherify_segment import KIND
 from connectors.kinds.voucherify_segment.samples import REDEMPTION_SUCCEEDED, SEGMENT_ENTERED
 from connectors.kinds.voucherify_segment.webhook import voucherify_event_type
-from events.mapping import messages_render, rule_validate
+from events.rules.mapping import messages_render, rule_validate
 
 SECRET = "whsec-sample"
 SETTINGS = {

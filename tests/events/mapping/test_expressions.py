@@ -3,7 +3,7 @@
 import jmespath
 import pytest
 
-from events.mapping.expressions import searcher_compile
+from events.rules.mapping.expressions import searcher_compile
 
 DATA = [
     {

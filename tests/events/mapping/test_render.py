@@ -2,7 +2,7 @@
 
 import pytest
 
-from events.mapping import MappingError, messages_render
+from events.rules.mapping import MappingError, messages_render
 
 CONTEXT = {
     "user_id": "C-1",

@@ -1,6 +1,6 @@
 """rule_validate: every problem of a rule, with its path, before it is saved."""
 
-from events.mapping import rule_validate
+from events.rules.mapping import rule_validate
 
 
 def valid_rule(**changes):

@@ -7,7 +7,8 @@ import requests
 import responses
 from django.utils import timezone
 
-from events.delivery.deliver import delivery_attempt, delivery_claim
+from events.delivery.claiming import delivery_claim
+from events.delivery.deliver import delivery_attempt
 from events.models import Delivery
 from tests.events.factories import DeliveryFactory
 

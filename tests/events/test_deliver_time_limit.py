@@ -69,7 +69,7 @@ def test_a_time_limit_while_sending_is_a_retry_and_the_unsent_rows_go_back_uncou
     def send(prepared, **options):
         raise SoftTimeLimitExceeded()
 
-    monkeypatch.setattr("events.delivery.deliver.http_send", send)
+    monkeypatch.setattr("events.delivery.sending.http_send", send)
 
     # when
     with pytest.raises(SoftTimeLimitExceeded):
@@ -91,7 +91,7 @@ def test_a_worker_shutdown_during_the_request_is_recorded_then_raised_again(monk
     def send(prepared, **options):
         raise KeyboardInterrupt()
 
-    monkeypatch.setattr("events.delivery.deliver.http_send", send)
+    monkeypatch.setattr("events.delivery.sending.http_send", send)
 
     # when / then
     with pytest.raises(KeyboardInterrupt):
@@ -108,7 +108,7 @@ def test_a_time_limit_while_preparing_sends_nothing_and_gives_the_row_back(monke
     def config(connector):
         raise SoftTimeLimitExceeded()
 
-    monkeypatch.setattr("events.delivery.deliver.connector_config", config)
+    monkeypatch.setattr("events.delivery.sending.connector_config", config)
 
     # when / then
     with pytest.raises(SoftTimeLimitExceeded):

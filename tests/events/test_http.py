@@ -149,7 +149,7 @@ def test_a_body_dripping_a_byte_at_a_time_ends_at_the_total_deadline(destination
         _post(server.url)
 
     assert str(caught.value) == f"no complete answer within {DEADLINE:g} s (HTTP_TOTAL_TIMEOUT)"
-    assert isinstance(caught.value, requests.Timeout)  # deliver.py retries it as a timeout
+    assert isinstance(caught.value, requests.Timeout)  # events.delivery.sending retries it as a timeout
 
 
 def test_a_status_line_dripping_a_byte_at_a_time_ends_at_the_total_deadline(destination):

@@ -8,31 +8,27 @@ and may still preview.
 
 Opening a connector's rules for the first time creates its empty rule set (the kind's defaults
 keep applying), so opening needs the change permission rather than a separate add permission.
+
+Here: the admin and the rule set's page. One rule's page is ``mapping_rule_page``, what both pages
+share ``mapping_pages``; their forms are ``mapping_forms`` and the rule editor ``mapping_editor``.
 """
 
-import json
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypedDict
+from typing import Any
 
 from django.contrib import admin, messages
-from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 
 from connectors.kinds.registry import kind_get
-from connectors.models import Client, Connector
-from events.admin.mapping_forms import ConnectorPickForm, RuleEditor, RulePageForm, RulesForm
-from events.models import Event
+from connectors.models import Client
+from events.admin.mapping_forms import ConnectorPickForm, RulesForm
+from events.admin.mapping_pages import RuleSetBy, int_or_none, pretty, preview_choice, preview_context
+from events.admin.mapping_rule_page import RulePageAdmin
 from events.rule_models import MappingRuleSet, MappingRuleSetVersion
-from events.rules.mapping_preview import (
-    Preview,
-    mapping_preview_event_get,
-    mapping_preview_sources,
-    mapping_rules_preview,
-)
+from events.rules.mapping_preview import Preview
 from events.rules.mapping_rules import (
     MappingRulesConflict,
     MappingRulesInvalid,
@@ -48,25 +44,6 @@ from events.rules.mapping_rules import (
 
 HISTORY_SHOWN = 50
 CHANGE_ACTIONS = frozenset({"_save", "_copy_defaults", "_reset"})
-RULE_CHANGE_ACTIONS = frozenset({"_save", "_delete_rule"})
-
-if TYPE_CHECKING:
-    _MappingRuleSetModelAdmin = admin.ModelAdmin[MappingRuleSet]
-else:  # ModelAdmin takes no type argument at run time
-    _MappingRuleSetModelAdmin = admin.ModelAdmin
-
-
-class _RuleSetOf(TypedDict):
-    connector: Connector
-    direction: str
-
-
-class _RuleSetBy(_RuleSetOf):
-    user: User | AnonymousUser
-
-
-def _pretty(value: Any) -> str:
-    return json.dumps(value, indent=2, ensure_ascii=False)
 
 
 def _message_label(message: object) -> str:
@@ -81,7 +58,7 @@ def _message_label(message: object) -> str:
 
 
 @admin.register(MappingRuleSet)
-class MappingRuleSetAdmin(_MappingRuleSetModelAdmin):
+class MappingRuleSetAdmin(RulePageAdmin):
     list_display = ("connector", "client", "kind", "applying", "version", "updated_at", "updated_by")
     list_select_related = ("connector__client", "updated_by")
     list_filter = ("connector__kind",)
@@ -147,12 +124,6 @@ class MappingRuleSetAdmin(_MappingRuleSetModelAdmin):
         }
         return TemplateResponse(request, "admin/events/mapping/connector_pick.html", context)
 
-    def _rule_set(self, request: HttpRequest, object_id: str | int) -> tuple[MappingRuleSet, bool]:
-        rule_set = get_object_or_404(MappingRuleSet.objects.select_related("connector__client"), pk=object_id)
-        if not self.has_view_or_change_permission(request, rule_set):
-            raise PermissionDenied
-        return rule_set, self.has_change_permission(request, rule_set)
-
     def change_view(
         self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
@@ -166,7 +137,7 @@ class MappingRuleSetAdmin(_MappingRuleSetModelAdmin):
 
     def _change_action(self, request: HttpRequest, rule_set: MappingRuleSet) -> HttpResponse:
         """Copy-defaults and reset act at once; save validates first and stays on the page when refused."""
-        who: _RuleSetBy = {"connector": rule_set.connector, "direction": rule_set.direction, "user": request.user}
+        who: RuleSetBy = {"connector": rule_set.connector, "direction": rule_set.direction, "user": request.user}
         comment = request.POST.get("comment", "")
         if "_copy_defaults" in request.POST:
             version = mapping_rules_copy_defaults(**who, comment=comment)
@@ -179,7 +150,7 @@ class MappingRuleSetAdmin(_MappingRuleSetModelAdmin):
                     **who,
                     rules=rules,
                     comment=comment,
-                    expected_version=_int(request.POST.get("base_version")),
+                    expected_version=int_or_none(request.POST.get("base_version")),
                 )
             except MappingRulesInvalid as invalid:
                 self.message_user(request, "Not saved: fix the problems listed below.", messages.ERROR)
@@ -204,34 +175,6 @@ class MappingRuleSetAdmin(_MappingRuleSetModelAdmin):
             self._log_version(request, rule_set, restored)
         return redirect("admin:events_mappingruleset_change", rule_set.pk)
 
-    def _log_version(
-        self, request: HttpRequest, rule_set: MappingRuleSet, version: MappingRuleSetVersion
-    ) -> None:
-        text = f"Version {version.number}: {version.get_action_display()}. {version.summary}".strip()
-        self.log_change(request, rule_set, text)
-        self.message_user(request, text, messages.SUCCESS)
-
-    def _sources(self, rule_set: MappingRuleSet) -> list[tuple[str, list[tuple[str, str]]]]:
-        events, samples = mapping_preview_sources(connector=rule_set.connector, direction=rule_set.direction)
-        return [
-            (
-                "Stored events",
-                [(f"event:{e.pk}", f"{e.received_at:%Y-%m-%d %H:%M} {e.event_type} · {e.public_id}") for e in events],
-            ),
-            ("Samples", [(f"sample:{name}", name) for name in samples]),
-        ]
-
-    def _context(self, request: HttpRequest, rule_set: MappingRuleSet, **extra: Any) -> dict[str, Any]:
-        connector = rule_set.connector
-        return {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "original": rule_set,
-            "rule_set": rule_set,
-            "kind": kind_get(connector.kind),
-            **extra,
-        }
-
     def _editor(
         self,
         request: HttpRequest,
@@ -243,11 +186,11 @@ class MappingRuleSetAdmin(_MappingRuleSetModelAdmin):
         connector = rule_set.connector
         rule_set.refresh_from_db()
         applying = mapping_rules_applying(rule_set=rule_set)
-        initial = {"rules": _pretty(applying), "base_version": rule_set.version}
+        initial = {"rules": pretty(applying), "base_version": rule_set.version}
         data: QueryDict | dict[str, Any] | None = None
         if request.method == "POST":
             # A read-only viewer previews the rules in force, whatever the page posted.
-            data = request.POST if can_change else {**initial, **_preview_choice(request.POST)}
+            data = request.POST if can_change else {**initial, **preview_choice(request.POST)}
         form = RulesForm(data, initial=initial, sources=self._sources(rule_set), read_only=not can_change)
         preview: Preview | None = None
         preview_problems: list[RuleProblem] = []
@@ -277,160 +220,7 @@ class MappingRuleSetAdmin(_MappingRuleSetModelAdmin):
                 }
                 for position, rule in enumerate(applying, start=1)
             ],
-            versions=[(v, _pretty(v.rules) if v.rules is not None else "") for v in versions],
-            **_preview_context(preview),
+            versions=[(v, pretty(v.rules) if v.rules is not None else "") for v in versions],
+            **preview_context(preview),
         )
         return TemplateResponse(request, "admin/events/mapping/edit.html", context)
-
-    def rule_view(self, request: HttpRequest, object_id: int, position: int | None = None) -> HttpResponse:
-        """One rule as a form (``position`` counts from 1, as problems name rules; none: a new rule)."""
-        rule_set, can_change = self._rule_set(request, object_id)
-        rules = list(mapping_rules_applying(rule_set=rule_set))
-        if position is not None and not 1 <= position <= len(rules):
-            raise Http404(f"This connector has no rule {position}.")
-        posted = request.POST if request.method == "POST" else None
-        if not can_change and (position is None or (posted and RULE_CHANGE_ACTIONS.intersection(posted))):
-            raise PermissionDenied
-        original = rules[position - 1] if position is not None else None
-        index = position if position is not None else len(rules) + 1
-        # A read-only viewer's page shows (and previews) the rule in force, whatever it posted.
-        data = posted.copy() if posted and can_change else None
-        if data is not None and "_add_message" in data:
-            _message_add(data)
-        editor = RuleEditor(data, rule=original, read_only=not can_change)
-        problems: list[RuleProblem] = []
-        preview: Preview | None = None
-        if data is not None and "_delete_rule" in data and position is not None:
-            outcome = self._rule_save(request, rule_set, [*rules[: index - 1], *rules[index:]], position=None)
-            if not isinstance(outcome, list):
-                return outcome
-            problems = outcome
-        elif posted and ("_save" in posted or "_preview" in posted):
-            rule = editor.rule() if can_change else original
-            if rule is None:
-                self.message_user(request, "Fix the fields marked below first.", messages.ERROR)
-            elif "_save" in posted:
-                edited = [*rules[: index - 1], rule, *rules[index:]]
-                outcome = self._rule_save(request, rule_set, edited, position=index)
-                if not isinstance(outcome, list):
-                    return outcome
-                problems = _rule_problems(editor, outcome, index)
-            else:
-                preview, found = self._preview(request, rule_set, [*rules[: index - 1], rule, *rules[index:]])
-                problems = _rule_problems(editor, found, index) if can_change else found
-        connector = rule_set.connector
-        name = (original or {}).get("name") or "New rule"
-        context = self._context(
-            request,
-            rule_set,
-            title=f"{name}: {connector.client} / {connector.name}",
-            position=position,
-            editor=editor,
-            page=RulePageForm(posted, initial={"base_version": rule_set.version}, sources=self._sources(rule_set)),
-            can_change=can_change,
-            problems=problems,
-            preview=preview,
-            **_preview_context(preview),
-        )
-        return TemplateResponse(request, "admin/events/mapping/rule.html", context)
-
-    def _rule_save(
-        self, request: HttpRequest, rule_set: MappingRuleSet, rules: list[dict[str, Any]], *, position: int | None
-    ) -> HttpResponse | list[RuleProblem]:
-        """Save the set with one rule changed (or removed, ``position`` ``None``): a redirect, or the
-        problems to show when refused."""
-        try:
-            version = mapping_rules_save(
-                connector=rule_set.connector,
-                direction=rule_set.direction,
-                rules=rules,
-                user=request.user,
-                comment=request.POST.get("comment", ""),
-                expected_version=_int(request.POST.get("base_version")),
-            )
-        except MappingRulesInvalid as invalid:
-            self.message_user(request, "Not saved: fix the problems marked below.", messages.ERROR)
-            return invalid.problems
-        except MappingRulesConflict as conflict:
-            self.message_user(request, f"Not saved: {conflict}", messages.ERROR)
-            return []
-        self._log_version(request, rule_set, version)
-        if position is None:
-            return redirect("admin:events_mappingruleset_change", rule_set.pk)
-        return redirect("admin:events_mappingruleset_rule", rule_set.pk, position)
-
-    def _preview(
-        self, request: HttpRequest, rule_set: MappingRuleSet, edited_rules: list[Any]
-    ) -> tuple[Preview | None, list[RuleProblem]]:
-        """(preview, problems) of the edited rules on the event or sample the page picked."""
-        who: _RuleSetOf = {"connector": rule_set.connector, "direction": rule_set.direction}
-        choice = _preview_choice(request.POST)
-        kind_of, _, value = choice["preview_source"].partition(":")
-        event: Event | None = None
-        sample: str | None = None
-        try:
-            if choice["preview_event"].strip():
-                event = mapping_preview_event_get(**who, public_id=choice["preview_event"])
-            elif kind_of == "event" and value:
-                # The stubs refuse pk=None, which Django matches to no row: a value that is no number
-                # finds no event, and the page says so.
-                event = Event.objects.filter(pk=_int(value)).first()  # type: ignore[misc]
-                if event is None:
-                    self.message_user(request, "That event is no longer stored.", messages.WARNING)
-                    return None, []
-            elif kind_of == "sample" and value:
-                sample = value
-            else:
-                self.message_user(request, "Pick a stored event or a sample to preview on.", messages.WARNING)
-                return None, []
-            preview = mapping_rules_preview(**who, edited_rules=edited_rules, event=event, sample=sample)
-        except MappingRulesInvalid as invalid:
-            return None, invalid.problems
-        return preview, preview.problems
-
-
-def _preview_choice(data: Mapping[str, str]) -> dict[str, str]:
-    return {name: data.get(name, "") for name in ("preview_source", "preview_event")}
-
-
-def _preview_context(preview: Preview | None) -> dict[str, str]:
-    if preview is None:
-        return {}
-    return {
-        "preview_context": _pretty(preview.context),
-        "preview_current": _pretty(preview.current.requests),
-        "preview_edited": _pretty(preview.edited.requests) if preview.edited else "",
-    }
-
-
-def _rule_problems(editor: RuleEditor, problems: list[RuleProblem], index: int) -> list[RuleProblem]:
-    """Place the problems of rule ``index`` on the editor's fields; the rest (other rules, the set,
-    the preview's event) are listed at the top of the page."""
-    own = [(p.field, p.message) for p in problems if p.index == index]
-    unplaced = {(field, message) for field, message in editor.problems_place(own)}
-    return [p for p in problems if p.index != index or (p.field, p.message) in unplaced]
-
-
-def _message_add(data: QueryDict) -> None:
-    """One more message in the posted rule form: a track call to fill in, with no rows yet."""
-    index = _int(data.get("msg-TOTAL_FORMS")) or 0
-    data.update(
-        {
-            "msg-TOTAL_FORMS": str(index + 1),
-            f"msg-{index}-type": "track",
-            f"msg-{index}-event_kind": "text",
-            f"msg-{index}-user_id_kind": "path",
-            f"msg-{index}-group_id_kind": "path",
-            f"msg-{index}-rows-TOTAL_FORMS": "0",
-            f"msg-{index}-rows-INITIAL_FORMS": "0",
-        }
-    )
-
-
-def _int(value: str | None) -> int | None:
-    if value is None:
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None

@@ -3,7 +3,7 @@ next to the field they name (no database: the forms only translate)."""
 
 import pytest
 
-from events.admin.mapping_forms import RuleEditor, value_row, value_spec
+from events.admin.mapping_editor import RuleEditor, value_row, value_spec
 
 RULE = {
     "name": "Tier moved",

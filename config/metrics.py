@@ -85,9 +85,14 @@ class DatabaseCollector(Collector):
         self.snapshot = snapshot
 
     def collect(self) -> Iterator[Metric]:
-        snap = self.snapshot
-        label = {pk: info.public_id for pk, info in snap.connectors.items()}
+        label = {pk: info.public_id for pk, info in self.snapshot.connectors.items()}
+        yield from self._connector_families()
+        yield self._attempts_family(label)
+        yield from self._circuit_families(label)
 
+    def _connector_families(self) -> tuple[Metric, ...]:
+        """Each connector's figures: what it is, what it received and delivered, its backlog."""
+        snap = self.snapshot
         info = GaugeMetricFamily(
             "ee_connect_connector_info", "A connector: its client, kind, name and state (always 1)",
             labels=["connector", "client", "kind", "name", "state"],
@@ -131,8 +136,10 @@ class DatabaseCollector(Collector):
             due.add_metric([connector.public_id], snap.due.get(pk, 0))
             oldest_at = snap.oldest_due_at.get(pk)
             oldest.add_metric([connector.public_id], (snap.now - oldest_at).total_seconds() if oldest_at else 0)
-        yield from (info, received, deliveries, latency, backlog, due, oldest)
+        return (info, received, deliveries, latency, backlog, due, oldest)
 
+    def _attempts_family(self, label: dict[int, str]) -> Metric:
+        snap = self.snapshot
         attempts = GaugeMetricFamily(
             "ee_connect_delivery_attempts_last_minute",
             "Delivery attempts started in the minute before the scrape, by connector and status class "
@@ -142,8 +149,10 @@ class DatabaseCollector(Collector):
         for pk, public_id in label.items():
             for status_class in STATUS_CLASSES:
                 attempts.add_metric([public_id, status_class], snap.recent_attempts.get((pk, status_class), 0))
-        yield attempts
+        return attempts
 
+    def _circuit_families(self, label: dict[int, str]) -> tuple[Metric, ...]:
+        snap = self.snapshot
         circuit = GaugeMetricFamily(
             "ee_connect_destination_circuit_state",
             "A connector's destination's circuit breaker: 1 for its current state, 0 for the others",
@@ -160,7 +169,7 @@ class DatabaseCollector(Collector):
             for state in DestinationCircuit.State.values:
                 circuit.add_metric([public_id, row.destination, state], 1 if row.state == state else 0)
             failures.add_metric([public_id, row.destination], row.consecutive_failures)
-        yield from (circuit, failures)
+        return (circuit, failures)
 
 
 def _address_allowed(address: str) -> bool:

@@ -189,8 +189,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {
-        "TokenDirectionEnum": "connectors.models.AuthToken.Direction",
-        "EventDirectionEnum": "events.models.Direction",
+        "TokenDirectionEnum": "connectors.models.AuthToken.DIRECTION_CHOICES",
+        "EventDirectionEnum": "core.direction.Direction",
         "EventStatusEnum": "events.models.Event.Status",
         "DeliveryStatusEnum": "events.models.Delivery.Status",
         "BulkRetryStatusEnum": "events.models.BulkRetryJob.Status",

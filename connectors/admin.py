@@ -22,7 +22,7 @@ from django.utils.http import urlencode
 from django.utils.safestring import SafeString
 
 from connectors.forms import ConnectorForm, clear_field_keys, connector_form_class
-from connectors.kinds.base import FieldType, Kind
+from connectors.kinds.base import Direction, FieldType, Kind
 from connectors.kinds.registry import kind_get, kinds
 from connectors.kinds.validation import SettingsInvalid
 from connectors.kinds.voucherify_segment.metadata import FETCHED_SETTING, SchemaUnavailable
@@ -228,9 +228,9 @@ class ConnectorAdmin(_ConnectorModelAdmin):
         }
         return super().change_view(request, object_id, form_url, extra_context)
 
-    def _token_directions(self, connector: Connector | None) -> list[AuthToken.Direction]:
+    def _token_directions(self, connector: Connector | None) -> list[Direction]:
         """The directions a token or key can be given for: those the connector's kind has a URL for."""
-        return [AuthToken.Direction(d) for d in kind_get(connector.kind).directions] if connector else []
+        return list(kind_get(connector.kind).directions) if connector else []
 
     def _voucherify_schema_context(self, request: HttpRequest, connector: Connector | None) -> dict[str, Any]:
         """The schema read from Voucherify and the button that reads it again (Voucherify connectors)."""
@@ -368,8 +368,9 @@ class ConnectorAdmin(_ConnectorModelAdmin):
             **self.admin_site.each_context(request),
             "opts": self.opts,
             "original": connector,
-            "direction": AuthToken.Direction(direction),
-            "title": title.format(AuthToken.Direction(direction).label.split(" ")[0].lower()),
+            "direction": Direction(direction),
+            "direction_label": AuthToken.DIRECTION_LABELS[Direction(direction)],
+            "title": title.format(AuthToken.DIRECTION_LABELS[Direction(direction)].split(" ")[0].lower()),
         }
         return connector, context
 

@@ -4,6 +4,7 @@ from django.conf import settings as django_settings
 from django.db import models
 
 from connectors.kinds.registry import kind_choices
+from core.direction import Direction, DirectionField
 
 
 class Client(models.Model):
@@ -65,12 +66,15 @@ class Connector(models.Model):
 class AuthToken(models.Model):
     """A webhook token. Only its hash is stored; the token itself is shown once, when issued."""
 
-    class Direction(models.TextChoices):
-        IN = "in", "Inbound (Segment → platform)"
-        OUT = "out", "Outbound (loyalty engine → platform)"
+    # The connector's two directions (core.direction), labelled by who calls the URL a token opens.
+    DIRECTION_LABELS: dict[Direction, str] = {
+        Direction.IN: "Inbound (Segment → platform)",
+        Direction.OUT: "Outbound (loyalty engine → platform)",
+    }
+    DIRECTION_CHOICES = [(direction.value, label) for direction, label in DIRECTION_LABELS.items()]
 
     connector = models.ForeignKey(Connector, on_delete=models.CASCADE, related_name="tokens")
-    direction = models.CharField(max_length=3, choices=Direction.choices)
+    direction = DirectionField(choices=DIRECTION_CHOICES)
     label = models.CharField(max_length=100, blank=True)
     prefix = models.CharField(max_length=16, db_index=True, editable=False)
     token_hash = models.CharField(max_length=64, unique=True, editable=False)

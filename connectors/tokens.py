@@ -25,6 +25,7 @@ from django.utils import timezone
 from zxcvbn import zxcvbn
 
 from connectors.models import AuthToken, Connector
+from core.direction import Direction
 
 if TYPE_CHECKING:  # for annotations only: who acted is whatever user the request carries
     from django.contrib.auth.models import AnonymousUser, User
@@ -88,8 +89,8 @@ def token_issue(
     user: "User | AnonymousUser | None" = None,
     expires_at: datetime | None = None,
 ) -> IssuedToken:
-    if direction not in AuthToken.Direction.values:
-        raise ValueError(f"direction must be one of {', '.join(AuthToken.Direction.values)}")
+    if direction not in Direction.values:
+        raise ValueError(f"direction must be one of {', '.join(Direction.values)}")
     plaintext = f"eec_{direction}_{secrets.token_urlsafe(32)}"
     token = AuthToken.objects.create(
         connector=connector,
@@ -144,8 +145,8 @@ def token_register(
     registered anywhere (a key serves one connector and direction, live or revoked: a revoked key
     must not come back, and the webhook finds a caller by its key's hash alone).
     """
-    if direction not in AuthToken.Direction.values:
-        raise ValidationError({"direction": f"direction must be one of {', '.join(AuthToken.Direction.values)}"})
+    if direction not in Direction.values:
+        raise ValidationError({"direction": f"direction must be one of {', '.join(Direction.values)}"})
     refusal = _key_refusal(value)
     if refusal:
         raise ValidationError({"value": refusal})

@@ -11,11 +11,8 @@ from django.db import models
 from django.db.models import Q
 
 from connectors.models import Connector
-
-
-class Direction(models.TextChoices):
-    IN = "in", "In (CDP → engine)"
-    OUT = "out", "Out (engine → CDP)"
+from core.direction import Direction as Direction  # re-exported: the log's filters and serializers name it here
+from core.direction import DirectionField
 
 
 class Event(models.Model):
@@ -33,7 +30,7 @@ class Event(models.Model):
     connector = models.ForeignKey(
         "connectors.Connector", on_delete=models.PROTECT, related_name="events", db_index=False
     )
-    direction = models.CharField(max_length=3, choices=Direction.choices)
+    direction = DirectionField()
     event_type = models.CharField(max_length=120)
     source_event_id = models.CharField(max_length=200)
     identity = models.CharField(max_length=200, blank=True, db_index=True)

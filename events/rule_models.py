@@ -9,6 +9,8 @@ its kind's shipped defaults apply. A reset sets it back to ``null``; the history
 from django.conf import settings
 from django.db import models
 
+from core.direction import DirectionField
+
 __all__ = ["MappingRuleSet", "MappingRuleSetVersion"]
 
 
@@ -16,9 +18,7 @@ class MappingRuleSet(models.Model):
     connector = models.ForeignKey(
         "connectors.Connector", on_delete=models.CASCADE, related_name="mapping_rule_sets"
     )
-    direction = models.CharField(
-        max_length=3, choices=[("in", "In (CDP → engine)"), ("out", "Out (engine → CDP)")]
-    )
+    direction = DirectionField()
     rules = models.JSONField(null=True, blank=True, help_text="Empty: the kind's default rules apply.")
     version = models.PositiveIntegerField(default=0, help_text="The number of the latest version.")
     updated_at = models.DateTimeField(auto_now=True)

@@ -31,16 +31,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+# One Direction for the platform (core.direction), named here so a kind needs only this module.
+from core.direction import Direction as Direction
+
 # HTTP statuses a destination answers that are worth another attempt (ARCHITECTURE.md §4): these
 # 4xx and every 5xx but these. The retry policy (events.delivery.policy) and every kind's reading of its
 # partner's answers use them, so the two never disagree about what is retried.
 RETRYABLE_4XX = frozenset({408, 425, 429})
 TERMINAL_5XX = frozenset({501, 505})
-
-
-class Direction(enum.StrEnum):
-    IN = "in"  # CDP → loyalty engine / partner
-    OUT = "out"  # loyalty engine → CDP
 
 
 class FieldType(enum.StrEnum):

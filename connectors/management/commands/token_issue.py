@@ -5,8 +5,9 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from connectors.models import AuthToken, Connector
+from connectors.models import Connector
 from connectors.tokens import token_issue, token_register
+from core.direction import Direction
 
 
 class Command(BaseCommand):
@@ -17,7 +18,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("connector", metavar="CONNECTOR_UUID", help="The connector's id, as in its URLs.")
-        parser.add_argument("--direction", required=True, choices=AuthToken.Direction.values)
+        parser.add_argument("--direction", required=True, choices=Direction.values)
         parser.add_argument("--label", default="", help="Who the token is for.")
         parser.add_argument(
             "--value",

@@ -46,64 +46,77 @@ class Command(BaseCommand):
 
     @transaction.atomic
     def _batch(self, rng, pool, now, span, first, size, attempts_per_delivery):
-        events, rows = [], []
-        for n in range(first, first + size):
-            received = now - timedelta(seconds=rng.random() * span)
-            events.append(
-                Event(
-                    connector=rng.choice(pool),
-                    direction=rng.choice(["in", "out"]),
-                    event_type=rng.choice(["SERVICE.TRIGGER", "POINTS.ADJUST", "track", "identify"]),
-                    source_event_id=f"seed-event-{n}",
-                    identity=f"CUST-{n % 50_000}",
-                    received_at=received,
-                    payload={"eventId": f"seed-event-{n}"},
-                    context={"identity": f"CUST-{n % 50_000}"},
-                    status=Event.Status.TRANSLATED,
-                )
-            )
-        Event.objects.bulk_create(events, batch_size=BATCH)
-        events = Event.objects.filter(source_event_id__in=[e.source_event_id for e in events]).only(
+        """One batch: its events, a delivery for each, and that delivery's attempts."""
+        created = Event.objects.bulk_create(_events(rng, pool, now, span, first, size), batch_size=BATCH)
+        events = Event.objects.filter(source_event_id__in=[e.source_event_id for e in created]).only(
             "id", "connector_id", "received_at", "direction"
         )
-        for event in events:
-            status = rng.choice(STATUSES)
-            rows.append(
-                Delivery(
-                    event_id=event.pk,
-                    connector_id=event.connector_id,
-                    destination="air" if event.direction == "in" else "segment",
-                    url="http://127.0.0.1:8000/sandbox/segment/v1/batch",
-                    body={"batch": []},
-                    idempotency_key=f"seed-key-{event.pk}",
-                    status=status,
-                    attempts=attempts_per_delivery,
-                    last_status_code=CODES[status],
-                    created_at=event.received_at,
-                    delivered_at=event.received_at + timedelta(milliseconds=rng.randint(50, 5000))
-                    if status == Delivery.Status.SUCCEEDED
-                    else None,
-                    next_attempt_at=now + timedelta(minutes=5)
-                    if status == Delivery.Status.RETRYING
-                    else None,
-                )
+        rows = Delivery.objects.bulk_create(_deliveries(rng, events, now, attempts_per_delivery), batch_size=BATCH)
+        DeliveryAttempt.objects.bulk_create(_attempts(rng, rows, attempts_per_delivery), batch_size=BATCH)
+
+
+def _events(rng, pool, now, span, first, size):
+    events = []
+    for n in range(first, first + size):
+        received = now - timedelta(seconds=rng.random() * span)
+        events.append(
+            Event(
+                connector=rng.choice(pool),
+                direction=rng.choice(["in", "out"]),
+                event_type=rng.choice(["SERVICE.TRIGGER", "POINTS.ADJUST", "track", "identify"]),
+                source_event_id=f"seed-event-{n}",
+                identity=f"CUST-{n % 50_000}",
+                received_at=received,
+                payload={"eventId": f"seed-event-{n}"},
+                context={"identity": f"CUST-{n % 50_000}"},
+                status=Event.Status.TRANSLATED,
             )
-        rows = Delivery.objects.bulk_create(rows, batch_size=BATCH)
-        attempts = [
-            DeliveryAttempt(
-                delivery_id=delivery.pk,
-                number=number,
-                started_at=delivery.created_at,
-                duration_ms=rng.randint(20, 900),
-                method="POST",
-                url=delivery.url,
-                request_headers={"Authorization": "***"},
-                response_status=delivery.last_status_code,
-                outcome=DeliveryAttempt.Outcome.SUCCEEDED
-                if delivery.status == Delivery.Status.SUCCEEDED and number == attempts_per_delivery
-                else DeliveryAttempt.Outcome.RETRY,
+        )
+    return events
+
+
+def _deliveries(rng, events, now, attempts_per_delivery):
+    rows = []
+    for event in events:
+        status = rng.choice(STATUSES)
+        rows.append(
+            Delivery(
+                event_id=event.pk,
+                connector_id=event.connector_id,
+                destination="air" if event.direction == "in" else "segment",
+                url="http://127.0.0.1:8000/sandbox/segment/v1/batch",
+                body={"batch": []},
+                idempotency_key=f"seed-key-{event.pk}",
+                status=status,
+                attempts=attempts_per_delivery,
+                last_status_code=CODES[status],
+                created_at=event.received_at,
+                delivered_at=event.received_at + timedelta(milliseconds=rng.randint(50, 5000))
+                if status == Delivery.Status.SUCCEEDED
+                else None,
+                next_attempt_at=now + timedelta(minutes=5)
+                if status == Delivery.Status.RETRYING
+                else None,
             )
-            for delivery in rows
-            for number in range(1, attempts_per_delivery + 1)
-        ]
-        DeliveryAttempt.objects.bulk_create(attempts, batch_size=BATCH)
+        )
+    return rows
+
+
+def _attempts(rng, rows, attempts_per_delivery):
+    return [
+        DeliveryAttempt(
+            delivery_id=delivery.pk,
+            number=number,
+            started_at=delivery.created_at,
+            duration_ms=rng.randint(20, 900),
+            method="POST",
+            url=delivery.url,
+            request_headers={"Authorization": "***"},
+            response_status=delivery.last_status_code,
+            outcome=DeliveryAttempt.Outcome.SUCCEEDED
+            if delivery.status == Delivery.Status.SUCCEEDED and number == attempts_per_delivery
+            else DeliveryAttempt.Outcome.RETRY,
+        )
+        for delivery in rows
+        for number in range(1, attempts_per_delivery + 1)
+    ]

@@ -80,6 +80,25 @@ class ConnectorConfig:
 
 
 @dataclass(frozen=True)
+class SandboxSite:
+    """The sandbox as a kind sees it: where each upstream answers (``/sandbox/<name>``) and the
+    credentials each accepts, by upstream name. ``connectors.sandbox`` fills it, so that no kind
+    imports the sandbox."""
+
+    urls: Mapping[str, str]
+    credentials: Mapping[str, Mapping[str, str]]
+
+
+@dataclass(frozen=True)
+class SandboxConnector:
+    """A connector of a kind pointed at the sandbox (the demo's): its name, settings and secrets."""
+
+    name: str
+    settings: dict[str, Any]
+    secrets: dict[str, str]
+
+
+@dataclass(frozen=True)
 class FieldError:
     path: str
     message: str
@@ -214,6 +233,10 @@ class Kind:
     authenticate: Mapping[Direction, Callable[[bytes, Mapping[str, str], ConnectorConfig], None]] = field(
         default_factory=dict
     )
+    # The sandbox upstreams (connectors/sandbox/upstreams.py) that play the kind's partners, by
+    # name, and a connector of the kind pointed at them, given where they are: the demo's.
+    sandbox_upstreams: tuple[str, ...] = ()
+    sandbox_connector: Callable[[SandboxSite], SandboxConnector] | None = None
     # Sample payloads per direction, for the admin's "send a test event" and the mapping preview.
     samples: Mapping[Direction, Mapping[str, Any]] = field(default_factory=dict)
     # A copy of a sample that the kind takes as a new event (its sender ids renewed), for a test

@@ -49,7 +49,6 @@ from django.urls import path, re_path
 from connectors.kinds.air_segment.auth import air_auth_verify
 from connectors.sandbox import views
 from connectors.sandbox.credentials import AIR_CLIENT_ID, AIR_CLIENT_SECRET
-from connectors.sandbox.models import Upstream
 from connectors.sandbox.segment import ANY_METHOD
 from connectors.sandbox.services import (
     Call,
@@ -58,6 +57,9 @@ from connectors.sandbox.services import (
     sandbox_record_group,
     sandbox_record_keep,
 )
+from connectors.sandbox.upstreams import SandboxUpstream
+
+NAME = "air"
 
 POINTS_PER_TRIGGER = 100
 UNKNOWN_IDENTITY_PREFIX = "unknown"
@@ -174,36 +176,35 @@ def _account_transaction(
     }
 
 
-def air_wallet_transaction(
-    *, identity_value: str, reference: str, trigger_references: list[str], balance_before: int, now: datetime
-) -> dict[str, Any]:
-    """The wallet transaction AIR answers for a behavioural-action trigger (pure)."""
-    stamp = now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S+00:00")
-    wallet_id = _number(f"wallet:{identity_value}", digits=9)
-    points = POINTS_PER_TRIGGER * len(trigger_references)
-    accounts = []
-    for trigger in trigger_references:
-        empty = {"available": 0, "refundable": 0}
-        action_id = _number(f"action:{reference}:{trigger}", digits=10)
-        for event, status, value in (("CREATE", "ACTIVE", 0), ("REDEEM", "USED", POINTS_PER_TRIGGER)):
-            account = _account(
-                wallet_id=wallet_id,
-                account_id=action_id,
-                account_type="BEHAVIOURAL_ACTION",
-                status=status,
-                stamp=stamp,
-                balances=empty,
+def _action_accounts(*, wallet_id: str, reference: str, trigger: str, stamp: str) -> list[dict[str, Any]]:
+    """The behavioural action a trigger redeems: its account created, then redeemed for its points."""
+    empty = {"available": 0, "refundable": 0}
+    action_id = _number(f"action:{reference}:{trigger}", digits=10)
+    entries = []
+    for event, status, value in (("CREATE", "ACTIVE", 0), ("REDEEM", "USED", POINTS_PER_TRIGGER)):
+        account = _account(
+            wallet_id=wallet_id,
+            account_id=action_id,
+            account_type="BEHAVIOURAL_ACTION",
+            status=status,
+            stamp=stamp,
+            balances=empty,
+        )
+        entries.append(
+            _account_transaction(
+                seed=f"{reference}:{trigger}:{event}",
+                account=account,
+                event=event,
+                value=value,
+                before=empty,
+                after=empty,
             )
-            accounts.append(
-                _account_transaction(
-                    seed=f"{reference}:{trigger}:{event}",
-                    account=account,
-                    event=event,
-                    value=value,
-                    before=empty,
-                    after=empty,
-                )
-            )
+        )
+    return entries
+
+
+def _points_credit(*, wallet_id: str, reference: str, points: int, balance_before: int, stamp: str) -> dict[str, Any]:
+    """The points account's credit of ``points``, its balance growing from ``balance_before``."""
     balance_after = balance_before + points
     points_account = _account(
         wallet_id=wallet_id,
@@ -221,14 +222,52 @@ def air_wallet_transaction(
             "lifetimeSpendValue": 0,
         },
     )
+    return _account_transaction(
+        seed=f"{reference}:points",
+        account=points_account,
+        event="CREDIT",
+        value=points,
+        before={"current": balance_before, "lifetime": balance_before},
+        after={"current": balance_after, "lifetime": balance_after},
+    )
+
+
+def _basket(points: int) -> dict[str, Any]:
+    """A trigger's basket: no contents, the points it credited in the summary."""
+    return {
+        "contents": None,
+        "summary": {
+            "points": {
+                "spend": 0,
+                "debit": 0,
+                "refund": 0,
+                "totalPointsTaken": 0,
+                "earn": 0,
+                "credit": points,
+                "totalPointsGiven": points,
+                "totalMonetaryValue": 0,
+            },
+            "tiers": {"points": 0, "transactions": 0, "spend": 0},
+        },
+        "payment": None,
+    }
+
+
+def air_wallet_transaction(
+    *, identity_value: str, reference: str, trigger_references: list[str], balance_before: int, now: datetime
+) -> dict[str, Any]:
+    """The wallet transaction AIR answers for a behavioural-action trigger (pure)."""
+    stamp = now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S+00:00")
+    wallet_id = _number(f"wallet:{identity_value}", digits=9)
+    points = POINTS_PER_TRIGGER * len(trigger_references)
+    accounts = [
+        entry
+        for trigger in trigger_references
+        for entry in _action_accounts(wallet_id=wallet_id, reference=reference, trigger=trigger, stamp=stamp)
+    ]
     accounts.append(
-        _account_transaction(
-            seed=f"{reference}:points",
-            account=points_account,
-            event="CREDIT",
-            value=points,
-            before={"current": balance_before, "lifetime": balance_before},
-            after={"current": balance_after, "lifetime": balance_after},
+        _points_credit(
+            wallet_id=wallet_id, reference=reference, points=points, balance_before=balance_before, stamp=stamp
         )
     )
     return {
@@ -246,23 +285,7 @@ def air_wallet_transaction(
         "state": "ORIGINAL",
         "expiryDate": None,
         "accounts": accounts,
-        "basket": {
-            "contents": None,
-            "summary": {
-                "points": {
-                    "spend": 0,
-                    "debit": 0,
-                    "refund": 0,
-                    "totalPointsTaken": 0,
-                    "earn": 0,
-                    "credit": points,
-                    "totalPointsGiven": points,
-                    "totalMonetaryValue": 0,
-                },
-                "tiers": {"points": 0, "transactions": 0, "spend": 0},
-            },
-            "payment": None,
-        },
+        "basket": _basket(points),
         "channel": None,
         "location": {"storeId": None, "storeParentId": None},
         "dateCreated": stamp,
@@ -303,9 +326,9 @@ def air_services_trigger(call: Call) -> Reply:
     if identity_value.startswith(UNKNOWN_IDENTITY_PREFIX):
         return _error(404, "NF", f"No wallet has the identity {identity_value!r}.")
     reference = body["walletTransaction"]["reference"]
-    if sandbox_record_find(upstream=Upstream.AIR, key=reference) is not None:
+    if sandbox_record_find(upstream=NAME, key=reference) is not None:
         return _duplicate(reference)
-    earlier = sandbox_record_group(upstream=Upstream.AIR, group=identity_value)
+    earlier = sandbox_record_group(upstream=NAME, group=identity_value)
     transaction = air_wallet_transaction(
         identity_value=identity_value,
         reference=reference,
@@ -314,7 +337,7 @@ def air_services_trigger(call: Call) -> Reply:
         now=datetime.now(UTC),
     )
     kept, created = sandbox_record_keep(
-        upstream=Upstream.AIR, key=reference, data=transaction, group=identity_value
+        upstream=NAME, key=reference, data=transaction, group=identity_value
     )
     if not created:  # a concurrent request with the same reference was kept first
         return _duplicate(reference)
@@ -328,13 +351,20 @@ def air_unknown_path(call: Call) -> Reply:
 urls = [
     path(
         "air/services/trigger",
-        views.upstream_endpoint(upstream=Upstream.AIR, handle=air_services_trigger, methods=ANY_METHOD),
+        views.upstream_endpoint(upstream=NAME, handle=air_services_trigger, methods=ANY_METHOD),
         name="sandbox-air-trigger",
     ),
     # Last: whatever else is asked of AIR's host (its received/behaviour pages come before).
     re_path(
         r"^air/",
-        views.upstream_endpoint(upstream=Upstream.AIR, handle=air_unknown_path, methods=ANY_METHOD),
+        views.upstream_endpoint(upstream=NAME, handle=air_unknown_path, methods=ANY_METHOD),
         name="sandbox-air-unknown",
     ),
 ]
+
+UPSTREAM = SandboxUpstream(
+    name=NAME,
+    label="Eagle Eye AIR",
+    credentials={"client_id": AIR_CLIENT_ID, "client_secret": AIR_CLIENT_SECRET},
+    urls=urls,
+)

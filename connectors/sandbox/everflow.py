@@ -40,7 +40,6 @@ from django.views.decorators.csrf import csrf_exempt
 
 from connectors.sandbox import views
 from connectors.sandbox.credentials import EVERFLOW_API_KEY, EVERFLOW_NETWORK_ID
-from connectors.sandbox.models import Upstream
 from connectors.sandbox.services import (
     Call,
     Reply,
@@ -48,6 +47,9 @@ from connectors.sandbox.services import (
     sandbox_record_keep,
     sandbox_record_put,
 )
+from connectors.sandbox.upstreams import SandboxUpstream
+
+NAME = "everflow"
 
 MAX_TRANSACTION_ID_CHARS = 332  # the SDK never sends a longer one
 STATUSES = ("approved", "rejected")
@@ -153,7 +155,7 @@ def everflow_postback(call: Call) -> Reply:
         "transaction_id": transaction_id,
     }
     kept, created = sandbox_record_keep(
-        upstream=Upstream.EVERFLOW,
+        upstream=NAME,
         key=f"conversion:{transaction_id}:{event}",
         data={**conversion, "event": event, "status": "approved"},
         group=transaction_id,
@@ -180,12 +182,12 @@ def everflow_conversion_status(call: Call) -> Reply:
     if body["conversion_status"] not in STATUSES:
         return Reply(status=400, body={"error": "conversion_status must be approved or rejected"})
     transaction_id = unquote(call.path.split("?")[0].rsplit("/conversions/", 1)[1])
-    conversions = sandbox_record_group(upstream=Upstream.EVERFLOW, group=transaction_id)
+    conversions = sandbox_record_group(upstream=NAME, group=transaction_id)
     if not conversions:
         return Reply(status=404, body={"error": "No conversion found for this transaction id"})
     for conversion in conversions:
         sandbox_record_put(
-            upstream=Upstream.EVERFLOW,
+            upstream=NAME,
             key=f"conversion:{transaction_id}:{conversion['event']}",
             data={**conversion, "status": body["conversion_status"]},
             group=transaction_id,
@@ -200,11 +202,11 @@ def everflow_not_found(call: Call) -> Reply:
     return Reply(status=404, body={"error": "Not found"})
 
 
-_postback = views.upstream_endpoint(upstream=Upstream.EVERFLOW, handle=everflow_postback, methods=("GET",))
+_postback = views.upstream_endpoint(upstream=NAME, handle=everflow_postback, methods=("GET",))
 _status = views.upstream_endpoint(
-    upstream=Upstream.EVERFLOW, handle=everflow_conversion_status, methods=("PATCH",)
+    upstream=NAME, handle=everflow_conversion_status, methods=("PATCH",)
 )
-_not_found = views.upstream_endpoint(upstream=Upstream.EVERFLOW, handle=everflow_not_found, methods=_ALL_METHODS)
+_not_found = views.upstream_endpoint(upstream=NAME, handle=everflow_not_found, methods=_ALL_METHODS)
 
 
 @csrf_exempt
@@ -228,3 +230,10 @@ urls = [
     ),
     path("everflow/<path:rest>", _elsewhere),
 ]
+
+UPSTREAM = SandboxUpstream(
+    name=NAME,
+    label="Everflow postback",
+    credentials={"network_id": EVERFLOW_NETWORK_ID, "api_key": EVERFLOW_API_KEY},
+    urls=urls,
+)

@@ -6,19 +6,13 @@ calling it and a test process inspecting it all see the same state.
 
 from django.db import models
 
-
-class Upstream(models.TextChoices):
-    AIR = "air", "Eagle Eye AIR"
-    SEGMENT = "segment", "Segment HTTP Tracking API"
-    VOUCHERIFY = "voucherify", "Voucherify"
-    EVERFLOW = "everflow", "Everflow postback"
-    PERKVILLE = "perkville", "Perkville"
+from connectors.sandbox.upstreams import upstream_choices
 
 
 class SandboxRequest(models.Model):
     """One HTTP call an upstream received, whatever it answered."""
 
-    upstream = models.CharField(max_length=16, choices=Upstream.choices)
+    upstream = models.CharField(max_length=16, choices=upstream_choices)
     received_at = models.DateTimeField(auto_now_add=True)
     method = models.CharField(max_length=8)
     path = models.CharField(max_length=2000, help_text="Path with the query string, as received.")
@@ -39,7 +33,7 @@ class SandboxRequest(models.Model):
 class SandboxSegmentMessage(models.Model):
     """One Segment message, kept once per messageId as Segment's dedupe does."""
 
-    upstream = models.CharField(max_length=16, choices=Upstream.choices, default=Upstream.SEGMENT)
+    upstream = models.CharField(max_length=16, choices=upstream_choices, default="segment")
     message_id = models.CharField(max_length=200)
     type = models.CharField(max_length=16)
     event = models.CharField(max_length=200, blank=True)
@@ -66,7 +60,7 @@ class SandboxRecord(models.Model):
     ``trans_source_id``. ``group`` gathers records of one owner (an AIR identity's transactions).
     """
 
-    upstream = models.CharField(max_length=16, choices=Upstream.choices)
+    upstream = models.CharField(max_length=16, choices=upstream_choices)
     key = models.CharField(max_length=300)
     group = models.CharField(max_length=300, blank=True)
     data = models.JSONField()
@@ -89,7 +83,7 @@ class SandboxBehaviour(models.Model):
     never serve one failure too many).
     """
 
-    upstream = models.CharField(max_length=16, choices=Upstream.choices, unique=True)
+    upstream = models.CharField(max_length=16, choices=upstream_choices, unique=True)
     respond_status = models.PositiveSmallIntegerField(null=True, blank=True)
     delay_ms = models.PositiveIntegerField(default=0)
     fail_first_n = models.PositiveIntegerField(default=0)

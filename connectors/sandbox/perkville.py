@@ -34,8 +34,10 @@ from django.views.decorators.csrf import csrf_exempt
 
 from connectors.sandbox import views
 from connectors.sandbox.credentials import PERKVILLE_TOKEN
-from connectors.sandbox.models import Upstream
 from connectors.sandbox.services import Call, Reply, sandbox_record_keep
+from connectors.sandbox.upstreams import SandboxUpstream
+
+NAME = "perkville"
 
 
 def _whole(value: Any) -> bool:
@@ -92,7 +94,7 @@ def perkville_transactions(call: Call) -> Reply:
         return _invalid(errors)
     transaction = {**body, "id": uuid.uuid4().int % 10**9, "created_at": timezone.now().isoformat()}
     _, created = sandbox_record_keep(
-        upstream=Upstream.PERKVILLE, key=f"transaction:{body['business']}:{body['trans_source_id']}", data=transaction
+        upstream=NAME, key=f"transaction:{body['business']}:{body['trans_source_id']}", data=transaction
     )
     if not created:
         return _invalid({"trans_source_id": ["Transaction with this Trans source id already exists."]})
@@ -103,9 +105,9 @@ def perkville_not_found(call: Call) -> Reply:
     return Reply(status=404, body={"error": "Not found."})
 
 
-_transactions = views.upstream_endpoint(upstream=Upstream.PERKVILLE, handle=perkville_transactions)
+_transactions = views.upstream_endpoint(upstream=NAME, handle=perkville_transactions)
 _not_found = views.upstream_endpoint(
-    upstream=Upstream.PERKVILLE,
+    upstream=NAME,
     handle=perkville_not_found,
     methods=("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"),
 )
@@ -120,3 +122,10 @@ urls = [
     path("perkville/v2/transactions/", _transactions, name="sandbox-perkville-transactions"),
     path("perkville/<path:rest>", _elsewhere),
 ]
+
+UPSTREAM = SandboxUpstream(
+    name=NAME,
+    label="Perkville",
+    credentials={"api_token": PERKVILLE_TOKEN},
+    urls=urls,
+)

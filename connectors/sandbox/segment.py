@@ -53,9 +53,12 @@ from django.urls import path, re_path
 
 from connectors.sandbox import views
 from connectors.sandbox.credentials import SEGMENT_WRITE_KEY
-from connectors.sandbox.models import SandboxSegmentMessage, Upstream
+from connectors.sandbox.models import SandboxSegmentMessage
 from connectors.sandbox.services import Call, Reply
+from connectors.sandbox.upstreams import SandboxUpstream
 from core.bulk import bulk_insert_counting
+
+NAME = "segment"
 
 MAX_MESSAGE_BYTES = 32 * 1024
 MAX_BATCH_BYTES = 500 * 1024
@@ -223,7 +226,7 @@ def _store(messages: list[dict[str, Any]]) -> None:
         first.setdefault(message_id, message)
     rows: list[Model] = [  # bulk_insert_counting takes a list of any model's rows
         SandboxSegmentMessage(
-            upstream=Upstream.SEGMENT,
+            upstream=NAME,
             message_id=message_id,
             type=message["type"],
             event=str(message.get("event") or "")[:200],
@@ -273,14 +276,14 @@ def segment_unknown_path(call: Call) -> Reply:
 urls = [
     path(
         "segment/v1/batch",
-        views.upstream_endpoint(upstream=Upstream.SEGMENT, handle=segment_batch, methods=ANY_METHOD),
+        views.upstream_endpoint(upstream=NAME, handle=segment_batch, methods=ANY_METHOD),
         name="sandbox-segment-batch",
     ),
     *(
         path(
             f"segment/v1/{message_type}",
             views.upstream_endpoint(
-                upstream=Upstream.SEGMENT, handle=segment_single(message_type), methods=ANY_METHOD
+                upstream=NAME, handle=segment_single(message_type), methods=ANY_METHOD
             ),
             name=f"sandbox-segment-{message_type}",
         )
@@ -289,7 +292,15 @@ urls = [
     # Last: whatever else is asked of Segment's host (its received/behaviour pages come before).
     re_path(
         r"^segment/",
-        views.upstream_endpoint(upstream=Upstream.SEGMENT, handle=segment_unknown_path, methods=ANY_METHOD),
+        views.upstream_endpoint(upstream=NAME, handle=segment_unknown_path, methods=ANY_METHOD),
         name="sandbox-segment-unknown",
     ),
 ]
+
+UPSTREAM = SandboxUpstream(
+    name=NAME,
+    label="Segment HTTP Tracking API",
+    credentials={"write_key": SEGMENT_WRITE_KEY},
+    urls=urls,
+    keeps_messages=True,
+)

@@ -20,8 +20,8 @@ from connectors.sandbox.models import (
     SandboxRecord,
     SandboxRequest,
     SandboxSegmentMessage,
-    Upstream,
 )
+from connectors.sandbox.upstreams import upstreams
 
 MAX_DELAY_MS = 60_000
 DEFAULT_FAILURE_STATUS = 500
@@ -250,7 +250,7 @@ def sandbox_received_list(*, upstream: str) -> dict[str, Any]:
         "upstream": upstream,
         "requests": [_request_json(row) for row in SandboxRequest.objects.filter(upstream=upstream)],
     }
-    if upstream == Upstream.SEGMENT:
+    if upstreams()[upstream].keeps_messages:
         received["messages"] = [
             _message_json(row) for row in SandboxSegmentMessage.objects.filter(upstream=upstream)
         ]

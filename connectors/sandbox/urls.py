@@ -1,13 +1,14 @@
-"""Mounted at ``/sandbox/`` when ``settings.SANDBOX_ENABLED`` (see each upstream's module)."""
+"""Mounted at ``/sandbox/`` when ``settings.SANDBOX_ENABLED``: every upstream of
+:func:`connectors.sandbox.upstreams.upstreams` (see each upstream's module)."""
 
 from django.urls import path, register_converter
 
-from connectors.sandbox import air, everflow, perkville, segment, views, voucherify
-from connectors.sandbox.models import Upstream
+from connectors.sandbox import views
+from connectors.sandbox.upstreams import upstreams
 
 
 class UpstreamConverter:
-    regex = "|".join(Upstream.values)
+    regex = "|".join(upstreams())
 
     def to_python(self, value: str) -> str:
         return value
@@ -21,9 +22,5 @@ register_converter(UpstreamConverter, "upstream")
 urlpatterns = [
     path("<upstream:upstream>/received", views.received, name="sandbox-received"),
     path("<upstream:upstream>/behaviour", views.behaviour, name="sandbox-behaviour"),
-    *segment.urls,
-    *air.urls,
-    *voucherify.urls,
-    *everflow.urls,
-    *perkville.urls,
+    *(pattern for upstream in upstreams().values() for pattern in upstream.urls),
 ]

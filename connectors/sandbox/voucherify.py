@@ -33,8 +33,10 @@ from django.utils import timezone
 
 from connectors.sandbox import views
 from connectors.sandbox.credentials import VOUCHERIFY_APP_ID, VOUCHERIFY_APP_TOKEN
-from connectors.sandbox.models import Upstream
 from connectors.sandbox.services import Call, Reply, sandbox_record_find, sandbox_record_put
+from connectors.sandbox.upstreams import SandboxUpstream
+
+NAME = "voucherify"
 
 PREFIX = "/sandbox/voucherify"
 _ANY_METHOD = ("GET", "POST", "PUT", "PATCH", "DELETE")
@@ -222,7 +224,7 @@ def _metadata_merge(stored: dict[str, Any], given: dict[str, Any]) -> dict[str, 
 
 def _customer_get(source_id: str) -> dict[str, Any]:
     now = timezone.now().isoformat()
-    return sandbox_record_find(upstream=Upstream.VOUCHERIFY, key=f"customer:{source_id}") or {
+    return sandbox_record_find(upstream=NAME, key=f"customer:{source_id}") or {
         "id": f"cust_{uuid.uuid4().hex[:24]}",
         "source_id": source_id,
         "name": None,
@@ -239,7 +241,7 @@ def _customer_get(source_id: str) -> dict[str, Any]:
 
 def _customer_put(customer: dict[str, Any]) -> dict[str, Any]:
     customer = {**customer, "updated_at": timezone.now().isoformat()}
-    sandbox_record_put(upstream=Upstream.VOUCHERIFY, key=f"customer:{customer['source_id']}", data=customer)
+    sandbox_record_put(upstream=NAME, key=f"customer:{customer['source_id']}", data=customer)
     return customer
 
 
@@ -301,7 +303,7 @@ def voucherify_group_processing(call: Call) -> Reply:
     customer = _customer_put(customer)
     group = {"group_id": body["group_id"], "traits": body.get("traits") or {}, "customer_id": customer["id"]}
     sandbox_record_put(
-        upstream=Upstream.VOUCHERIFY, key=f"group:{customer['source_id']}:{body['group_id']}", data=group
+        upstream=NAME, key=f"group:{customer['source_id']}:{body['group_id']}", data=group
     )
     return Reply(status=200, body={**group, "customer": customer})
 
@@ -350,7 +352,14 @@ urls = [
     # Non-capturing, so the view takes the request alone; /received and /behaviour match before it.
     re_path(
         r"^voucherify/(?:.*)$",
-        views.upstream_endpoint(upstream=Upstream.VOUCHERIFY, handle=voucherify_route, methods=_ANY_METHOD),
+        views.upstream_endpoint(upstream=NAME, handle=voucherify_route, methods=_ANY_METHOD),
         name="sandbox-voucherify",
     ),
 ]
+
+UPSTREAM = SandboxUpstream(
+    name=NAME,
+    label="Voucherify",
+    credentials={"app_id": VOUCHERIFY_APP_ID, "app_token": VOUCHERIFY_APP_TOKEN},
+    urls=urls,
+)

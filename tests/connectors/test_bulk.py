@@ -4,7 +4,7 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from connectors.sandbox.models import SandboxSegmentMessage, Upstream
+from connectors.sandbox.models import SandboxSegmentMessage
 from core.bulk import bulk_insert, insert_fields, insert_values
 
 pytestmark = pytest.mark.django_db
@@ -12,7 +12,7 @@ pytestmark = pytest.mark.django_db
 
 def _message(message_id: str) -> SandboxSegmentMessage:
     body = {"messageId": message_id, "properties": {"quote": 'say "hi"', "backslash": "a\\b", "nested": [{"x": 1}]}}
-    return SandboxSegmentMessage(upstream=Upstream.SEGMENT, message_id=message_id, type="track", message=body)
+    return SandboxSegmentMessage(upstream="segment", message_id=message_id, type="track", message=body)
 
 
 def test_rows_are_stored_with_their_json_intact_and_defaults_applied():

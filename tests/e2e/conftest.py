@@ -1,7 +1,7 @@
 import pytest
 import requests
 
-from connectors.sandbox.models import Upstream
+from connectors.sandbox.upstreams import upstreams
 from tests.e2e.harness import platform_running
 
 
@@ -15,7 +15,7 @@ def platform(django_db_setup, django_db_blocker):
 @pytest.fixture
 def live(platform, transactional_db, request):
     """The running platform, with a clean sandbox; prints the processes' logs when a test fails."""
-    for upstream in Upstream.values:
+    for upstream in upstreams():
         platform.behave(upstream)
         requests.delete(f"{platform.sandbox(upstream)}/received", timeout=5)
     yield platform

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from connectors.sandbox.models import SandboxSegmentMessage, Upstream
+from connectors.sandbox.models import SandboxSegmentMessage
 from connectors.sandbox.segment import segment_batch
 from connectors.sandbox.services import Call
 from tests.connectors.sandbox.conftest import segment_auth
@@ -28,7 +28,7 @@ def _kept() -> list[tuple[str, int]]:
 
 def test_a_large_batch_is_stored_in_one_statement_per_row_sent_together(django_assert_num_queries):
     SandboxSegmentMessage.objects.create(
-        upstream=Upstream.SEGMENT, message_id="m-0", type="track", event="Order Completed", message={}
+        upstream="segment", message_id="m-0", type="track", event="Order Completed", message={}
     )
     messages = [_track(f"m-{n}") for n in range(100)]
 

@@ -3,9 +3,8 @@
 from django.urls import path
 
 from connectors.sandbox import air, views
-from connectors.sandbox.models import Upstream
 
-_trigger = views.upstream_endpoint(upstream=Upstream.AIR, handle=air.air_services_trigger)
+_trigger = views.upstream_endpoint(upstream=air.NAME, handle=air.air_services_trigger)
 
 urlpatterns = [
     path("wallet/555555", _trigger),

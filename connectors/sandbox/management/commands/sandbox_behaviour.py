@@ -2,13 +2,13 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from connectors.sandbox.models import Upstream
 from connectors.sandbox.services import (
     BehaviourInvalid,
     behaviour_options,
     sandbox_behaviour_describe,
     sandbox_behaviour_set,
 )
+from connectors.sandbox.upstreams import upstreams
 
 
 class Command(BaseCommand):
@@ -19,7 +19,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("upstream", choices=Upstream.values)
+        parser.add_argument("upstream", choices=list(upstreams()))
         parser.add_argument("--status", type=int, help="HTTP status to answer, e.g. 500, 503 or 429.")
         parser.add_argument("--delay-ms", type=int, help="Wait this long before answering.")
         parser.add_argument("--fail-first", type=int, help="Fail only the next N calls, then serve normally.")

@@ -2,15 +2,15 @@ import json
 
 from django.core.management.base import BaseCommand
 
-from connectors.sandbox.models import Upstream
 from connectors.sandbox.services import sandbox_received_clear, sandbox_received_list
+from connectors.sandbox.upstreams import upstreams
 
 
 class Command(BaseCommand):
     help = "Print, as JSON, what a sandbox upstream received (oldest first); --clear forgets it."
 
     def add_arguments(self, parser):
-        parser.add_argument("upstream", choices=Upstream.values)
+        parser.add_argument("upstream", choices=list(upstreams()))
         parser.add_argument(
             "--clear", action="store_true", help="Forget what it received and restart its failure count."
         )

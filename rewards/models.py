@@ -96,7 +96,7 @@ class RewardLedgerEntry(models.Model):
 class TriggerWindow(models.Model):
     """When a connector's repeat window for one identity and set of triggers ends.
 
-    One row per connector and key (``inbound.trigger_window_key``), claimed by the trigger that is
+    One row per connector and key (the kind's ``RewardRequest.window_key``), claimed by the trigger that is
     sent: an UPDATE that only succeeds once the window has ended, or the INSERT of the first row,
     both checked by the database, so two concurrent triggers cannot both count.
     """

@@ -31,14 +31,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-# One Direction for the platform (core.direction), named here so a kind needs only this module.
-from core.direction import Direction as Direction
-
 # HTTP statuses a destination answers that are worth another attempt (ARCHITECTURE.md §4): these
 # 4xx and every 5xx but these. The retry policy (events.delivery.policy) and every kind's reading of its
 # partner's answers use them, so the two never disagree about what is retried.
 RETRYABLE_4XX = frozenset({408, 425, 429})
 TERMINAL_5XX = frozenset({501, 505})
+
+
+class Direction(enum.StrEnum):
+    IN = "in"  # CDP → loyalty engine / partner
+    OUT = "out"  # loyalty engine → CDP
 
 
 class FieldType(enum.StrEnum):
@@ -77,25 +79,6 @@ class ConnectorConfig:
     sandbox_enabled: bool = False
     # Why ``secrets`` is empty when the stored ones cannot be decrypted; the pipeline holds deliveries with it.
     secrets_unreadable: str = ""
-
-
-@dataclass(frozen=True)
-class SandboxSite:
-    """The sandbox as a kind sees it: where each upstream answers (``/sandbox/<name>``) and the
-    credentials each accepts, by upstream name. ``connectors.sandbox`` fills it, so that no kind
-    imports the sandbox."""
-
-    urls: Mapping[str, str]
-    credentials: Mapping[str, Mapping[str, str]]
-
-
-@dataclass(frozen=True)
-class SandboxConnector:
-    """A connector of a kind pointed at the sandbox (the demo's): its name, settings and secrets."""
-
-    name: str
-    settings: dict[str, Any]
-    secrets: dict[str, str]
 
 
 @dataclass(frozen=True)
@@ -216,6 +199,61 @@ class Outcome:
 
 
 @dataclass(frozen=True)
+class RewardRequest:
+    """What one incoming event asks to be rewarded, read by its kind, for the reward ledger.
+
+    ``triggers`` are the reward references in the order sent, ``trigger_paths`` where each was in
+    the body (to name it in an error); ``reference`` is the sender's own reference for the reward
+    ("" when it sent none); ``window_key`` what "the same identity and triggers" is for a
+    connector's repeat window.
+    """
+
+    identity: str
+    triggers: tuple[str, ...]
+    trigger_paths: tuple[str, ...]
+    reference: str
+    window_key: str
+
+
+@dataclass(frozen=True)
+class RewardAward:
+    """What the loyalty engine says it awarded, in its answer to a request or a later notification.
+
+    ``reference`` is the request's reference a notification names ("" in an answer);
+    ``already_processed`` that the engine already held the request, so what it awarded comes
+    with its notification instead.
+    """
+
+    reference: str = ""
+    transaction_id: str = ""
+    points: int | None = None
+    coupons: tuple[Mapping[str, Any], ...] = ()
+    already_processed: bool = False
+
+
+@dataclass(frozen=True)
+class RewardHandling:
+    """What of a kind's traffic belongs to the reward ledger: the inbound events of ``request_type``
+    ask for a reward, sent by their deliveries to ``destination``; the engine's answer to such a
+    delivery and its outbound notification of ``notification_type`` say what it awarded.
+
+    The readers turn the kind's contexts and answers into plain values, so the pipeline and the
+    ledger know nothing of its wire format. ``refuse_unknown_setting`` and ``window_setting``
+    name the kind's settings that refuse trigger references the connector does not know, and
+    count the same identity and triggers once within that many seconds ("" when it has none).
+    """
+
+    request_type: str
+    destination: str
+    request_read: Callable[[IncomingEvent], RewardRequest]
+    answer_read: Callable[[Mapping[str, Any]], RewardAward] = lambda result: RewardAward()
+    notification_type: str = ""
+    notification_read: Callable[[IncomingEvent], RewardAward] = lambda event: RewardAward()
+    refuse_unknown_setting: str = ""
+    window_setting: str = ""
+
+
+@dataclass(frozen=True)
 class Kind:
     key: str
     label: str
@@ -233,10 +271,6 @@ class Kind:
     authenticate: Mapping[Direction, Callable[[bytes, Mapping[str, str], ConnectorConfig], None]] = field(
         default_factory=dict
     )
-    # The sandbox upstreams (connectors/sandbox/upstreams.py) that play the kind's partners, by
-    # name, and a connector of the kind pointed at them, given where they are: the demo's.
-    sandbox_upstreams: tuple[str, ...] = ()
-    sandbox_connector: Callable[[SandboxSite], SandboxConnector] | None = None
     # Sample payloads per direction, for the admin's "send a test event" and the mapping preview.
     samples: Mapping[Direction, Mapping[str, Any]] = field(default_factory=dict)
     # A copy of a sample that the kind takes as a new event (its sender ids renewed), for a test
@@ -249,6 +283,9 @@ class Kind:
     # The webhook URLs the kind answers: a one-way kind (Segment → a partner) has no outbound
     # URL, which then answers 404 and is neither shown nor given a token.
     directions: tuple[Direction, ...] = (Direction.IN, Direction.OUT)
+    # Which of its events request rewards and what its partner says was awarded; None: the kind
+    # has nothing for the reward ledger.
+    rewards: RewardHandling | None = None
 
     @property
     def secret_fields(self) -> tuple[SettingField, ...]:

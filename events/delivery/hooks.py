@@ -1,13 +1,15 @@
 """Where the pipeline hands over to the reward ledger (the rewards app owns what it records).
 
-Rewards are requested by inbound ``services/trigger`` events delivered to AIR, and confirmed by
-the SERVICE.TRIGGER notification AIR sends back on the outbound side.
+A kind declares what of its traffic is the ledger's (``Kind.rewards``): for AIR, inbound
+``services/trigger`` events request rewards, and the SERVICE.TRIGGER notification AIR sends back
+on the outbound side confirms them. This module asks the event's kind and hands the ledger the
+plain values the kind reads; an event of a kind without reward handling never reaches it.
 """
 
 from typing import Any
 
-from connectors.kinds.air_segment.inbound import trigger_window_key
-from connectors.kinds.base import Direction, FieldError, IncomingEvent
+from connectors.kinds.base import Direction, FieldError, IncomingEvent, RewardHandling, RewardRequest
+from connectors.kinds.registry import kind_get, kinds
 from connectors.models import Connector
 from events.models import Delivery, Event
 from rewards.services import (
@@ -18,42 +20,64 @@ from rewards.services import (
     trigger_window_claim,
 )
 
-REWARD_REQUEST = "services/trigger"
-REWARD_DESTINATION = "air"
-REWARD_NOTIFICATION = "SERVICE.TRIGGER"
+
+def _rewards(connector: Connector) -> RewardHandling | None:
+    return kind_get(connector.kind).rewards
+
+
+def _incoming(event: Event) -> IncomingEvent:
+    """A stored event as its kind reads it."""
+    return IncomingEvent(
+        event_type=event.event_type,
+        source_event_id=event.source_event_id,
+        identity=event.identity,
+        occurred_at=event.occurred_at,
+        context=event.context or {},
+    )
+
+
+def _setting(connector: Connector, key: str) -> Any:
+    return connector.settings.get(key) if key else None
 
 
 def validate(*, connector: Connector, incoming: IncomingEvent) -> list[FieldError]:
-    if incoming.event_type != REWARD_REQUEST:
+    rewards = _rewards(connector)
+    if rewards is None or incoming.event_type != rewards.request_type:
         return []
-    references = list(incoming.context.get("trigger_references") or [])
-    unknown = set(trigger_references_check(connector=connector, references=references))
+    request = rewards.request_read(incoming)
+    unknown = set(
+        trigger_references_check(
+            connector_id=connector.pk,
+            references=request.triggers,
+            refuse_unknown=bool(_setting(connector, rewards.refuse_unknown_setting)),
+        )
+    )
     return [
-        FieldError(f"body.triggers[{index}].reference", f"Unknown trigger reference {reference!r} for this connector")
-        for index, reference in enumerate(references)
+        FieldError(path, f"Unknown trigger reference {reference!r} for this connector")
+        for path, reference in zip(request.trigger_paths, request.triggers, strict=True)
         if reference in unknown
     ]
 
 
-def _same_triggers(context: dict[str, Any], other: dict[str, Any]) -> bool:
-    return context.get("identity_value") == other.get("identity_value") and sorted(
-        set(context.get("trigger_references") or [])
-    ) == sorted(set(other.get("trigger_references") or []))
+def _same_triggers(request: RewardRequest, other: RewardRequest) -> bool:
+    return request.identity == other.identity and sorted(set(request.triggers)) == sorted(set(other.triggers))
 
 
-def _stored_under_reference(event: Event) -> str:
-    """Why ``event`` repeats a trigger stored while the source id was Segment's reference alone."""
-    reference = (event.context or {}).get("wallet_transaction_reference")
-    if not reference:
+def _stored_under_reference(event: Event, rewards: RewardHandling, request: RewardRequest) -> str:
+    """Why ``event`` repeats a trigger stored while the source id was the sender's reference alone."""
+    if not request.reference:
         return ""
     earlier = (
         Event.objects.filter(
-            connector=event.connector, direction=Direction.IN, event_type=REWARD_REQUEST, source_event_id=reference
+            connector=event.connector,
+            direction=Direction.IN,
+            event_type=rewards.request_type,
+            source_event_id=request.reference,
         )
-        .only("public_id", "context")
+        .only("public_id", "event_type", "source_event_id", "identity", "occurred_at", "context")
         .first()
     )
-    if earlier is None or not _same_triggers(event.context, earlier.context or {}):
+    if earlier is None or not _same_triggers(request, rewards.request_read(_incoming(earlier))):
         return ""
     return (
         f"A repeat of event {earlier.public_id}: the same wallet transaction reference, identity and triggers "
@@ -61,15 +85,14 @@ def _stored_under_reference(event: Event) -> str:
     )
 
 
-def _within_window(event: Event) -> str:
+def _within_window(event: Event, rewards: RewardHandling, request: RewardRequest) -> str:
     """Why ``event`` falls in its connector's "same identity and triggers count once" window."""
-    seconds = int(event.connector.settings.get("trigger_dedupe_window_seconds") or 0)
+    seconds = int(_setting(event.connector, rewards.window_setting) or 0)
     if seconds <= 0:
         return ""
-    context = event.context or {}
     window = trigger_window_claim(
-        connector=event.connector,
-        key=trigger_window_key(identity=context["identity_value"], triggers=context["trigger_references"]),
+        connector_id=event.connector.pk,
+        key=request.window_key,
         seconds=seconds,
         now=event.received_at,
         event_public_id=event.public_id,
@@ -89,13 +112,15 @@ def repeat_suppress(*, event: Event) -> bool:
     Called inside the transaction that stores the event, before its insert, so what it claims is
     undone if the insert finds the event is a duplicate itself.
     """
-    if (event.direction, event.event_type, event.status) != (
+    rewards = _rewards(event.connector)
+    if rewards is None or (event.direction, event.event_type, event.status) != (
         Direction.IN,
-        REWARD_REQUEST,
+        rewards.request_type,
         Event.Status.TRANSLATED,
     ):
         return False
-    reason = _stored_under_reference(event) or _within_window(event)
+    request = rewards.request_read(_incoming(event))
+    reason = _stored_under_reference(event, rewards, request) or _within_window(event, rewards, request)
     if not reason:
         return False
     event.status = Event.Status.IGNORED
@@ -103,20 +128,64 @@ def repeat_suppress(*, event: Event) -> bool:
     return True
 
 
+def _reward_events(rewards: RewardHandling) -> list[tuple[Direction, str]]:
+    """The (direction, event type) of the events the ledger records for a kind."""
+    wanted = [(Direction.IN, rewards.request_type)]
+    if rewards.notification_type:
+        wanted.append((Direction.OUT, rewards.notification_type))
+    return wanted
+
+
 def on_event_stored_wanted(*, direction: str, event_type: str) -> bool:
-    """Whether ``on_event_stored`` has anything to record for such an event."""
-    return (direction, event_type) in ((Direction.IN, REWARD_REQUEST), (Direction.OUT, REWARD_NOTIFICATION))
+    """Whether ``on_event_stored`` may have anything to record for such an event: whether any kind
+    requests rewards with such inbound events or reports them with such outbound ones."""
+    for kind in kinds().values():
+        rewards = kind.rewards
+        if rewards is not None and (direction, event_type) in _reward_events(rewards):
+            return True
+    return False
 
 
 def on_event_stored(*, event: Event, deliveries: list[Delivery]) -> None:
-    if event.direction == Direction.IN and event.event_type == REWARD_REQUEST:
+    rewards = _rewards(event.connector)
+    if rewards is None:
+        return
+    direction_and_type = (event.direction, event.event_type)
+    if direction_and_type == (Direction.IN, rewards.request_type):
+        request = rewards.request_read(_incoming(event))
         for delivery in deliveries:
-            if delivery.destination == REWARD_DESTINATION:
-                reward_request_record(event=event, delivery=delivery)
-    elif event.direction == Direction.OUT and event.event_type == REWARD_NOTIFICATION:
-        reward_follow_up_link(event=event)
+            if delivery.destination == rewards.destination:
+                reward_request_record(
+                    connector_id=event.connector.pk,
+                    request_event_id=event.pk,
+                    delivery_id=delivery.pk,
+                    identity=request.identity,
+                    triggers=request.triggers,
+                    reference=delivery.idempotency_key,
+                )
+    elif rewards.notification_type and direction_and_type == (Direction.OUT, rewards.notification_type):
+        award = rewards.notification_read(_incoming(event))
+        reward_follow_up_link(
+            client_id=event.connector.client_id,
+            follow_up_event_id=event.pk,
+            reference=award.reference,
+            points=award.points,
+            coupons=award.coupons,
+        )
 
 
 def on_delivery_finished(*, delivery: Delivery, succeeded: bool, reason: str, result: dict[str, Any] | None) -> None:
-    if delivery.destination == REWARD_DESTINATION:
-        reward_outcome_record(delivery=delivery, succeeded=succeeded, reason=reason, result=result)
+    rewards = _rewards(delivery.connector)
+    if rewards is None or delivery.destination != rewards.destination:
+        return
+    award = rewards.answer_read(result or {})
+    reward_outcome_record(
+        delivery_id=delivery.pk,
+        succeeded=succeeded,
+        status_code=delivery.last_status_code,
+        reason=reason,
+        transaction_id=award.transaction_id,
+        points=award.points,
+        coupons=award.coupons,
+        already_processed=award.already_processed,
+    )

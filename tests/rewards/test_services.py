@@ -23,14 +23,33 @@ from tests.rewards.factories import (
 
 pytestmark = pytest.mark.django_db
 
-AIR_RESULT = {"wallet_transaction_id": "442092686", "points": 400, "coupons": []}
+# What AIR returned for a trigger, as the AIR kind reads its answer (connectors.kinds.air_segment.inbound).
+AIR_AWARD = {"transaction_id": "442092686", "points": 400, "coupons": ()}
 
 
-def refusing_connector():
-    connector = ConnectorFactory()
-    connector.settings["refuse_unknown_triggers"] = True
-    connector.save()
-    return connector
+def check(connector, references, *, refuse_unknown=True):
+    return trigger_references_check(connector_id=connector.pk, references=references, refuse_unknown=refuse_unknown)
+
+
+def request_record(delivery, *, identity="1111111111111131", triggers=("A0001",)):
+    return reward_request_record(
+        connector_id=delivery.connector.pk,
+        request_event_id=delivery.event.pk,
+        delivery_id=delivery.pk,
+        identity=identity,
+        triggers=triggers,
+        reference=delivery.idempotency_key,
+    )
+
+
+def outcome_record(delivery, **kwargs):
+    return reward_outcome_record(delivery_id=delivery.pk, status_code=delivery.last_status_code, **kwargs)
+
+
+def follow_up_link(notification, *, reference, **kwargs):
+    return reward_follow_up_link(
+        client_id=notification.connector.client_id, follow_up_event_id=notification.pk, reference=reference, **kwargs
+    )
 
 
 # trigger_references_check
@@ -39,30 +58,28 @@ def refusing_connector():
 def test_check_accepts_every_reference_when_the_connector_does_not_refuse_unknown_ones():
     connector = ConnectorFactory()
 
-    unknown = trigger_references_check(connector=connector, references=["A0001", "NOPE"])
+    unknown = check(connector, ["A0001", "NOPE"], refuse_unknown=False)
 
     assert unknown == []
 
 
 def test_check_accepts_references_registered_active_for_the_connector():
-    connector = refusing_connector()
+    connector = ConnectorFactory()
     TriggerReferenceFactory(connector=connector, reference="A0001")
     TriggerReferenceFactory(connector=connector, reference="P0001")
 
-    unknown = trigger_references_check(connector=connector, references=["A0001", "P0001"])
+    unknown = check(connector, ["A0001", "P0001"])
 
     assert unknown == []
 
 
 def test_check_refuses_unregistered_inactive_and_other_connectors_references_once_each_in_order():
-    connector = refusing_connector()
+    connector = ConnectorFactory()
     TriggerReferenceFactory(connector=connector, reference="A0001")
     TriggerReferenceFactory(connector=connector, reference="OLD1", active=False)
     TriggerReferenceFactory(reference="ELSEWHERE")
 
-    unknown = trigger_references_check(
-        connector=connector, references=["NEW9", "A0001", "OLD1", "ELSEWHERE", "NEW9"]
-    )
+    unknown = check(connector, ["NEW9", "A0001", "OLD1", "ELSEWHERE", "NEW9"])
 
     assert unknown == ["NEW9", "OLD1", "ELSEWHERE"]
 
@@ -71,17 +88,10 @@ def test_check_refuses_unregistered_inactive_and_other_connectors_references_onc
 
 
 def test_request_record_opens_a_requested_entry_with_the_reference_actually_sent():
-    event = TriggerEventFactory(
-        identity="",
-        context={
-            "identity_value": "1111111111111131",
-            "trigger_references": ["A0001", "P0001"],
-            "wallet_transaction_reference": "seg-123",
-        },
-    )
+    event = TriggerEventFactory(identity="")
     delivery = AirDeliveryFactory(event=event, idempotency_key="ee-connect-seg-123")
 
-    entry = reward_request_record(event=event, delivery=delivery)
+    entry = request_record(delivery, identity="1111111111111131", triggers=("A0001", "P0001"))
 
     entry.refresh_from_db()
     assert entry.connector == event.connector
@@ -96,20 +106,11 @@ def test_request_record_opens_a_requested_entry_with_the_reference_actually_sent
     assert (entry.wallet_transaction_id, entry.points_awarded, entry.coupons_awarded) == ("", None, [])
 
 
-def test_request_record_reads_air_style_trigger_objects_and_falls_back_to_the_event_identity():
-    event = TriggerEventFactory(identity="CUST-1", context={"trigger_references": [{"reference": "A0001"}]})
-    delivery = AirDeliveryFactory(event=event)
-
-    entry = reward_request_record(event=event, delivery=delivery)
-
-    assert (entry.identity, entry.trigger_references) == ("CUST-1", ["A0001"])
-
-
 def test_request_record_is_idempotent_per_delivery():
     delivery = AirDeliveryFactory()
-    first = reward_request_record(event=delivery.event, delivery=delivery)
+    first = request_record(delivery)
 
-    second = reward_request_record(event=delivery.event, delivery=delivery)
+    second = request_record(delivery)
 
     assert second.pk == first.pk
     assert RewardLedgerEntry.objects.count() == 1
@@ -119,8 +120,8 @@ def test_request_record_opens_one_entry_per_delivery():
     delivery = AirDeliveryFactory()
     other = AirDeliveryFactory(idempotency_key="another-reference")
 
-    reward_request_record(event=delivery.event, delivery=delivery)
-    reward_request_record(event=other.event, delivery=other)
+    request_record(delivery)
+    request_record(other)
 
     assert sorted(RewardLedgerEntry.objects.values_list("wallet_transaction_reference", flat=True)) == sorted(
         [delivery.idempotency_key, "another-reference"]
@@ -134,10 +135,8 @@ def test_outcome_record_awards_what_air_returned():
     entry = RewardLedgerEntryFactory()
     coupons = [{"account_id": "4103598394", "campaign_id": "100641681"}]
 
-    settled = reward_outcome_record(
-        delivery=entry.delivery,
-        succeeded=True,
-        result={"wallet_transaction_id": "442092686", "points": 400, "coupons": coupons},
+    settled = outcome_record(
+        entry.delivery, succeeded=True, transaction_id="442092686", points=400, coupons=coupons
     )
 
     entry.refresh_from_db()
@@ -153,7 +152,7 @@ def test_outcome_record_awards_what_air_returned():
 def test_outcome_record_awards_without_a_result_when_air_returned_nothing_to_keep():
     entry = RewardLedgerEntryFactory()
 
-    reward_outcome_record(delivery=entry.delivery, succeeded=True)
+    outcome_record(entry.delivery, succeeded=True)
 
     entry.refresh_from_db()
     assert entry.status == RewardLedgerEntry.Status.AWARDED
@@ -164,9 +163,7 @@ def test_outcome_record_awards_a_reference_air_already_held_saying_so():
     entry = RewardLedgerEntryFactory()
     entry.delivery.last_status_code = 400  # AIR refused the repeated reference; the kind read it as success
 
-    reward_outcome_record(
-        delivery=entry.delivery, succeeded=True, result={"already_processed": True, "reference": "r-1"}
-    )
+    outcome_record(entry.delivery, succeeded=True, already_processed=True)
 
     entry.refresh_from_db()
     assert (entry.status, entry.reason) == (RewardLedgerEntry.Status.AWARDED, ALREADY_PROCESSED)
@@ -178,9 +175,7 @@ def test_outcome_record_marks_refused_when_air_answered_with_a_client_error():
     entry.delivery.last_status_code = 404
     entry.delivery.save()
 
-    reward_outcome_record(
-        delivery=entry.delivery, succeeded=False, reason="AIR knows no wallet with this identity (404)."
-    )
+    outcome_record(entry.delivery, succeeded=False, reason="AIR knows no wallet with this identity (404).")
 
     entry.refresh_from_db()
     assert entry.status == RewardLedgerEntry.Status.REFUSED
@@ -195,9 +190,7 @@ def test_outcome_record_marks_failed_when_air_never_accepted_or_refused(last_sta
     entry.delivery.last_status_code = last_status_code
     entry.delivery.save()
 
-    reward_outcome_record(
-        delivery=entry.delivery, succeeded=False, reason="AIR did not answer in 12 attempts."
-    )
+    outcome_record(entry.delivery, succeeded=False, reason="AIR did not answer in 12 attempts.")
 
     entry.refresh_from_db()
     assert entry.status == RewardLedgerEntry.Status.FAILED
@@ -208,7 +201,7 @@ def test_outcome_record_marks_failed_when_air_never_accepted_or_refused(last_sta
 def test_outcome_record_awards_a_failed_entry_after_a_manual_retry_succeeds():
     entry = RewardLedgerEntryFactory(status=RewardLedgerEntry.Status.FAILED, reason="timed out")
 
-    reward_outcome_record(delivery=entry.delivery, succeeded=True, result=AIR_RESULT)
+    outcome_record(entry.delivery, succeeded=True, **AIR_AWARD)
 
     entry.refresh_from_db()
     assert (entry.status, entry.reason, entry.points_awarded) == (RewardLedgerEntry.Status.AWARDED, "", 400)
@@ -216,11 +209,11 @@ def test_outcome_record_awards_a_failed_entry_after_a_manual_retry_succeeds():
 
 def test_outcome_record_never_takes_an_award_back():
     entry = RewardLedgerEntryFactory()
-    reward_outcome_record(delivery=entry.delivery, succeeded=True, result=AIR_RESULT)
+    outcome_record(entry.delivery, succeeded=True, **AIR_AWARD)
     entry.refresh_from_db()
     settled_at = entry.settled_at
 
-    returned = reward_outcome_record(delivery=entry.delivery, succeeded=False, reason="cancelled")
+    returned = outcome_record(entry.delivery, succeeded=False, reason="cancelled")
 
     entry.refresh_from_db()
     assert returned == entry
@@ -231,9 +224,7 @@ def test_outcome_record_never_takes_an_award_back():
 def test_outcome_record_keeps_points_already_filled_by_the_notification():
     entry = RewardLedgerEntryFactory(points_awarded=400, coupons_awarded=[{"account_id": "1"}])
 
-    reward_outcome_record(
-        delivery=entry.delivery, succeeded=True, result={"wallet_transaction_id": "9", "points": None}
-    )
+    outcome_record(entry.delivery, succeeded=True, transaction_id="9", points=None)
 
     entry.refresh_from_db()
     assert (entry.points_awarded, entry.coupons_awarded) == (400, [{"account_id": "1"}])
@@ -242,7 +233,7 @@ def test_outcome_record_keeps_points_already_filled_by_the_notification():
 def test_outcome_record_returns_none_for_a_delivery_without_a_ledger_entry():
     delivery = AirDeliveryFactory()
 
-    returned = reward_outcome_record(delivery=delivery, succeeded=True, result=AIR_RESULT)
+    returned = outcome_record(delivery, succeeded=True, **AIR_AWARD)
 
     assert returned is None
     assert RewardLedgerEntry.objects.count() == 0
@@ -254,16 +245,11 @@ def test_outcome_record_returns_none_for_a_delivery_without_a_ledger_entry():
 def test_follow_up_link_links_the_notification_of_the_outbound_connector_of_the_same_client():
     entry = RewardLedgerEntryFactory(wallet_transaction_reference="PurchaseTest31a")
     outbound = ConnectorFactory(client=entry.connector.client)
-    notification = NotificationEventFactory(
-        connector=outbound,
-        context={
-            "wallet_transaction_reference": "PurchaseTest31a",
-            "points_earned": 400,
-            "coupons_awarded": [{"account_id": "4103598394"}],
-        },
-    )
+    notification = NotificationEventFactory(connector=outbound)
 
-    linked = reward_follow_up_link(event=notification)
+    linked = follow_up_link(
+        notification, reference="PurchaseTest31a", points=400, coupons=[{"account_id": "4103598394"}]
+    )
 
     entry.refresh_from_db()
     assert linked == entry
@@ -274,61 +260,36 @@ def test_follow_up_link_links_the_notification_of_the_outbound_connector_of_the_
     assert entry.status == RewardLedgerEntry.Status.REQUESTED
 
 
-def test_follow_up_link_finds_the_reference_in_the_transaction_and_keeps_known_awards():
+def test_follow_up_link_keeps_known_awards():
     entry = RewardLedgerEntryFactory(
         wallet_transaction_reference="ref-7", points_awarded=50, coupons_awarded=[{"account_id": "1"}]
     )
-    notification = NotificationEventFactory(
-        connector=entry.connector,
-        context={
-            "transaction": {"reference": "ref-7"},
-            "awarded_points": {"points": 400},
-            "coupons_awarded": [],
-        },
-    )
+    notification = NotificationEventFactory(connector=entry.connector)
 
-    reward_follow_up_link(event=notification)
+    follow_up_link(notification, reference="ref-7", points=400, coupons=[])
 
     entry.refresh_from_db()
     assert entry.follow_up_event == notification
     assert (entry.points_awarded, entry.coupons_awarded) == (50, [{"account_id": "1"}])
 
 
-def test_follow_up_link_reads_points_given_as_an_awarded_points_object():
-    entry = RewardLedgerEntryFactory(wallet_transaction_reference="ref-8")
-    notification = NotificationEventFactory(
-        connector=entry.connector,
-        context={
-            "wallet_transaction_reference": "ref-8",
-            "awarded_points": {"points": 400, "accountId": "4"},
-        },
-    )
-
-    reward_follow_up_link(event=notification)
-
-    entry.refresh_from_db()
-    assert entry.points_awarded == 400
-
-
 def test_follow_up_link_ignores_a_reference_of_another_client():
     entry = RewardLedgerEntryFactory(wallet_transaction_reference="shared-ref")
-    notification = NotificationEventFactory(context={"wallet_transaction_reference": "shared-ref"})
+    notification = NotificationEventFactory()
 
-    linked = reward_follow_up_link(event=notification)
+    linked = follow_up_link(notification, reference="shared-ref")
 
     entry.refresh_from_db()
     assert linked is None
     assert (entry.follow_up_event, entry.linked_at, entry.points_awarded) == (None, None, None)
 
 
-@pytest.mark.parametrize(
-    "context", [{}, {"wallet_transaction_reference": ""}, {"wallet_transaction_reference": "sent-by-a-till"}]
-)
-def test_follow_up_link_returns_none_for_a_trigger_not_sent_by_the_platform(context):
+@pytest.mark.parametrize("reference", ["", "sent-by-a-till"])
+def test_follow_up_link_returns_none_for_a_trigger_not_sent_by_the_platform(reference):
     entry = RewardLedgerEntryFactory()
-    notification = NotificationEventFactory(connector=entry.connector, context=context)
+    notification = NotificationEventFactory(connector=entry.connector)
 
-    linked = reward_follow_up_link(event=notification)
+    linked = follow_up_link(notification, reference=reference)
 
     entry.refresh_from_db()
     assert linked is None
@@ -337,17 +298,13 @@ def test_follow_up_link_returns_none_for_a_trigger_not_sent_by_the_platform(cont
 
 def test_follow_up_link_keeps_the_first_notification_linked():
     entry = RewardLedgerEntryFactory(wallet_transaction_reference="ref-9")
-    first = NotificationEventFactory(
-        connector=entry.connector, context={"wallet_transaction_reference": "ref-9"}
-    )
-    second = NotificationEventFactory(
-        connector=entry.connector, context={"wallet_transaction_reference": "ref-9", "points_earned": 5}
-    )
-    reward_follow_up_link(event=first)
+    first = NotificationEventFactory(connector=entry.connector)
+    second = NotificationEventFactory(connector=entry.connector)
+    follow_up_link(first, reference="ref-9")
     entry.refresh_from_db()
     linked_at = entry.linked_at
 
-    returned = reward_follow_up_link(event=second)
+    returned = follow_up_link(second, reference="ref-9", points=5)
 
     entry.refresh_from_db()
     assert returned == entry
@@ -362,39 +319,13 @@ def test_follow_up_link_picks_the_latest_request_when_a_reference_was_sent_twice
         delivery__event__connector=older.connector,
         requested_at=older.requested_at.replace(year=older.requested_at.year + 1),
     )
-    notification = NotificationEventFactory(
-        connector=older.connector, context={"wallet_transaction_reference": "again"}
-    )
+    notification = NotificationEventFactory(connector=older.connector)
 
-    reward_follow_up_link(event=notification)
+    follow_up_link(notification, reference="again")
 
     older.refresh_from_db()
     newer.refresh_from_db()
     assert (older.follow_up_event, newer.follow_up_event) == (None, notification)
-
-
-def test_follow_up_link_reads_a_service_trigger_context_as_the_air_parser_writes_it():
-    entry = RewardLedgerEntryFactory(wallet_transaction_reference="PurchaseTest31a")
-    coupon = {"account_id": "4103598395", "campaign_id": "100641682", "type": "ECOUPON", "value": None}
-    notification = NotificationEventFactory(
-        connector=entry.connector,
-        context={
-            "event_name": "SERVICE.TRIGGER",
-            "transaction": {"reference": "PurchaseTest31a", "type": "BEHAVIOURAL_ACTION_POINTS"},
-            "points_earned": 400,
-            "awarded_points": {"points": 400, "account_id": "4103598394", "campaign_id": "100641681"},
-            "coupons_awarded": [coupon],
-        },
-    )
-
-    reward_follow_up_link(event=notification)
-
-    entry.refresh_from_db()
-    assert (entry.follow_up_event, entry.points_awarded, entry.coupons_awarded) == (
-        notification,
-        400,
-        [coupon],
-    )
 
 
 # trigger_window_claim
@@ -404,7 +335,7 @@ NOON = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 
 def claim(connector, *, key="k1", at=NOON, seconds=30, event=None):
     return trigger_window_claim(
-        connector=connector, key=key, seconds=seconds, now=at, event_public_id=event or uuid.uuid4()
+        connector_id=connector.pk, key=key, seconds=seconds, now=at, event_public_id=event or uuid.uuid4()
     )
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from connectors.kinds.air_segment.client import request_prepare, response_interpret
 from connectors.kinds.air_segment.fields import FIELDS
-from connectors.kinds.air_segment.inbound import trigger_build, trigger_parse
+from connectors.kinds.air_segment.inbound import REWARDS, trigger_build, trigger_parse
 from connectors.kinds.air_segment.outbound import notification_build
 from connectors.kinds.air_segment.parser import notification_parse
 from connectors.kinds.base import ConnectorConfig, Direction, IncomingEvent, Kind, Translation
@@ -86,4 +86,5 @@ KIND = Kind(
     samples=_samples(),
     sample_renew=sample_renew,
     merge=segment_merge,
+    rewards=REWARDS,
 )

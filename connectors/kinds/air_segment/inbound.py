@@ -30,11 +30,16 @@ The event's source id, which the pipeline de-duplicates on:
   Segment retry can reward twice: the connector page says to map messageId.
 
 Either has a fixed length (72 and 40 characters), within the event's 200-character source id.
+
+What of a trigger is the reward ledger's (``REWARDS``): the reward it asks for, read from its
+context, and what AIR says it awarded, in its answer (``client.response_interpret``'s result) and
+in the SERVICE.TRIGGER notification it sends back (``parser``'s context).
 """
 
 import hashlib
 import json
 import uuid
+from collections.abc import Iterable, Mapping
 from typing import Any, TypeGuard
 
 from connectors.kinds.base import (
@@ -43,10 +48,18 @@ from connectors.kinds.base import (
     IncomingEvent,
     OutboundRequest,
     PayloadInvalid,
+    RewardAward,
+    RewardHandling,
+    RewardRequest,
     Translation,
 )
 
 TRIGGER_TYPE = "services/trigger"
+AIR_DESTINATION = "air"  # the deliveries of a trigger: each asks AIR for a reward
+REWARD_NOTIFICATION = "SERVICE.TRIGGER"
+# What the notification parser says a SERVICE.TRIGGER awarded: points credited (or, failing that,
+# the behavioural action's {"points", …}) and e-coupon accounts created.
+AWARDED_POINTS_KEYS = ("points_earned", "awarded_points")
 SOURCE_ID_PREFIX = "trigger:"
 EMPTY_TRIGGER = "An empty trigger reference (an empty element of the audience's comma-separated list)."
 NOT_A_TRIGGER = 'Not a {"reference": "<non-empty text>"} object.'
@@ -194,7 +207,7 @@ def trigger_build(event: IncomingEvent, config: ConnectorConfig) -> Translation:
     return Translation(
         requests=[
             OutboundRequest(
-                destination="air",
+                destination=AIR_DESTINATION,
                 method="POST",
                 url=url,
                 body=body,
@@ -203,3 +216,77 @@ def trigger_build(event: IncomingEvent, config: ConnectorConfig) -> Translation:
             )
         ]
     )
+
+
+def _reference_text(item: Any) -> str:
+    """A trigger reference as text, whether a context lists strings or AIR's {reference} objects."""
+    return str(item.get("reference", "")) if isinstance(item, Mapping) else str(item)
+
+
+def trigger_reward_read(event: IncomingEvent) -> RewardRequest:
+    """The reward a trigger asks for, read from its context (a stored one's too: its identity may be
+    the event's alone and its triggers AIR's objects). Each trigger's path counts the elements of
+    ``body.triggers`` refused before it, so an error names the element Segment sent."""
+    context = event.context
+    identity = str(context.get("identity_value") or event.identity or "")
+    triggers = tuple(_reference_text(item) for item in context.get("trigger_references") or [])
+    refused = {item.get("index") for item in context.get("refused_triggers") or [] if isinstance(item, Mapping)}
+    sent_at = [index for index in range(len(triggers) + len(refused)) if index not in refused]
+    return RewardRequest(
+        identity=identity,
+        triggers=triggers,
+        trigger_paths=tuple(f"body.triggers[{index}].reference" for index in sent_at[: len(triggers)]),
+        reference=str(context.get("wallet_transaction_reference") or ""),
+        window_key=trigger_window_key(identity=identity, triggers=list(triggers)),
+    )
+
+
+def _points(value: Any) -> int | None:
+    """Points as AIR gives them: a number, or an object with ``points``; None when neither."""
+    if isinstance(value, Mapping):
+        value = value.get("points")
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return int(value)
+    return None
+
+
+def _coupons(value: Any) -> tuple[Mapping[str, Any], ...]:
+    return tuple(value) if isinstance(value, list) else ()
+
+
+def _first_present(context: Mapping[str, Any], keys: Iterable[str]) -> Any:
+    return next((context[key] for key in keys if context.get(key) is not None), None)
+
+
+def trigger_answer_read(result: Mapping[str, Any]) -> RewardAward:
+    """What AIR's answer to a trigger says it awarded (``client.wallet_transaction_result``), or
+    that it already held the reference (``client.reference_repeat``)."""
+    return RewardAward(
+        transaction_id=str(result.get("wallet_transaction_id") or ""),
+        points=_points(result.get("points")),
+        coupons=_coupons(result.get("coupons")),
+        already_processed=bool(result.get("already_processed")),
+    )
+
+
+def trigger_notification_read(event: IncomingEvent) -> RewardAward:
+    """What AIR's SERVICE.TRIGGER notification says it awarded, and for which reference we sent."""
+    context = event.context
+    reference = context.get("wallet_transaction_reference") or (context.get("transaction") or {}).get("reference")
+    return RewardAward(
+        reference=str(reference or ""),
+        points=_points(_first_present(context, AWARDED_POINTS_KEYS)),
+        coupons=_coupons(context.get("coupons_awarded")),
+    )
+
+
+REWARDS = RewardHandling(
+    request_type=TRIGGER_TYPE,
+    destination=AIR_DESTINATION,
+    request_read=trigger_reward_read,
+    answer_read=trigger_answer_read,
+    notification_type=REWARD_NOTIFICATION,
+    notification_read=trigger_notification_read,
+    refuse_unknown_setting="refuse_unknown_triggers",
+    window_setting="trigger_dedupe_window_seconds",
+)

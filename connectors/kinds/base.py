@@ -31,16 +31,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+# One Direction for the platform (core.direction), named here so a kind needs only this module.
+from core.direction import Direction as Direction
+
 # HTTP statuses a destination answers that are worth another attempt (ARCHITECTURE.md §4): these
 # 4xx and every 5xx but these. The retry policy (events.delivery.policy) and every kind's reading of its
 # partner's answers use them, so the two never disagree about what is retried.
 RETRYABLE_4XX = frozenset({408, 425, 429})
 TERMINAL_5XX = frozenset({501, 505})
-
-
-class Direction(enum.StrEnum):
-    IN = "in"  # CDP → loyalty engine / partner
-    OUT = "out"  # loyalty engine → CDP
 
 
 class FieldType(enum.StrEnum):
@@ -79,6 +77,25 @@ class ConnectorConfig:
     sandbox_enabled: bool = False
     # Why ``secrets`` is empty when the stored ones cannot be decrypted; the pipeline holds deliveries with it.
     secrets_unreadable: str = ""
+
+
+@dataclass(frozen=True)
+class SandboxSite:
+    """The sandbox as a kind sees it: where each upstream answers (``/sandbox/<name>``) and the
+    credentials each accepts, by upstream name. ``connectors.sandbox`` fills it, so that no kind
+    imports the sandbox."""
+
+    urls: Mapping[str, str]
+    credentials: Mapping[str, Mapping[str, str]]
+
+
+@dataclass(frozen=True)
+class SandboxConnector:
+    """A connector of a kind pointed at the sandbox (the demo's): its name, settings and secrets."""
+
+    name: str
+    settings: dict[str, Any]
+    secrets: dict[str, str]
 
 
 @dataclass(frozen=True)
@@ -271,6 +288,10 @@ class Kind:
     authenticate: Mapping[Direction, Callable[[bytes, Mapping[str, str], ConnectorConfig], None]] = field(
         default_factory=dict
     )
+    # The sandbox upstreams (connectors/sandbox/upstreams.py) that play the kind's partners, by
+    # name, and a connector of the kind pointed at them, given where they are: the demo's.
+    sandbox_upstreams: tuple[str, ...] = ()
+    sandbox_connector: Callable[[SandboxSite], SandboxConnector] | None = None
     # Sample payloads per direction, for the admin's "send a test event" and the mapping preview.
     samples: Mapping[Direction, Mapping[str, Any]] = field(default_factory=dict)
     # A copy of a sample that the kind takes as a new event (its sender ids renewed), for a test

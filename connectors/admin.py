@@ -126,15 +126,22 @@ class AuthTokenInline(_AuthTokenInline):
 def _state_action(
     modeladmin: "ConnectorAdmin", request: HttpRequest, queryset: QuerySet[Connector], *, state: str, done: str
 ) -> None:
-    changed = 0
-    connectors = list(queryset.select_related("client"))
-    for connector in connectors:
-        if connector.state != state:
-            connector_state_set(connector=connector, state=state, user=request.user)
-            modeladmin.log_change(request, connector, f"State set to {state}.")
-            changed += 1
-    unchanged = len(connectors) - changed
-    message = f"{changed} connector(s) {done}; {unchanged} already {done}."
+    """Set the state through the one service, so the deliveries follow: Pause and Disable hold what
+    is due, Enable releases what is held (also on a connector already active that still holds some)."""
+    changes = [
+        connector_state_set(connector=connector, state=state, user=request.user)
+        for connector in queryset.select_related("client")
+    ]
+    for change in changes:
+        if change.changed:
+            modeladmin.log_change(request, change.connector, f"State set to {state}.")
+    changed = sum(change.changed for change in changes)
+    message = f"{changed} connector(s) {done}; {len(changes) - changed} already {done}."
+    held, released = sum(change.held for change in changes), sum(change.released for change in changes)
+    if held:
+        message += f" {held} due deliveries held."
+    if released:
+        message += f" {released} held deliveries released."
     modeladmin.message_user(request, message, messages.SUCCESS)
 
 

@@ -8,7 +8,7 @@ before they reach the database and are never logged: logs name the keys that cha
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, cast
 
 from django.conf import settings as django_settings
 from django.db import transaction
@@ -158,18 +158,80 @@ def connector_policy_set(
     return connector
 
 
+class DeliveriesMoved(NamedTuple):
+    """What a state change did to the connector's deliveries."""
+
+    held: int = 0  # due deliveries held (paused, disabled)
+    released: int = 0  # held deliveries made due again (active)
+
+
+class StateDeliveries(Protocol):
+    """Hold or release a connector's deliveries as its (just set) state says, in the caller's transaction."""
+
+    def __call__(
+        self, *, connector: Connector, user: "User | AnonymousUser | None", per_second: int
+    ) -> DeliveriesMoved: ...
+
+
+@dataclass(frozen=True)
+class StateChange:
+    connector: Connector
+    previous: str  # the state before; the connector carries the new one
+    held: int = 0
+    released: int = 0
+
+    @property
+    def changed(self) -> bool:
+        return self.previous != self.connector.state
+
+
+_state_deliveries: StateDeliveries | None = None
+
+
+def connector_state_deliveries_register(handler: StateDeliveries) -> None:
+    """Name what holds and releases deliveries on a state change: the delivery log's
+    ``events.delivery.connector_state.state_deliveries_apply``, registered at start-up by
+    ``events.apps.EventsConfig.ready``. One handler, replaced (not added to) by a second call."""
+    global _state_deliveries
+    _state_deliveries = handler
+
+
 @transaction.atomic
-def connector_state_set(*, connector: Connector, state: str, user: "User | AnonymousUser | None" = None) -> Connector:
-    """Set active, paused or disabled. Releasing deliveries held while paused is the pipeline's job."""
+def connector_state_set(
+    *, connector: Connector, state: str, user: "User | AnonymousUser | None" = None, per_second: int = 50
+) -> StateChange:
+    """Make a connector active, paused or disabled, and its deliveries follow, in one transaction.
+
+    The only writer of ``Connector.state``: the connector admin's Pause/Disable/Enable, the console's
+    Pause/Resume, the Config API's pause/resume/disable all call it, so none can change the state
+    and forget the deliveries (Enable once left a paused connector's deliveries held). Paused or
+    disabled holds what is due; active releases what is held, ``per_second`` a second. That runs
+    even when the state is already the one asked for: Resume on an active connector releases what
+    was held after it became active (secrets that could not be decrypted, an event received while
+    the state changed).
+
+    The deliveries are the delivery log's (``events``), a layer above this one, so it registers the
+    handler that moves them (:func:`connector_state_deliveries_register`) rather than being
+    imported here. One registered callable, called directly with a typed answer, is a plain call
+    a reader can follow, not a Django signal with any number of receivers (STYLE.md: no signals for
+    domain flow), and the counts come back so each door can say what it held or released.
+    """
     if state not in Connector.State.values:
         raise ValueError(f"Unknown state {state!r}; choose one of: {', '.join(Connector.State.values)}.")
-    if connector.state != state:
-        previous = connector.state
+    if _state_deliveries is None:
+        raise RuntimeError("No handler moves deliveries on a state change: is the events app installed?")
+    previous = connector.state
+    if previous != state:
         connector.state = state
         connector.updated_by = cast("User | None", user)  # the API and the admin act only for a signed-in user
         connector.save(update_fields=["state", "updated_by", "updated_at"])
-        logger.info("connector %s %s → %s by %s", connector.public_id, previous, state, user)
-    return connector
+    moved = _state_deliveries(connector=connector, user=user, per_second=per_second)
+    if previous != state or any(moved):
+        logger.info(
+            "connector %s %s → %s by %s; deliveries held: %s, released: %s",
+            connector.public_id, previous, state, user, moved.held, moved.released,
+        )
+    return StateChange(connector=connector, previous=previous, held=moved.held, released=moved.released)
 
 
 SECRETS_UNREADABLE = (

@@ -43,7 +43,6 @@ from connectors.services import (
 )
 from connectors.tokens import token_issue, token_register, token_revoke
 from core.groups import EVENTS_RETRY_PERMISSION
-from events.delivery.connector_state import connector_pause, connector_resume
 
 RETRY = f"events.{EVENTS_RETRY_PERMISSION}"
 
@@ -96,7 +95,9 @@ STATE_CHANGED = inline_serializer(
     "ConnectorStateChanged",
     {
         "state": serializers.ChoiceField(choices=Connector.State.choices),
-        "deliveries": serializers.IntegerField(help_text="Deliveries held (pause) or released (resume)."),
+        "deliveries": serializers.IntegerField(
+            help_text="Deliveries held (pause, disable) or released (resume)."
+        ),
     },
 )
 
@@ -181,24 +182,22 @@ class ConnectorViewSet(mixins.RetrieveModelMixin, ApiViewSet[Connector]):
     @action(detail=True, methods=["post"])
     def pause(self, request: Request, pk: str | None = None) -> Response:
         """Accept events, hold their deliveries until resumed."""
-        connector = self.get_object()
-        held = connector_pause(connector=connector, user=request.user)
-        return Response({"state": connector.state, "deliveries": held})
+        change = connector_state_set(connector=self.get_object(), state=Connector.State.PAUSED, user=request.user)
+        return Response({"state": change.connector.state, "deliveries": change.held})
 
     @extend_schema(request=None, responses={200: STATE_CHANGED})
     @action(detail=True, methods=["post"])
     def resume(self, request: Request, pk: str | None = None) -> Response:
         """Make the connector active and release its held deliveries gradually."""
-        connector = self.get_object()
-        released = connector_resume(connector=connector, user=request.user)
-        return Response({"state": connector.state, "deliveries": released})
+        change = connector_state_set(connector=self.get_object(), state=Connector.State.ACTIVE, user=request.user)
+        return Response({"state": change.connector.state, "deliveries": change.released})
 
     @extend_schema(request=None, responses={200: STATE_CHANGED})
     @action(detail=True, methods=["post"])
     def disable(self, request: Request, pk: str | None = None) -> Response:
-        """Refuse the connector's events (resume makes it active again)."""
-        connector = connector_state_set(connector=self.get_object(), state=Connector.State.DISABLED, user=request.user)
-        return Response({"state": connector.state, "deliveries": 0})
+        """Refuse the connector's events and hold its due deliveries (resume makes it active again)."""
+        change = connector_state_set(connector=self.get_object(), state=Connector.State.DISABLED, user=request.user)
+        return Response({"state": change.connector.state, "deliveries": change.held})
 
 
 class TokenViewSet(mixins.ListModelMixin, ApiViewSet[AuthToken]):

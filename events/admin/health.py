@@ -13,12 +13,12 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import SafeString
 
 from connectors.models import Client, Connector
+from connectors.services import connector_state_set
 from events.admin.base import RETRY_PERMISSION, status_badge
 from events.admin.chart import chart_svg
 from events.admin.hub import connector_hub_context
 from events.console.dashboard import WINDOWS, dashboard_figures
 from events.console.params import console_params_check
-from events.delivery.connector_state import connector_pause, connector_resume
 from events.models import ConnectorHealth, Delivery
 
 if TYPE_CHECKING:
@@ -103,7 +103,7 @@ class ConnectorHealthAdmin(_ConnectorHealthModelAdmin):
     def pause(self, request: HttpRequest, queryset: QuerySet[ConnectorHealth]) -> None:
         done = []
         for connector in queryset:
-            held = connector_pause(connector=connector, user=request.user)
+            held = connector_state_set(connector=connector, state=Connector.State.PAUSED, user=request.user).held
             self.log_change(request, connector, f"Paused; {held} due deliveries held")
             done.append(f"{connector} paused, {held} due deliveries held")
         self.message_user(request, "; ".join(done) + ".")
@@ -112,7 +112,9 @@ class ConnectorHealthAdmin(_ConnectorHealthModelAdmin):
     def resume(self, request: HttpRequest, queryset: QuerySet[ConnectorHealth]) -> None:
         done = []
         for connector in queryset:
-            released = connector_resume(connector=connector, user=request.user)
+            released = connector_state_set(
+                connector=connector, state=Connector.State.ACTIVE, user=request.user
+            ).released
             self.log_change(request, connector, f"Resumed; {released} held deliveries released")
             done.append(f"{connector} resumed, {released} held deliveries released")
         self.message_user(request, "; ".join(done) + ".")

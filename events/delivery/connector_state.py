@@ -1,46 +1,48 @@
-"""A connector's state and what it does to its deliveries: pause holds what is due, resume and
-enable release it. Every door (the console's health page, the connector admin, the Config API,
-the sweeper) goes through here, so no door can change the state and forget the deliveries."""
+"""What a connector's state does to its deliveries: paused or disabled holds what is due, active
+releases what is held.
+
+``connectors.services.connector_state_set`` is the one way to change a state, whatever the door
+(the connector admin, the console's health page, the Config API); it calls
+:func:`state_deliveries_apply` in its transaction, registered by ``events.apps.EventsConfig.ready``
+because ``connectors`` may not import the delivery log. The sweeper calls :func:`held_release`
+for what was held after its connector became active.
+"""
 
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from django.db import transaction
 from django.utils import timezone
 
 from connectors.models import Connector
-from connectors.services import connector_config, connector_state_set
+from connectors.services import DeliveriesMoved, connector_config
 from events.models import Delivery, DeliveryAttempt
 
 if TYPE_CHECKING:  # for annotations only: who acted is whatever user the request carries
     from django.contrib.auth.models import AnonymousUser, User
 
 
-@transaction.atomic
-def connector_pause(*, connector: Connector, user: "User | AnonymousUser | None" = None) -> int:
-    """Pause: events are still accepted; due deliveries are held until resumed."""
-    connector_state_set(connector=connector, state=Connector.State.PAUSED, user=user)
+def state_deliveries_apply(
+    *, connector: Connector, user: "User | AnonymousUser | None" = None, per_second: int = 50
+) -> DeliveriesMoved:
+    """Make the deliveries follow the connector's state (just set): held unless it is active."""
+    if connector.state == Connector.State.ACTIVE:
+        return DeliveriesMoved(released=held_release(connector=connector, user=user, per_second=per_second))
+    return DeliveriesMoved(held=due_hold(connector=connector))
+
+
+def due_hold(*, connector: Connector) -> int:
+    """Hold the connector's due deliveries (its events are still stored) until it is active again."""
     return Delivery.objects.filter(connector=connector, status__in=Delivery.DUE_STATUSES).update(
         status=Delivery.Status.HELD, next_attempt_at=None
     )
-
-
-@transaction.atomic
-def connector_resume(
-    *, connector: Connector, user: "User | AnonymousUser | None" = None, per_second: int = 50
-) -> int:
-    """Resume and release held deliveries, spread at ``per_second`` so the destination is not flooded."""
-    connector_state_set(connector=connector, state=Connector.State.ACTIVE, user=user)
-    return held_release(connector=connector, user=user, per_second=per_second)
 
 
 def held_release(
     *, connector: Connector, user: "User | AnonymousUser | None" = None, per_second: int = 50
 ) -> int:
     """Make the held deliveries of an active connector due again, oldest first, ``per_second`` a
-    second. Whatever made the connector active (Resume, Enable, the API) releases them: the
-    sweeper calls this for every active connector that still holds deliveries. Held while its
-    secrets cannot be decrypted, a connector keeps them held."""
+    second, so the destination is not flooded. Held while its secrets cannot be decrypted, a
+    connector keeps them held."""
     if connector.state != Connector.State.ACTIVE or connector_config(connector).secrets_unreadable:
         return 0
     now = timezone.now()

@@ -45,8 +45,9 @@ def deliveries_sweep(*, limit: int = 1000, now: datetime | None = None) -> Sweep
         ids = list(due)
         Delivery.objects.filter(pk__in=ids).update(enqueued_at=now)
     unsent = deliveries_enqueue(ids)
-    # Deliveries held by a pause stay held after the connector became active some other way than
-    # Resume (Enable in the connector admin, a state change by command): released here.
+    # Enable and Resume release what is held at once (connectors.services.connector_state_set); what
+    # was held after that (an event received while the state changed, secrets readable again) is
+    # released here.
     stranded = Connector.objects.filter(
         state=Connector.State.ACTIVE, pk__in=Delivery.objects.filter(status=Delivery.Status.HELD).values("connector_id")
     )

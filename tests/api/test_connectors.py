@@ -7,7 +7,9 @@ import pytest
 from connectors.models import AuthToken, Client, Connector
 from connectors.tokens import token_hash, token_verify
 from core.crypto import secrets_decrypt
+from events.models import Delivery
 from tests.connectors.factories import AIR_SECRETS, AIR_SETTINGS, ClientFactory, ConnectorFactory
+from tests.events.factories import DeliveryFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -178,6 +180,20 @@ def test_support_reads_connectors_without_secrets_and_cannot_change_settings(sup
     assert (connector.settings, connector.secrets_encrypted, connector.updated_at) == before
     assert Connector.objects.count() == 1
     assert connector.state == Connector.State.ACTIVE
+
+
+def test_disable_holds_the_due_deliveries_and_resume_releases_them(staff_api, support_api):
+    delivery = DeliveryFactory()
+    connector = delivery.connector
+
+    disabled = staff_api.post(f"{CONNECTORS}{connector.pk}/disable/")
+    held = Delivery.objects.get().status
+    resumed = support_api.post(f"{CONNECTORS}{connector.pk}/resume/")
+
+    assert disabled.json() == {"state": "disabled", "deliveries": 1}
+    assert held == Delivery.Status.HELD
+    assert resumed.json() == {"state": "active", "deliveries": 1}
+    assert Delivery.objects.get().status == Delivery.Status.PENDING
 
 
 def test_connectors_are_listed_by_client_kind_and_state(staff_api):

@@ -9,11 +9,13 @@ from connectors.kinds.base import FieldType
 from connectors.kinds.registry import kind_get, kinds
 from connectors.kinds.validation import SettingsInvalid
 from connectors.models import AuthToken, Client, Connector
-from connectors.services import connector_update
+from connectors.services import connector_state_set, connector_update
 from connectors.tokens import token_issue, token_verify
 from core.crypto import secrets_decrypt
 from core.groups import INTEGRATION_STAFF, SUPPORT
+from events.models import Delivery
 from tests.connectors.factories import AIR_SECRETS, AIR_SETTINGS, ClientFactory, ConnectorFactory, UserFactory
+from tests.events.factories import DeliveryFactory
 
 CHANGELIST_URL = reverse("admin:connectors_connector_changelist")
 
@@ -295,6 +297,36 @@ def test_enable_action_reports_connectors_already_active(staff_client):
     assert [str(m) for m in get_messages(response.wsgi_request)] == [
         "1 connector(s) enabled; 1 already enabled."
     ]
+
+
+def test_enable_releases_a_paused_connector_s_held_deliveries_at_once(staff_client):
+    paused = ConnectorFactory()
+    DeliveryFactory(event__connector=paused)
+    connector_state_set(connector=paused, state=Connector.State.PAUSED)
+    assert Delivery.objects.get().status == Delivery.Status.HELD
+
+    response = staff_client.post(CHANGELIST_URL, {"action": "connectors_enable", "_selected_action": [paused.pk]})
+
+    # Released by Enable itself, not left for the sweeper (Resume on the health page did the same).
+    delivery = Delivery.objects.get()
+    assert (delivery.status, delivery.next_trigger) == (Delivery.Status.PENDING, "resume")
+    assert [str(m) for m in get_messages(response.wsgi_request)] == [
+        "1 connector(s) enabled; 0 already enabled. 1 held deliveries released."
+    ]
+
+
+@pytest.mark.parametrize("action", ["connectors_pause", "connectors_disable"])
+def test_pause_and_disable_hold_the_due_deliveries_and_say_so(staff_client, action):
+    connector = ConnectorFactory()
+    due = [DeliveryFactory(event__connector=connector) for _ in range(2)]
+    other = DeliveryFactory()
+
+    response = staff_client.post(CHANGELIST_URL, {"action": action, "_selected_action": [connector.pk]})
+
+    assert {d.status for d in Delivery.objects.filter(pk__in=[d.pk for d in due])} == {Delivery.Status.HELD}
+    assert Delivery.objects.get(pk=other.pk).status == Delivery.Status.PENDING
+    [message] = [str(m) for m in get_messages(response.wsgi_request)]
+    assert message.endswith(" 2 due deliveries held.")
 
 
 def test_support_has_no_state_actions(support_client):

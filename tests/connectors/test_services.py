@@ -13,7 +13,9 @@ from connectors.services import (
     connector_urls,
 )
 from core.crypto import secrets_decrypt
+from events.models import Delivery
 from tests.connectors.factories import AIR_SECRETS, AIR_SETTINGS, ClientFactory, ConnectorFactory, UserFactory
+from tests.events.factories import DeliveryFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -149,21 +151,35 @@ def test_state_set_changes_the_state_and_records_who():
     connector = ConnectorFactory()
     user = UserFactory()
 
-    connector_state_set(connector=connector, state="paused", user=user)
+    change = connector_state_set(connector=connector, state="paused", user=user)
 
     connector.refresh_from_db()
     assert connector.state == Connector.State.PAUSED
     assert connector.updated_by == user
+    assert (change.previous, change.changed, change.held, change.released) == ("active", True, 0, 0)
+
+
+def test_state_set_to_the_state_already_set_changes_nothing():
+    connector = ConnectorFactory(state=Connector.State.DISABLED)
+    before = connector.updated_at
+
+    change = connector_state_set(connector=connector, state="disabled", user=UserFactory())
+
+    connector.refresh_from_db()
+    assert (change.previous, change.changed) == ("disabled", False)
+    assert (connector.updated_at, connector.updated_by) == (before, None)
 
 
 def test_state_set_refuses_an_unknown_state():
     connector = ConnectorFactory()
+    due = DeliveryFactory(event__connector=connector)
 
     with pytest.raises(ValueError, match="Unknown state 'asleep'"):
         connector_state_set(connector=connector, state="asleep")
 
     connector.refresh_from_db()
     assert connector.state == Connector.State.ACTIVE
+    assert Delivery.objects.get(pk=due.pk).status == Delivery.Status.PENDING
 
 
 def test_connector_config_decrypts_secrets_and_reads_the_sandbox_flag(settings):

@@ -11,7 +11,7 @@ from connectors.kinds.registry import kind_get
 from connectors.models import Connector
 from connectors.services import connector_state_set
 from events.console.actions import deliveries_cancel, deliveries_retry_now, event_replay
-from events.delivery.connector_state import connector_pause, connector_resume, held_release
+from events.delivery.connector_state import held_release
 from events.delivery.maintenance import deliveries_sweep
 from events.intake.receive import events_receive
 from events.models import Delivery, Event
@@ -61,17 +61,17 @@ def test_pause_holds_due_deliveries_and_resume_releases_them_at_a_controlled_rat
     connector = ConnectorFactory()
     due = [DeliveryFactory(event__connector=connector) for _ in range(3)]
 
-    held = connector_pause(connector=connector, user=support_user)
+    paused = connector_state_set(connector=connector, state=Connector.State.PAUSED, user=support_user)
     connector.refresh_from_db()
-    assert held == 3
+    assert (paused.held, paused.released) == (3, 0)
     assert connector.state == Connector.State.PAUSED
     assert set(Delivery.objects.values_list("status", flat=True)) == {Delivery.Status.HELD}
 
-    released = connector_resume(connector=connector, user=support_user, per_second=2)
+    resumed = connector_state_set(connector=connector, state=Connector.State.ACTIVE, user=support_user, per_second=2)
 
     connector.refresh_from_db()
     rows = list(Delivery.objects.filter(pk__in=[d.pk for d in due]).order_by("created_at", "pk"))
-    assert released == 3
+    assert (resumed.held, resumed.released) == (0, 3)
     assert connector.state == Connector.State.ACTIVE
     assert {row.status for row in rows} == {Delivery.Status.PENDING}
     assert {row.next_trigger for row in rows} == {"resume"}
@@ -112,13 +112,54 @@ def test_a_replayed_reward_request_is_recorded_in_the_reward_ledger(support_user
     assert entries[1].wallet_transaction_reference == original.wallet_transaction_reference
 
 
-def test_a_connector_enabled_without_resume_has_its_held_deliveries_released_by_the_sweeper(support_user, hints):
+def test_enabling_a_paused_connector_releases_its_held_deliveries_at_once(support_user, hints):
     connector = ConnectorFactory()
     held = [DeliveryFactory(event__connector=connector) for _ in range(2)]
-    connector_pause(connector=connector, user=support_user)
+    connector_state_set(connector=connector, state=Connector.State.PAUSED, user=support_user)
     assert deliveries_sweep().released == 0  # still paused: held stays held
 
-    connector_state_set(connector=connector, state=Connector.State.ACTIVE, user=support_user)  # the admin's Enable
+    enabled = connector_state_set(connector=connector, state=Connector.State.ACTIVE, user=support_user)
+
+    # Released by the state change itself, not left for the sweeper.
+    assert (enabled.changed, enabled.released) == (True, 2)
+    rows = Delivery.objects.filter(pk__in=[d.pk for d in held])
+    assert {(row.status, row.next_trigger) for row in rows} == {(Delivery.Status.PENDING, "resume")}
+    assert deliveries_sweep().released == 0
+
+
+def test_disabling_holds_due_deliveries_and_enabling_releases_them(support_user):
+    connector = ConnectorFactory()
+    due = DeliveryFactory(event__connector=connector)
+    failed = DeliveryFactory(event__connector=connector, status=Delivery.Status.FAILED, next_attempt_at=None)
+
+    disabled = connector_state_set(connector=connector, state=Connector.State.DISABLED, user=support_user)
+    held_status = Delivery.objects.get(pk=due.pk).status
+    enabled = connector_state_set(connector=connector, state=Connector.State.ACTIVE, user=support_user)
+
+    assert (disabled.held, held_status) == (1, Delivery.Status.HELD)
+    assert enabled.released == 1
+    assert Delivery.objects.get(pk=due.pk).status == Delivery.Status.PENDING
+    assert Delivery.objects.get(pk=failed.pk).status == Delivery.Status.FAILED  # only what was due is held
+
+
+def test_resume_on_an_active_connector_releases_what_it_still_holds(support_user):
+    connector = ConnectorFactory()
+    delivery = DeliveryFactory(event__connector=connector, status=Delivery.Status.HELD, next_attempt_at=None)
+
+    resumed = connector_state_set(connector=connector, state=Connector.State.ACTIVE, user=support_user)
+
+    assert (resumed.changed, resumed.released) == (False, 1)
+    assert Delivery.objects.get(pk=delivery.pk).status == Delivery.Status.PENDING
+
+
+def test_deliveries_held_after_their_connector_became_active_are_released_by_the_sweeper(hints):
+    # An event received while the connector was being enabled: stored held, after the release.
+    connector = ConnectorFactory()
+    held = [
+        DeliveryFactory(event__connector=connector, status=Delivery.Status.HELD, next_attempt_at=None)
+        for _ in range(2)
+    ]
+
     result = deliveries_sweep()
 
     assert result.released == 2

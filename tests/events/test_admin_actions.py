@@ -8,6 +8,7 @@ from django.urls import reverse
 from connectors.kinds.base import Direction
 from connectors.kinds.registry import kind_get
 from connectors.models import Connector
+from connectors.services import connector_state_set
 from core.groups import SUPPORT
 from events.console.log import bulk_retry_job_run
 from events.intake.receive import events_receive
@@ -136,6 +137,19 @@ def test_support_pauses_and_resumes_a_connector_and_held_deliveries_drain(suppor
         "Paused; 1 due deliveries held",
         "Resumed; 1 held deliveries released",
     ]
+
+
+def test_resume_on_the_health_page_makes_a_disabled_connector_active_and_releases_what_it_held(support):
+    due = DeliveryFactory(status=Delivery.Status.PENDING)
+    connector = Connector.objects.get(pk=due.connector_id)
+    connector_state_set(connector=connector, state=Connector.State.DISABLED)  # the connector admin's Disable
+    assert Delivery.objects.get(pk=due.pk).status == Delivery.Status.HELD
+
+    support.post(reverse("admin:events_connectorhealth_resume", args=[connector.pk]))
+
+    due.refresh_from_db()
+    assert Connector.objects.get(pk=connector.pk).state == Connector.State.ACTIVE
+    assert (due.status, due.next_triggered_by) == (Delivery.Status.PENDING, support.user)
 
 
 def test_support_sees_connector_health_but_no_settings_or_secrets(support):

@@ -20,9 +20,9 @@ from django.contrib.auth.models import Group, User
 from django.db import transaction
 
 from connectors.kinds.base import Direction
-from connectors.kinds.registry import kind_get
+from connectors.kinds.registry import kind_get, kinds
 from connectors.models import AuthToken, Client, Connector
-from connectors.sandbox import credentials
+from connectors.sandbox.upstreams import sandbox_site
 from connectors.services import client_create, connector_create, connector_update, connector_urls
 from connectors.tokens import token_issue, token_revoke
 from core.groups import INTEGRATION_STAFF, SUPPORT, groups_sync
@@ -34,52 +34,12 @@ SUPPORT_USERNAME = "support"
 SAMPLE_EVENT = "SERVICE.WALLET.ACCOUNTS.CREATE"
 
 
-def _sandbox(upstream: str) -> str:
-    return f"{settings.PUBLIC_BASE_URL}/sandbox/{upstream}"
-
-
 def demo_connectors() -> list[tuple[str, str, dict[str, Any], dict[str, str]]]:
-    """(kind, name, settings, secrets) of each demo connector."""
-    segment = {"segment_region": "US", "segment_base_url": _sandbox("segment")}
-    return [
-        (
-            "air_segment",
-            "AIR ⇄ Segment (sandbox)",
-            {
-                "air_client_id": credentials.AIR_CLIENT_ID,
-                "air_wallet_url": _sandbox("air"),
-                **segment,
-                "currency": "GBP",
-                "identity_type": "CUSTOMER_ID",
-            },
-            {"air_client_secret": credentials.AIR_CLIENT_SECRET, "segment_write_key": credentials.SEGMENT_WRITE_KEY},
-        ),
-        (
-            "voucherify_segment",
-            "Voucherify ⇄ Segment (sandbox)",
-            {"voucherify_api_url": _sandbox("voucherify"), "voucherify_app_id": credentials.VOUCHERIFY_APP_ID,
-             **segment},
-            {
-                "voucherify_app_token": credentials.VOUCHERIFY_APP_TOKEN,
-                "voucherify_webhook_secret": "demo-webhook-secret",
-                "segment_write_key": credentials.SEGMENT_WRITE_KEY,
-            },
-        ),
-        (
-            "segment_everflow",
-            "Segment → Everflow (sandbox)",
-            {"tracking_domain": _sandbox("everflow"), "network_id": credentials.EVERFLOW_NETWORK_ID,
-             "event_map": {"Order Completed": 0}, "api_base_url": f"{_sandbox('everflow')}/api"},
-            {"api_key": credentials.EVERFLOW_API_KEY},
-        ),
-        (
-            "segment_perkville",
-            "Segment → Perkville (sandbox)",
-            {"api_base_url": _sandbox("perkville"), "business_id": "1001", "location_id": "2001",
-             "event_perk_map": {"Order Completed": "3001"}},
-            {"api_token": credentials.PERKVILLE_TOKEN},
-        ),
-    ]
+    """(kind, name, settings, secrets) of each demo connector: the one each kind declares, pointed at
+    the sandbox upstreams that play its partners."""
+    site = sandbox_site(settings.PUBLIC_BASE_URL)
+    declared = [(key, kind.sandbox_connector(site)) for key, kind in kinds().items() if kind.sandbox_connector]
+    return [(key, connector.name, connector.settings, connector.secrets) for key, connector in declared]
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from connectors.kinds.base import (
     ConnectorConfig,
@@ -65,18 +66,18 @@ def segment_base_url(config: ConnectorConfig) -> str:
     return (override or REGION_HOSTS[config.settings.get("segment_region", "US")]).rstrip("/")
 
 
-def _size(message: dict) -> int:
+def _size(message: dict[str, Any]) -> int:
     return len(json.dumps(message, separators=(",", ":")).encode())
 
 
-def segment_batches(messages: list[dict], *, config: ConnectorConfig, key: str) -> list[OutboundRequest]:
+def segment_batches(messages: list[dict[str, Any]], *, config: ConnectorConfig, key: str) -> list[OutboundRequest]:
     """Pack messages into as few ``/v1/batch`` requests as the 500 KB limit allows.
 
     Raises MessageTooLarge naming the message when one alone is over Segment's 32 KB.
     """
     url = f"{segment_base_url(config)}/v1/batch"
-    batches: list[list[dict]] = []
-    current: list[dict] = []
+    batches: list[list[dict[str, Any]]] = []
+    current: list[dict[str, Any]] = []
     current_size = _BATCH_ENVELOPE_BYTES
     for message in messages:
         size = _size(message)

@@ -57,7 +57,15 @@ import re
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from connectors.kinds.base import FieldError, IncomingEvent, PartlyInvalid, PayloadInvalid, RefusedPart
+from connectors.kinds.base import (
+    ConnectorConfig,
+    Direction,
+    FieldError,
+    IncomingEvent,
+    PartlyInvalid,
+    PayloadInvalid,
+    RefusedPart,
+)
 
 MESSAGE_TYPES = ("track", "identify", "page", "screen", "group", "alias")
 # What the platform keeps of a sender's id or identity, and of an event type (the columns of
@@ -294,6 +302,12 @@ def segment_events_parse(payload: Any) -> list[IncomingEvent]:
     raise PartlyInvalid(
         accepted=[(index, _incoming(message)) for index, message, errors in parts if not errors], refused=refused
     )
+
+
+def segment_parse(direction: Direction, payload: Any, config: ConnectorConfig) -> list[IncomingEvent]:
+    """``Kind.parse`` of a kind that receives Segment Spec messages and reads nothing else of them
+    (Segment → Everflow, Segment → Perkville): it needs no parse module of its own."""
+    return segment_events_parse(payload)
 
 
 def segment_message_key(event: IncomingEvent) -> str:

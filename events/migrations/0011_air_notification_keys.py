@@ -2,14 +2,14 @@
 
 Until now an AIR notification was stored under its ``eesEventId``, which AIR gives to every
 notification of one API call. Each stored notification is given its notification key
-(``connectors.kinds.air_segment.parser.notification_key``: the id plus a hash of its event name and
+(``connectors.kinds.air_segment.parse_out.notification_key``: the id plus a hash of its event name and
 atomic operations), so a redelivery of it is still recognised as a duplicate. A notification whose
 payload retention already removed keeps its old key: there is nothing left to key it by.
 """
 
 from django.db import migrations
 
-from connectors.kinds.air_segment.parser import notification_key
+from connectors.kinds.air_segment.parse_out import notification_key
 
 _BATCH = 500
 

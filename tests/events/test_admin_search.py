@@ -11,7 +11,7 @@ pytestmark = pytest.mark.django_db
 DELIVERIES = reverse("admin:events_delivery_changelist")
 EVENTS = reverse("admin:events_event_changelist")
 
-# What the AIR parser puts in a purchase's context (connectors/kinds/air_segment/parser.py).
+# What the AIR parser puts in a purchase's context (connectors/kinds/air_segment/parse_out.py).
 PURCHASE_CONTEXT = {
     "identity_type": "CUSTOMER_ID",
     "identities": {"CUSTOMER_ID": "CUST-1001", "CARD": "6330000000001001", "MOBILE": "+447700900123"},

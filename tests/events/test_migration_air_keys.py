@@ -7,7 +7,7 @@ import pytest
 from django.apps import apps
 
 from connectors.kinds.air_segment import KIND
-from connectors.kinds.air_segment.parser import notification_key
+from connectors.kinds.air_segment.parse_out import notification_key
 from connectors.kinds.base import Direction
 from connectors.tokens import token_issue
 from events.models import Event

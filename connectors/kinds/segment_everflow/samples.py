@@ -1,4 +1,6 @@
-"""Synthetic Segment messages for the admin's test event and mapping preview."""
+"""Synthetic Segment messages for the admin's test event and mapping preview, and the demo's connector."""
+
+from connectors.kinds.base import Direction, SandboxConnector, SandboxSite
 
 WEB_ORDER_COMPLETED = {
     "type": "track",
@@ -48,4 +50,20 @@ MOBILE_PURCHASE = {
     },
 }
 
-SAMPLES = {"Order Completed (web)": WEB_ORDER_COMPLETED, "Purchase (iOS app)": MOBILE_PURCHASE}
+SAMPLES = {Direction.IN: {"Order Completed (web)": WEB_ORDER_COMPLETED, "Purchase (iOS app)": MOBILE_PURCHASE}}
+
+
+def sandbox_connector(site: SandboxSite) -> SandboxConnector:
+    """The demo's connector: postbacks and rejections to the sandbox's Everflow, Order Completed
+    as the base conversion."""
+    everflow = site.urls["everflow"]
+    return SandboxConnector(
+        name="Segment → Everflow (sandbox)",
+        settings={
+            "tracking_domain": everflow,
+            "network_id": site.credentials["everflow"]["network_id"],
+            "event_map": {"Order Completed": 0},
+            "api_base_url": f"{everflow}/api",
+        },
+        secrets={"api_key": site.credentials["everflow"]["api_key"]},
+    )

@@ -1,4 +1,6 @@
-"""Synthetic Segment messages for the admin's test event and mapping preview."""
+"""Synthetic Segment messages for the admin's test event and mapping preview, and the demo's connector."""
+
+from connectors.kinds.base import Direction, SandboxConnector, SandboxSite
 
 ORDER_COMPLETED = {
     "type": "track",
@@ -37,4 +39,20 @@ AUDIENCE_ENTERED = {
     "integrations": {"All": False, "Perkville": True},
 }
 
-SAMPLES = {"Order Completed": ORDER_COMPLETED, "Checked In": CHECKED_IN, "Audience entered": AUDIENCE_ENTERED}
+SAMPLES = {
+    Direction.IN: {"Order Completed": ORDER_COMPLETED, "Checked In": CHECKED_IN, "Audience entered": AUDIENCE_ENTERED}
+}
+
+
+def sandbox_connector(site: SandboxSite) -> SandboxConnector:
+    """The demo's connector: transactions to the sandbox's Perkville, Order Completed earning perk 3001."""
+    return SandboxConnector(
+        name="Segment → Perkville (sandbox)",
+        settings={
+            "api_base_url": site.urls["perkville"],
+            "business_id": "1001",
+            "location_id": "2001",
+            "event_perk_map": {"Order Completed": "3001"},
+        },
+        secrets={"api_token": site.credentials["perkville"]["api_token"]},
+    )

@@ -1,8 +1,10 @@
-"""Synthetic payloads for the admin's test event and mapping preview.
+"""Synthetic payloads for the admin's test event and mapping preview, and the demo's connector.
 
 Voucherify webhooks are signed: send a sample with ``x-voucherify-signature`` = the lowercase hex
 HMAC-SHA256 of the exact body bytes, keyed with the connector's webhook secret.
 """
+
+from connectors.kinds.base import Direction, SandboxConnector, SandboxSite
 
 _CUSTOMER = {
     "id": "cust_Sample0Customer0001",
@@ -153,5 +155,25 @@ GROUP = {
     "traits": {"name": "Acme Ltd", "plan": "enterprise"},
 }
 
-IN_SAMPLES = {"Identify": IDENTIFY, "Track: Review Written": TRACK, "Page: Pricing": PAGE, "Group": GROUP}
-OUT_SAMPLES = {"redemption.succeeded": REDEMPTION_SUCCEEDED, "customer.segment.entered": SEGMENT_ENTERED}
+SAMPLES = {
+    Direction.IN: {"Identify": IDENTIFY, "Track: Review Written": TRACK, "Page: Pricing": PAGE, "Group": GROUP},
+    Direction.OUT: {"redemption.succeeded": REDEMPTION_SUCCEEDED, "customer.segment.entered": SEGMENT_ENTERED},
+}
+
+
+def sandbox_connector(site: SandboxSite) -> SandboxConnector:
+    """The demo's connector: the sandbox's Voucherify and Segment, webhooks signed with a demo secret."""
+    return SandboxConnector(
+        name="Voucherify ⇄ Segment (sandbox)",
+        settings={
+            "voucherify_api_url": site.urls["voucherify"],
+            "voucherify_app_id": site.credentials["voucherify"]["app_id"],
+            "segment_region": "US",
+            "segment_base_url": site.urls["segment"],
+        },
+        secrets={
+            "voucherify_app_token": site.credentials["voucherify"]["app_token"],
+            "voucherify_webhook_secret": "demo-webhook-secret",
+            "segment_write_key": site.credentials["segment"]["write_key"],
+        },
+    )

@@ -11,8 +11,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from connectors.kinds.air_segment.outbound import notification_build
-from connectors.kinds.air_segment.parser import notification_key, notification_parse
+from connectors.kinds.air_segment.build_out import notification_build
+from connectors.kinds.air_segment.parse_out import notification_key, notification_parse
 from connectors.kinds.base import IncomingEvent, PayloadInvalid
 from tests.connectors.air_segment.support import config_make
 

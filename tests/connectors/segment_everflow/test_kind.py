@@ -24,7 +24,7 @@ REJECT_URL = f"http://127.0.0.1:8000/sandbox/everflow/api/v1/networks/reporting/
 @pytest.fixture
 def small_url_limit(monkeypatch):
     """A tracking domain that accepts only 500-character request lines."""
-    monkeypatch.setattr("connectors.kinds.segment_everflow.MAX_URL_CHARS", 500)
+    monkeypatch.setattr("connectors.kinds.segment_everflow.build.MAX_URL_CHARS", 500)
 
 
 def _config(settings=None, secrets=SECRETS):

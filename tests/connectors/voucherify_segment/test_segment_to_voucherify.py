@@ -13,7 +13,7 @@ import pytest
 
 from connectors.kinds.base import ConnectorConfig, Direction, OutcomeKind
 from connectors.kinds.voucherify_segment import KIND
-from connectors.kinds.voucherify_segment.inbound import voucherify_integration_url
+from connectors.kinds.voucherify_segment.build_in import voucherify_integration_url
 from connectors.kinds.voucherify_segment.samples import GROUP, IDENTIFY, PAGE, TRACK
 
 API = "http://127.0.0.1:8000/sandbox/voucherify"

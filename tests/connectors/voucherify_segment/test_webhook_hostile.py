@@ -10,7 +10,7 @@ import pytest
 
 from connectors.kinds.base import ConnectorConfig, FieldError, PayloadInvalid, Unauthenticated
 from connectors.kinds.voucherify_segment.samples import REDEMPTION_SUCCEEDED
-from connectors.kinds.voucherify_segment.webhook import (
+from connectors.kinds.voucherify_segment.parse_out import (
     voucherify_compact,
     voucherify_signature_verify,
     voucherify_webhook_parse,

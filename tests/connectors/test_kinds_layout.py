@@ -1,0 +1,52 @@
+"""Every kind's folder is laid out alike (connectors/kinds/__init__.py), and the sandbox upstreams a
+kind names are the sandbox's."""
+
+from pathlib import Path
+
+import pytest
+
+import connectors.kinds
+from connectors.kinds.registry import kinds
+from connectors.kinds.validation import settings_validate
+from connectors.sandbox.upstreams import sandbox_site, upstreams
+
+KINDS_DIR = Path(connectors.kinds.__file__).parent
+KEYS = list(kinds())
+
+
+@pytest.mark.parametrize("key", KEYS)
+def test_a_kind_lives_in_the_folder_its_key_names_with_a_module_per_job(key):
+    folder = KINDS_DIR / key
+    modules = {path.name for path in folder.iterdir()}
+
+    assert kinds()[key].key == folder.name
+    assert {"__init__.py", "fields.py", "client.py"} <= modules
+    assert "samples.py" in modules or (folder / "samples" / "__init__.py").exists()
+    assert any(name.startswith("build") and name.endswith(".py") for name in modules)
+
+
+@pytest.mark.parametrize("key", KEYS)
+def test_a_kind_names_the_sandbox_upstreams_that_play_its_partners(key):
+    kind = kinds()[key]
+
+    assert kind.sandbox_upstreams
+    assert set(kind.sandbox_upstreams) <= set(upstreams())
+
+
+@pytest.mark.parametrize("key", KEYS)
+def test_a_kinds_sandbox_connector_points_only_at_its_upstreams_and_has_valid_settings(key):
+    # given the sandbox answering at the platform's address
+    kind = kinds()[key]
+    site = sandbox_site("http://127.0.0.1:8000")
+
+    # when the kind points a connector at it
+    assert kind.sandbox_connector is not None
+    connector = kind.sandbox_connector(site)
+
+    # then every URL it holds is one of its upstreams', and its settings and secrets are complete
+    urls = [value for value in connector.settings.values() if isinstance(value, str) and "://" in value]
+    mine = tuple(site.urls[name] for name in kind.sandbox_upstreams)
+    assert urls and all(url.startswith(mine) for url in urls)
+    settings_validate(
+        kind, settings=connector.settings, secrets=connector.secrets, existing_secrets={}, sandbox_enabled=True
+    )

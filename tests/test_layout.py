@@ -6,9 +6,6 @@ from tools.sizes import FUNCTION_LINES, MODULE_LINES, Finding, size_findings
 # What may stay over the rule, and why: ``path`` for a module, ``path:function`` for a function.
 ALLOWED = {
     "connectors/admin.py": "being split",
-    "connectors/kinds/air_segment/parse_out.py": "being split",
-    "connectors/kinds/air_segment/parse_out.py:notification_parse": "being split",
-    "connectors/sandbox/air.py:air_wallet_transaction": "being split",
 }
 
 

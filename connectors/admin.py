@@ -26,7 +26,6 @@ from connectors.kinds.base import Direction, FieldType, Kind
 from connectors.kinds.registry import kind_get, kinds
 from connectors.kinds.validation import SettingsInvalid
 from connectors.kinds.voucherify_segment.metadata import FETCHED_SETTING, SchemaUnavailable
-from connectors.kinds.voucherify_segment.schema import voucherify_metadata_schema_refresh
 from connectors.models import AuthToken, Client, Connector
 from connectors.services import (
     client_create,
@@ -36,6 +35,7 @@ from connectors.services import (
     connector_state_set,
     connector_update,
     connector_urls,
+    voucherify_metadata_schema_refresh,
 )
 from connectors.tokens import KEY_MIN_LENGTH, token_issue, token_register, token_revoke
 

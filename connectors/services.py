@@ -10,18 +10,29 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, cast
 
+import requests
 from django.conf import settings as django_settings
 from django.db import transaction
+from django.utils import timezone
 
 from connectors.kinds.base import ConnectorConfig, Kind
 from connectors.kinds.registry import kind_get, kinds
 from connectors.kinds.validation import SettingsInvalid, settings_validate
+from connectors.kinds.voucherify_segment import schema as voucherify_schema
+from connectors.kinds.voucherify_segment.metadata import (
+    FETCHED_SETTING,
+    SchemaUnavailable,
+    voucherify_schema_read,
+    voucherify_schema_request,
+)
 from connectors.models import Client, Connector
 from core.crypto import SecretsUnreadable, secrets_decrypt, secrets_encrypt, secrets_rotate
 from core.revision_cache import RevisionCache
 
 if TYPE_CHECKING:  # for annotations only: who acted is whatever user the request carries
     from django.contrib.auth.models import AnonymousUser, User
+
+    from connectors.kinds.voucherify_segment.schema import Send
 
 logger = logging.getLogger(__name__)
 
@@ -133,6 +144,31 @@ def connector_update(
         connector.public_id, user, replaced, sorted(cleared),
     )
     return connector
+
+
+def voucherify_metadata_schema_refresh(
+    *, connector: Connector, user: "User | AnonymousUser | None" = None, send: "Send | None" = None
+) -> dict[str, Any]:
+    """Read the customer metadata schema from Voucherify and keep it on the connector (the admin's
+    button; a Voucherify connector's translation reads what was kept, never Voucherify itself).
+
+    Here and not in the kind, which may not use the database: the kind builds the request and
+    reads the answer (``metadata``) and sends the GET (``schema``); this keeps the result with
+    :func:`connector_update`, so the settings are validated as any other save. Returns what is
+    kept (``{"read_at", "properties"}``); raises SchemaUnavailable saying why nothing changed.
+    ``send`` defaults to ``schema.voucherify_schema_send``.
+    """
+    prepared = voucherify_schema_request(connector_config(connector))
+    try:
+        status, body = (send or voucherify_schema.voucherify_schema_send)(prepared)
+    except requests.RequestException as error:
+        raise SchemaUnavailable(f"Voucherify could not be reached at {prepared.url}: {error}") from error
+    kept = {
+        "read_at": timezone.now().isoformat(timespec="seconds"),
+        "properties": voucherify_schema_read(status, body),
+    }
+    connector_update(connector=connector, settings={**connector.settings, FETCHED_SETTING: kept}, user=user)
+    return kept
 
 
 @transaction.atomic

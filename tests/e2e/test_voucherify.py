@@ -11,8 +11,8 @@ import pytest
 import requests
 from django.conf import settings as django_settings
 
-from connectors.kinds.voucherify_segment.schema import voucherify_metadata_schema_refresh
 from connectors.sandbox.credentials import SEGMENT_WRITE_KEY, VOUCHERIFY_APP_ID, VOUCHERIFY_APP_TOKEN
+from connectors.services import voucherify_metadata_schema_refresh
 from events.models import Delivery, Event
 from tests.e2e.partners import accepted_event, in_path, out_path, partner_connector, sandbox_reset, settled
 

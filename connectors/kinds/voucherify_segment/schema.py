@@ -1,5 +1,8 @@
 """Reading the project's customer metadata schema from Voucherify, on demand from the admin.
 
+This module sends the one GET; ``connectors.services.voucherify_metadata_schema_refresh`` asks
+for it and keeps the answer on the connector, so the kind stays free of the database.
+
 The schema is read when staff ask for it (the connector page's button), never while an event is
 translated: translation stays a pure function of the connector's settings, and a Voucherify outage
 cannot hold deliveries. What was read is kept in the setting ``voucherify_metadata_schema``
@@ -11,26 +14,13 @@ timeouts) and reads at most :data:`MAX_SCHEMA_BYTES` of the answer.
 """
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
 
 import requests
 from django.conf import settings as django_settings
-from django.utils import timezone
 from requests_hardened.ip_filter_adapter import IPFilterAdapter
 
 from connectors.addresses import loopback_allowed
 from connectors.kinds.base import PreparedRequest
-from connectors.kinds.voucherify_segment.metadata import (
-    FETCHED_SETTING,
-    SchemaUnavailable,
-    voucherify_schema_read,
-    voucherify_schema_request,
-)
-from connectors.models import Connector
-from connectors.services import connector_config, connector_update
-
-if TYPE_CHECKING:  # for annotations only: who asked is whatever user the admin request carries
-    from django.contrib.auth.models import AnonymousUser, User
 
 MAX_SCHEMA_BYTES = 1024 * 1024
 Send = Callable[[PreparedRequest], tuple[int, bytes]]
@@ -54,23 +44,3 @@ def voucherify_schema_send(prepared: PreparedRequest) -> tuple[int, bytes]:
         ) as response:
             return response.status_code, response.raw.read(MAX_SCHEMA_BYTES, decode_content=True)
 
-
-def voucherify_metadata_schema_refresh(
-    *, connector: Connector, user: "User | AnonymousUser | None" = None, send: Send | None = None
-) -> dict[str, Any]:
-    """Read the customer metadata schema from Voucherify and keep it on the connector.
-
-    Returns what is kept (``{"read_at", "properties"}``); raises SchemaUnavailable saying why
-    nothing changed. ``send`` defaults to :func:`voucherify_schema_send`.
-    """
-    prepared = voucherify_schema_request(connector_config(connector))
-    try:
-        status, body = (send or voucherify_schema_send)(prepared)
-    except requests.RequestException as error:
-        raise SchemaUnavailable(f"Voucherify could not be reached at {prepared.url}: {error}") from error
-    kept = {
-        "read_at": timezone.now().isoformat(timespec="seconds"),
-        "properties": voucherify_schema_read(status, body),
-    }
-    connector_update(connector=connector, settings={**connector.settings, FETCHED_SETTING: kept}, user=user)
-    return kept

@@ -15,9 +15,8 @@ from connectors.kinds.voucherify_segment.metadata import (
     voucherify_schema_read,
     voucherify_schema_request,
 )
-from connectors.kinds.voucherify_segment.schema import voucherify_metadata_schema_refresh
 from connectors.sandbox.voucherify import CUSTOMER_METADATA_SCHEMA
-from connectors.services import connector_config
+from connectors.services import connector_config, voucherify_metadata_schema_refresh
 from core.crypto import secrets_encrypt
 from core.groups import INTEGRATION_STAFF, SUPPORT
 from tests.connectors.factories import ConnectorFactory, UserFactory

@@ -3,19 +3,22 @@
 - ``out`` (AIR → Segment): an AIR event notification (:mod:`.parse_out`) becomes a documented event
   context; the mapping rules (``default_rules.json``: the Segment data model EE documents) turn it
   into Segment track/identify calls, which :mod:`.build_out` completes and packs for ``/v1/batch``.
-- ``in`` (Segment → AIR): the Eagle Eye destination's ``services/trigger`` body (``inbound``)
-  becomes one ``POST {wallet}/services/trigger`` call, signed with AIR's hash (``client``).
+- ``in`` (Segment → AIR): the Eagle Eye destination's ``services/trigger`` body (:mod:`.parse_in`)
+  becomes one ``POST {wallet}/services/trigger`` call (:mod:`.build_in`), signed with AIR's hash
+  (:mod:`.client`); what it asks and AIR awards is the reward ledger's (:mod:`.rewards`).
 """
 
 import json
 from pathlib import Path
 from typing import Any
 
+from connectors.kinds.air_segment.build_in import trigger_build
 from connectors.kinds.air_segment.build_out import notification_build
 from connectors.kinds.air_segment.client import request_prepare, response_interpret
 from connectors.kinds.air_segment.fields import FIELDS
-from connectors.kinds.air_segment.inbound import REWARDS, trigger_build, trigger_parse
+from connectors.kinds.air_segment.parse_in import trigger_parse
 from connectors.kinds.air_segment.parse_out import notification_parse
+from connectors.kinds.air_segment.rewards import REWARDS
 from connectors.kinds.air_segment.samples import SAMPLES, sample_renew, sandbox_connector
 from connectors.kinds.base import ConnectorConfig, Direction, IncomingEvent, Kind, Translation
 from connectors.kinds.segment import segment_merge

@@ -115,7 +115,7 @@ def response_interpret(
 
     - 2xx: the trigger was processed; the wallet transaction's id, points and coupons are kept.
     - 400/409/422 saying the wallet-transaction reference is already held (``reference_repeat``):
-      the reference is unique to one reward (``inbound.wallet_transaction_reference``), so AIR
+      the reference is unique to one reward (``build_in.wallet_transaction_reference``), so AIR
       holding it means an earlier attempt of this very delivery was processed (its answer was
       lost, or it timed out): succeeded, noted as already processed, with nothing credited again.
     - 404: the identity is not a wallet AIR knows; 401: the client id or hash is wrong; any other

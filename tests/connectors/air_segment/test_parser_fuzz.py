@@ -3,7 +3,7 @@ raise PayloadInvalid, nothing else; and what they return fits what the platform 
 
 from hypothesis import given
 
-from connectors.kinds.air_segment.inbound import trigger_parse
+from connectors.kinds.air_segment.parse_in import trigger_parse
 from connectors.kinds.air_segment.parse_out import notification_parse
 from connectors.kinds.base import ConnectorConfig, Direction, IncomingEvent, PayloadInvalid
 from connectors.kinds.registry import kind_get

@@ -1,16 +1,14 @@
-"""Webhook endpoints and health checks. They authenticate, bound and parse the body, then call
-one service; every refusal says what was wrong and stores nothing."""
+"""Webhook endpoints and health checks. A webhook is bounded, authenticated and parsed here, then
+handed to the intake service (``events.intake``), which every way in shares; every refusal says
+what was wrong and stores nothing."""
 
 import logging
-import time
 import uuid
-from typing import Any, cast
+from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import DatabaseError, DataError, IntegrityError, InterfaceError, OperationalError, connection
 from django.http import HttpRequest, JsonResponse
-from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
@@ -19,29 +17,19 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from connectors.kinds.base import Direction, PayloadInvalid, Unauthenticated
-from connectors.kinds.registry import kind_get
+from connectors.kinds.base import PayloadInvalid
 from connectors.models import Connector
-from connectors.services import connector_config_cached, connectors_secrets_unreadable
-from connectors.tokens import token_touch
+from connectors.services import connectors_secrets_unreadable
 from core.logs import log_context_bind
 from events.delivery.queue import broker_check
-from events.intake.callers import (
-    Caller,
-    CallerChanged,
-    caller_find,
-    caller_forget,
-    caller_remember,
-    caller_remembered,
-)
-from events.intake.receive import Received, events_receive
-from events.intake.webhook_body import BodyRefused, webhook_body_parse
-from events.rules.lookup import rules_for_revision
+from events.intake.callers import Caller, caller_answer
+from events.intake.store import Received
+from events.intake.webhook import WebhookRefused, connector_rate_count, webhook_authenticate, webhook_receive
+from events.intake.webhook_body import BodyRefused, webhook_body_parse, webhook_body_too_large
 
 TRACE_HEADER = "X-EES-Connector-Trace-Id"
 logger = logging.getLogger(__name__)
 UNAVAILABLE = "The platform cannot store events right now; retry later"
-SIGNATURE_UNCHECKABLE = "This connector's secrets cannot be decrypted, so the signature cannot be checked; retry later"
 INTERNAL = "The platform failed to receive this webhook; a retry is safe (a repeat is recognised)"
 # PostgreSQL's "program limit exceeded" (SQLSTATE class 54) is an OperationalError too, but a
 # retry of the same body meets the same limit: the body's fault, not an outage.
@@ -101,21 +89,12 @@ class ReadyView(APIView):
         return Response({"status": "ready"})
 
 
-def _rate_count(connector: Connector) -> int:
-    """Count one webhook in the connector's current second; the count so far (0 if the cache lost it)."""
-    key = f"rate:{connector.pk}:{int(time.time())}"
-    cache.add(key, 0, timeout=2)
-    try:
-        return cache.incr(key)
-    except ValueError:
-        return 0
-
-
 @method_decorator(csrf_exempt, name="dispatch")
 class WebhookView(View):
-    """``POST /in/segment/<id>`` and ``POST /out/segment/<id>``: a plain Django view (the body is
-    read, bounded and parsed here; nothing of a REST framework's negotiation is needed on the
-    platform's busiest path)."""
+    """``POST /in/segment/<id>`` and ``POST /out/segment/<id>``: a plain Django view (nothing of a
+    REST framework's negotiation is needed on the platform's busiest path). It bounds and reads
+    the body, has intake authenticate the caller (``events.intake.webhook``), parses the body,
+    calls intake, and answers; every refusal says what was wrong and stores nothing."""
 
     direction: str = ""
     http_method_names = ["post"]
@@ -128,7 +107,7 @@ class WebhookView(View):
         if not limit:
             return False
         if self.rate_counted is None:
-            self.rate_counted = _rate_count(connector)
+            self.rate_counted = connector_rate_count(connector)
         return self.rate_counted > limit
 
     def http_method_not_allowed(self, request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
@@ -155,33 +134,6 @@ class WebhookView(View):
             size += len(chunk)
         return None if size > limit else b"".join(chunks)
 
-    def _authenticate(self, request: HttpRequest, caller: Caller, raw_body: bytes) -> JsonResponse | None:
-        connector = caller.connector
-        kind = kind_get(connector.kind) if connector is not None else None
-        if kind is not None and self.direction not in kind.directions:
-            return _error(404, f"This connector has no {'inbound' if self.direction == 'in' else 'outbound'} URL")
-        kind_auth = kind.authenticate.get(Direction(self.direction)) if kind is not None else None
-        if kind_auth is None and not request.META.get("HTTP_X_AUTH_TOKEN"):
-            return _error(401, "Missing X-Auth-Token header")
-        if connector is None:
-            return _error(403, "Unknown connector or wrong token")
-        if kind_auth is not None:
-            config = connector_config_cached(connector)
-            if config.secrets_unreadable:  # the secret that checks the signature is lost for now
-                return _error(503, SIGNATURE_UNCHECKABLE, headers={"Retry-After": "60"})
-            try:
-                headers = {key.lower(): value for key, value in request.headers.items()}
-                kind_auth(raw_body, headers, config)
-            except Unauthenticated as exc:
-                return _error(exc.status, exc.message)
-        elif caller.token is None:
-            return _error(403, "Unknown connector or wrong token")
-        else:
-            token_touch(caller.token, now=timezone.now())
-        if connector.state == Connector.State.DISABLED:
-            return _error(403, "This connector is disabled")
-        return None
-
     def post(self, request: HttpRequest, connector_id: uuid.UUID) -> JsonResponse:
         """503 only when the database or the broker cannot be reached: the sender retries later. A
         value the database refuses is the body's (400: the same body would be refused again). Any
@@ -203,42 +155,31 @@ class WebhookView(View):
         return _error(400, "The body holds a value that cannot be stored", [{"path": "", "message": str(refused)}])
 
     def _receive(self, request: HttpRequest, connector_id: uuid.UUID) -> JsonResponse:
-        too_large = f"The body is over the {settings.WEBHOOK_MAX_BODY_BYTES} byte limit"
-        declared = request.META.get("CONTENT_LENGTH")
-        if declared and declared.isdigit() and int(declared) > settings.WEBHOOK_MAX_BODY_BYTES:
-            return _error(413, too_large)
-        raw_body = self._read_body(request)
+        declared = request.META.get("CONTENT_LENGTH") or ""
+        over = declared.isdigit() and int(declared) > settings.WEBHOOK_MAX_BODY_BYTES
+        raw_body = None if over else self._read_body(request)
         if raw_body is None:
-            return _error(413, too_large)
-        who: dict[str, Any] = {
-            "public_id": connector_id,
-            "direction": self.direction,
-            "presented_token": request.META.get("HTTP_X_AUTH_TOKEN", ""),
-        }
-        remembered = caller_remembered(**who)
-        if remembered is not None:  # no lookup: the insert checks that the caller still holds
-            try:
-                response = self._answer(request, remembered, raw_body, guard=remembered)
-                if response.status_code == 200 or caller_find(**who).revision == remembered.revision:
-                    return response
-            except CallerChanged:
-                pass
-            caller_forget(**who)  # answered again below as for a caller never seen
-        caller = caller_find(**who)
-        response = self._answer(request, caller, raw_body)
-        if response.status_code == 200:
-            caller_remember(caller, **who)
-        return response
+            too_large = webhook_body_too_large()
+            return _error(too_large.status, too_large.message)
+        return caller_answer(
+            public_id=connector_id,
+            direction=self.direction,
+            presented_token=request.META.get("HTTP_X_AUTH_TOKEN", ""),
+            answer=lambda caller, remembered: self._answer(request, caller, raw_body, remembered=remembered),
+            accepted=lambda response: response.status_code == 200,
+        )
 
-    def _answer(
-        self, request: HttpRequest, caller: Caller, raw_body: bytes, guard: Caller | None = None
-    ) -> JsonResponse:
+    def _answer(self, request: HttpRequest, caller: Caller, raw_body: bytes, *, remembered: bool) -> JsonResponse:
         if caller.connector is not None:  # for the log lines and the metrics (config/middleware.py)
             log_context_bind(connector=str(caller.connector.public_id))
-        refusal = self._authenticate(request, caller, raw_body)
-        if refusal is not None:
-            return refusal
-        connector = cast(Connector, caller.connector)  # _authenticate refused a caller without one
+        try:
+            connector = webhook_authenticate(
+                caller=caller, direction=self.direction, body=raw_body, headers=request.headers,
+                presented_token=request.META.get("HTTP_X_AUTH_TOKEN", ""),
+            )
+        except WebhookRefused as exc:
+            retry_after = {"Retry-After": str(exc.retry_after)} if exc.retry_after is not None else None
+            return _error(exc.status, exc.message, headers=retry_after)
         # The stubs allow None for a bare HttpRequest; a WSGI or ASGI request always sets the content
         # type and its parameters (to "" and {} without the header).
         if request.content_type.lower() != "application/json":  # type: ignore[union-attr]
@@ -251,17 +192,8 @@ class WebhookView(View):
         except BodyRefused as exc:
             return _error(exc.status, exc.message, [{"path": e.path, "message": e.message} for e in exc.errors])
         try:
-            received = events_receive(
-                connector=connector,
-                direction=self.direction,
-                payload=payload,
-                config=connector_config_cached(connector),
-                body=raw_body,
-                rules=rules_for_revision(
-                    kind=kind_get(connector.kind), direction=self.direction,
-                    rule_set_id=caller.rule_set_id, updated_at=caller.rules_updated_at,
-                ),
-                guard=guard,
+            received = webhook_receive(
+                caller=caller, direction=self.direction, payload=payload, body=raw_body, remembered=remembered
             )
         except PayloadInvalid as exc:
             errors = [{"path": error.path, "message": error.message} for error in exc.errors]

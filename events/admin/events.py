@@ -26,8 +26,8 @@ from events.console.actions import (
 )
 from events.console.log import event_chain, events_search
 from events.console.outcomes import events_outcomes
-from events.intake.receive import Received
 from events.intake.sample_events import sample_body, sample_send, samples_for
+from events.intake.store import Received
 from events.models import Delivery, Event
 
 SEND_TEST_URL_NAME = "events_event_send_test"

@@ -17,8 +17,11 @@ change still applies to the very next webhook.
 """
 
 import functools
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from django.db import connection
 from django.utils import timezone
@@ -29,6 +32,8 @@ from connectors.tokens import token_hash
 from core.bulk import server_side_execute
 from core.revision_cache import RevisionCache
 from events.rule_models import MappingRuleSet
+
+Answer = TypeVar("Answer")
 
 # (id, updated_at, state) → the connector; None once it is deleted.
 _CONNECTORS: RevisionCache[Connector | None] = RevisionCache()
@@ -104,13 +109,6 @@ def caller_guard_sql() -> str:
     """  # noqa: S608 - table names come from the models, values are parameters
 
 
-def caller_holds(caller: Caller, direction: str) -> bool:
-    """``caller_guard_sql`` on its own, for a store that is not the one-statement insert."""
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {caller_guard_sql()}", caller.guard_params(direction))
-        return cursor.fetchone()[0]
-
-
 def _datetime(value) -> datetime | None:
     """A column as the backend returns it (SQLite: naive UTC text) as an aware datetime."""
     if isinstance(value, str):
@@ -177,3 +175,38 @@ def caller_find(*, public_id, direction: str, presented_token: str) -> Caller:
     return Caller(
         connector=connector, token=token, rule_set_id=rule_set_id, rules_updated_at=_datetime(rules_updated_at)
     )
+
+
+def caller_answer(
+    *,
+    public_id: uuid.UUID,
+    direction: str,
+    presented_token: str,
+    answer: Callable[[Caller, bool], Answer],
+    accepted: Callable[[Answer], bool],
+) -> Answer:
+    """``answer(caller, remembered)`` for whoever presents these credentials; a caller whose
+    answer is ``accepted`` is remembered for the next time.
+
+    A remembered caller is answered without a lookup (``remembered``: the insert checks that it
+    still holds). If it no longer holds (``CallerChanged``: nothing was stored), or it was refused
+    and a lookup shows it changed meanwhile, it is forgotten and answered again as a caller never
+    seen, so a change applies to the very next webhook.
+    """
+    remembered = caller_remembered(public_id=public_id, direction=direction, presented_token=presented_token)
+    if remembered is not None:
+        try:
+            answered = answer(remembered, True)
+            if accepted(answered) or (
+                caller_find(public_id=public_id, direction=direction, presented_token=presented_token).revision
+                == remembered.revision
+            ):
+                return answered
+        except CallerChanged:
+            pass
+        caller_forget(public_id=public_id, direction=direction, presented_token=presented_token)
+    caller = caller_find(public_id=public_id, direction=direction, presented_token=presented_token)
+    answered = answer(caller, False)
+    if accepted(answered):
+        caller_remember(caller, public_id=public_id, direction=direction, presented_token=presented_token)
+    return answered

@@ -1,9 +1,10 @@
-"""Storing an event and its deliveries in one PostgreSQL statement.
+"""Storing an event and its deliveries: both rows or neither, one implementation per database.
 
-A data-modifying ``WITH`` inserts the event and, from the id it returns, the deliveries. One
-statement is atomic on its own, so in autocommit it is one round trip and one commit instead of
-BEGIN, two INSERTs and COMMIT, with the same guarantee: both rows or neither. A repeat of an event
-already stored (the unique constraint on connector, direction and sender's id) inserts nothing.
+On PostgreSQL, one statement: a data-modifying ``WITH`` inserts the event and, from the id it
+returns, the deliveries. One statement is atomic on its own, so in autocommit it is one round trip
+and one commit instead of BEGIN, two INSERTs and COMMIT, with the same guarantee. A repeat of an
+event already stored (the unique constraint on connector, direction and sender's id) inserts
+nothing.
 
 The statement is sent with server-side parameters (the body is not escaped into the SQL text) and
 its text is the same for every event with the same number of deliveries, so the driver prepares
@@ -13,11 +14,17 @@ parses nor plans it again.
 With a ``guard`` (a remembered caller, ``events.intake.callers``) the same statement first checks
 that the caller still holds and inserts nothing if it does not, so the webhook needs no lookup of
 its own: one round trip per event.
+
+Elsewhere (SQLite, the embedded default), the ORM in one transaction: a common table expression
+in SQLite is a ``SELECT``, never an ``INSERT``, so the statement cannot serve there; a transaction
+of two INSERTs gives the same guarantee. Callers are remembered only on
+PostgreSQL, so a guard never reaches this path; if one did, it would be answered as a caller that
+changed (looked up again), never trusted unchecked.
 """
 
 import functools
 
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 
 from core.bulk import insert_fields, insert_values, server_side_execute
 from events.intake.callers import Caller, CallerChanged, caller_guard_sql
@@ -88,6 +95,20 @@ def event_inserted(event: Event, deliveries: list[Delivery], row: tuple) -> bool
     return True
 
 
+def _event_insert_orm(event: Event, deliveries: list[Delivery], *, guard: Caller | None = None) -> bool:
+    """``event_insert`` off PostgreSQL: the ORM's two INSERTs in one transaction (a savepoint
+    inside an outer one), rolled back together when the event is a repeat."""
+    if guard is not None:
+        raise CallerChanged  # unchecked here (see the module's docstring): looked up again instead
+    try:
+        with transaction.atomic():
+            event.save(force_insert=True)
+            Delivery.objects.bulk_create(deliveries)
+    except IntegrityError:
+        return False
+    return True
+
+
 def event_insert(
     event: Event, deliveries: list[Delivery], *, payload_text: str | None = None, guard: Caller | None = None
 ) -> bool:
@@ -95,9 +116,11 @@ def event_insert(
     primary keys. Returns False, inserting nothing, when the event is a repeat.
 
     ``payload_text``: the JSON text ``event.payload`` was parsed from, stored as received instead
-    of being serialised again. ``guard``: a remembered caller that must still hold, else nothing
-    is inserted and ``CallerChanged`` is raised.
+    of being serialised again (PostgreSQL; elsewhere the payload is serialised). ``guard``: a
+    remembered caller that must still hold, else nothing is inserted and ``CallerChanged`` is raised.
     """
+    if connection.vendor != "postgresql":
+        return _event_insert_orm(event, deliveries, guard=guard)
     sql, params = event_insert_statement(event, deliveries, payload_text=payload_text, guard=guard)
     with server_side_execute(connection, sql, params) as cursor:
         row = cursor.fetchone()

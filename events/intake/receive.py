@@ -1,21 +1,39 @@
-"""Receiving: authenticate is done by the view; here a parsed body becomes stored events and
-deliveries, in one transaction per body (a batch is stored whole or not at all), with the task
-hints sent only after commit.
+"""The intake service: the one way an event and its deliveries are written, whichever door it came in by.
+
+The doors: a webhook (``events.views``, through ``events.intake.webhook``) and a test event sent
+from the admin (``events.intake.sample_events``) are ``events_receive``; a replay, of one event or
+of many, from the admin or the API (``events.console.actions.event_replay``), is
+``event_redeliver``. Nothing else in the product writes events or deliveries (a bulk retry job
+queues existing deliveries again; ``demo``'s ``log_seed`` fills the log with synthetic rows to
+measure the console, outside any flow). Every door gets the same steps:
+
+- parsing and validation by the connector's kind, then the platform's own checks (lengths that
+  fit their columns, the reward hooks' known trigger references; a replay re-reads the stored
+  payload with the kind's parser, the rest was checked when the event came in);
+- dedupe: a repeat of a stored event is counted on it and answered as a duplicate, an inbound
+  reward request that repeats one already sent is stored ignored (a replay is a deliberate repeat
+  of a stored event, so it is neither);
+- translation with the connector's current mapping rules, and deliveries built held when the
+  connector is paused or its secrets cannot be read;
+- storage (``events.intake.store``): the event and its deliveries both or neither, one
+  implementation per database, with the reward ledger in the same transaction;
+- the hints to the workers, sent only after commit.
 
 A batch is validated before anything of it is stored: a bad message of a batch whose other
 messages are usable is refused alone (stored with the status ``refused``, its reasons in ``error``,
-the message as its payload, and nothing to send), in the same transaction as the others."""
+the message as its payload, and nothing to send), in the same transaction as the others (a batch
+is stored whole or not at all)."""
 
 import hashlib
 import json
 import logging
 from contextlib import nullcontext
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 from typing import Any, cast
 
-from django.db import IntegrityError, connection, transaction
-from django.db.models import CharField, F
+from django.db import transaction
+from django.db.models import CharField
 from django.utils import timezone
 
 from connectors.kinds.base import (
@@ -33,22 +51,13 @@ from connectors.kinds.registry import kind_get
 from connectors.models import Connector
 from connectors.services import connector_config
 from events.delivery import hooks
-from events.delivery.queue import deliveries_enqueue_on_commit
-from events.intake.callers import Caller, CallerChanged, caller_holds
-from events.intake.event_insert import event_insert
+from events.intake.callers import Caller
+from events.intake.store import Received, deliveries_store, event_store
 from events.models import Delivery, Event
 from events.rules.lookup import rules_for
 from events.rules.mapping import MappingError, messages_render
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Received:
-    event: Event
-    duplicate: bool
-    index: int = 0  # the event's place in the body (a batch's message index)
-    refused: tuple[FieldError, ...] = ()  # why a batch's message was refused alone (event stored refused)
 
 
 def body_fingerprint(value: Any) -> str:
@@ -129,12 +138,6 @@ def event_status(translation: Translation) -> tuple[str, str]:
     return Event.Status.TRANSLATED, ""
 
 
-def _duplicate_count(*, connector: Connector, direction: str, source_event_id: str, now: datetime) -> Event | None:
-    events = Event.objects.filter(connector=connector, direction=direction, source_event_id=source_event_id)
-    events.update(duplicate_count=F("duplicate_count") + 1, last_duplicate_at=now)
-    return events.only("id", "public_id", "status", "duplicate_count").first()
-
-
 def event_prepare(
     *,
     connector: Connector,
@@ -167,46 +170,6 @@ def event_prepare(
     return event, deliveries_build(
         event=event, connector=connector, translation=translation, now=now, held_because=config.secrets_unreadable
     )
-
-
-def event_store(
-    event: Event, deliveries: list[Delivery], *, payload_text: str | None = None, guard: Caller | None = None
-) -> Received:
-    """Store one event with its deliveries (``event_prepare``'s), both or neither; the hints follow the commit.
-
-    On PostgreSQL an event without reward bookkeeping is one statement (``event_insert``, which
-    stores ``payload_text``, the JSON the payload was parsed from, as it came); otherwise, and on
-    SQLite, one transaction of ORM writes. ``guard``: a remembered caller that must still hold
-    (``events.intake.callers``); if it does not, nothing is stored and ``CallerChanged`` is raised.
-    """
-    direction = event.direction
-    one_statement = connection.vendor == "postgresql" and not hooks.on_event_stored_wanted(
-        direction=direction, event_type=event.event_type
-    )
-    repeat = False  # a reward trigger that repeats one already sent: stored ignored, answered as a duplicate
-    if one_statement:
-        stored = event_insert(event, deliveries, payload_text=payload_text, guard=guard)  # a repeat: False
-    else:
-        try:
-            with transaction.atomic():
-                if guard is not None and not caller_holds(guard, direction):
-                    raise CallerChanged
-                repeat = hooks.repeat_suppress(event=event)
-                event.save(force_insert=True)
-                deliveries = Delivery.objects.bulk_create([] if repeat else deliveries)
-                hooks.on_event_stored(event=event, deliveries=deliveries)
-            stored = True
-        except IntegrityError:
-            stored = False
-    if stored:
-        deliveries_enqueue_on_commit([d.pk for d in deliveries if d.status == Delivery.Status.PENDING])
-        return Received(event=event, duplicate=repeat)
-    existing = _duplicate_count(
-        connector=event.connector, direction=direction, source_event_id=event.source_event_id, now=event.received_at
-    )
-    if existing is None:
-        raise IntegrityError(f"Event {event.source_event_id!r} was neither stored nor found")
-    return Received(event=existing, duplicate=True)
 
 
 # The event's fields a sender's values fill, with how the sender calls them in general.
@@ -335,3 +298,57 @@ def events_receive(
             )
             received.append(replace(stored, index=index))
     return received
+
+
+def _incoming_stored(*, event: Event, kind: Kind, config: ConnectorConfig) -> IncomingEvent:
+    """The stored event as its kind parses its payload now; as it was stored when the payload is
+    not one event (a batch's message keeps its own payload, which parses alone) or is gone."""
+    parsed = kind.parse(Direction(event.direction), event.payload, config) if event.payload is not None else []
+    if len(parsed) == 1:
+        return parsed[0]
+    return IncomingEvent(
+        event_type=event.event_type,
+        source_event_id=event.source_event_id,
+        identity=event.identity,
+        occurred_at=event.occurred_at,
+        context=event.context,
+    )
+
+
+def event_redeliver(*, event: Event, note: str) -> list[Delivery]:
+    """Translate a stored event again with the connector's current rules and store the result as
+    new deliveries, each noted ``note`` and pointing at the event's first delivery to the same
+    destination (``replay_of``); the old ones stay in the log, and the event takes the new
+    translation's status, error and context. Raises PayloadInvalid when the kind can no longer
+    read the stored payload; a refused message was never usable, so it gives none.
+
+    Towards a CDP (outbound) the event is translated under a new source id, so the kind derives
+    fresh message ids (Segment drops a repeated ``messageId`` as a duplicate); towards a loyalty
+    engine it keeps its own, so the request carries the original reference and a reward already
+    granted is not granted twice, while the ledger records the new request like the first.
+    """
+    if event.status == Event.Status.REFUSED:
+        return []
+    connector = event.connector
+    kind = kind_get(connector.kind)
+    config = connector_config(connector)
+    now = timezone.now()
+    source_event_id = event.source_event_id
+    if event.direction == Direction.OUT:
+        source_event_id = f"{source_event_id}~r{int(now.timestamp())}"
+    incoming = replace(_incoming_stored(event=event, kind=kind, config=config), source_event_id=source_event_id)
+    translation = event_translate(
+        kind=kind, connector=connector, config=config, direction=event.direction, incoming=incoming
+    )
+    status, error = event_status(translation)
+    deliveries = deliveries_build(
+        event=event, connector=connector, translation=translation, now=now, held_because=config.secrets_unreadable
+    )
+    first_by_destination: dict[str, Delivery] = {}
+    for delivery in event.deliveries.order_by("created_at"):
+        first_by_destination.setdefault(delivery.destination, delivery)
+    for delivery in deliveries:
+        delivery.replay_of = first_by_destination.get(delivery.destination)
+        delivery.notes = "\n".join(filter(None, [delivery.notes, note]))
+    changes = {"status": status, "error": error, "context": incoming.context, "replayed_at": now}
+    return deliveries_store(event=event, deliveries=deliveries, changes=changes)

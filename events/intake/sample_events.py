@@ -6,11 +6,13 @@ import json
 import uuid
 from typing import Any
 
-from connectors.kinds.base import Direction, FieldError, PayloadInvalid
+from connectors.kinds.base import Direction, PayloadInvalid
 from connectors.kinds.registry import kind_get
 from connectors.models import Connector
 from connectors.services import connector_config
-from events.intake.receive import Received, events_receive
+from events.intake.receive import events_receive
+from events.intake.store import Received
+from events.intake.webhook_body import BodyRefused, webhook_body_parse
 
 
 def samples_for(connector: Connector, direction: str) -> dict[str, Any]:
@@ -45,12 +47,14 @@ def sample_body(*, connector: Connector, direction: str, sample: str) -> str:
 
 
 def sample_send(*, connector: Connector, direction: str, body: str) -> list[Received]:
-    """Receive ``body`` for ``connector`` as its webhook would. Raises PayloadInvalid (nothing
-    stored) for a body that is not JSON or that the kind refuses, or when the connector is disabled."""
+    """Receive ``body`` for ``connector`` as its webhook would: read by the webhook's parser, so a
+    body a webhook could not send is refused here too, then the one intake service. Raises
+    PayloadInvalid (nothing stored) for a body that is not the platform's JSON or that the kind
+    refuses, or when the connector is disabled."""
     if connector.state == Connector.State.DISABLED:
         raise PayloadInvalid([], "This connector is disabled: enable it to send events")
     try:
-        payload = json.loads(body)
-    except json.JSONDecodeError as exc:
-        raise PayloadInvalid([FieldError("", str(exc))], "The body is not valid JSON") from exc
-    return events_receive(connector=connector, direction=direction, payload=payload, body=body.encode())
+        payload, raw_body = webhook_body_parse(body=body.encode())
+    except BodyRefused as exc:
+        raise PayloadInvalid(exc.errors, exc.message) from exc
+    return events_receive(connector=connector, direction=direction, payload=payload, body=raw_body)

@@ -4,7 +4,8 @@ Refused before anything is stored, each with what was wrong and, where there is 
 
 - 415: a body in UTF-16 or UTF-32 (JSON on the wire is UTF-8, RFC 8259 §8.1), or a Content-Type
   charset other than UTF-8;
-- 413: a Segment batch over Segment's 500 KB;
+- 413: a body over ``WEBHOOK_MAX_BODY_BYTES`` (the webhook view refuses it before reading it
+  whole; a test event sent from the admin is bounded here), or a Segment batch over Segment's 500 KB;
 - 400: bytes that are not UTF-8 or not JSON; nesting deeper than ``MAX_DEPTH`` levels (counted on
   the bytes before parsing, so no parser recurses that deep); ``NaN``, ``Infinity`` and
   ``-Infinity``; numbers a double cannot hold (``1e400``; ``1e-400``, which would read as 0) or
@@ -29,6 +30,8 @@ import sys
 from array import array
 from itertools import accumulate
 from typing import Any, NoReturn
+
+from django.conf import settings
 
 from connectors.kinds.base import FieldError
 from connectors.kinds.segment import MAX_BATCH_BYTES
@@ -164,8 +167,14 @@ def _loads(text: str) -> tuple[Any, bool]:
         return _DECODER_MARKING.decode(text), True
 
 
+def webhook_body_too_large() -> BodyRefused:
+    return BodyRefused(413, f"The body is over the {settings.WEBHOOK_MAX_BODY_BYTES} byte limit")
+
+
 def webhook_body_parse(*, body: bytes, charset: str = "") -> tuple[Any, bytes]:
     """The parsed body and the bytes to store (without a byte order mark); raises BodyRefused."""
+    if len(body) > settings.WEBHOOK_MAX_BODY_BYTES:
+        raise webhook_body_too_large()
     if charset and charset.strip().lower() not in _UTF8_NAMES:
         raise BodyRefused(415, f"The body must be UTF-8 JSON, not {charset}")
     encoding = json.detect_encoding(body)

@@ -78,8 +78,11 @@ def test_sending_the_same_body_again_says_it_is_a_duplicate(admin_client, connec
     [
         ("{not json", "The body is not valid JSON"),
         (json.dumps({"headers": {"eventName": "SERVICE.WALLET.ACCOUNTS.CREATE"}}), "headers.eesEventId"),
+        # Read by the webhook's own parser: what a webhook could not send, a test event cannot either.
+        ('{"headers": {"eesEventId": NaN}}', "<code>headers.eesEventId</code>: NaN is not a JSON number."),
+        ('{"headers": {"eventName": "A\\u0000"}}', "<code>headers.eventName</code>: The text holds \\u0000"),
     ],
-    ids=["not-json", "no-event-id"],
+    ids=["not-json", "no-event-id", "nan", "nul"],
 )
 def test_a_body_that_cannot_be_used_is_refused_with_the_reason_and_stores_nothing(
     admin_client, connector, body, expected
@@ -88,6 +91,15 @@ def test_a_body_that_cannot_be_used_is_refused_with_the_reason_and_stores_nothin
 
     assert response.status_code == 200
     assert expected in response.content.decode()
+    assert not Event.objects.exists()
+
+
+def test_a_test_event_over_the_webhooks_byte_limit_is_refused(admin_client, connector, settings):
+    settings.WEBHOOK_MAX_BODY_BYTES = 1000
+
+    response = admin_client.post(_url(connector), {"body": json.dumps({"padding": "x" * 1000})})
+
+    assert "The body is over the 1000 byte limit" in response.content.decode()
     assert not Event.objects.exists()
 
 

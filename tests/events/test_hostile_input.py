@@ -192,7 +192,7 @@ def _database_says(monkeypatch, error):
     def fail(**kwargs):
         raise error
 
-    monkeypatch.setattr("events.views.events_receive", fail)
+    monkeypatch.setattr("events.views.webhook_receive", fail)
 
 
 @pytest.mark.parametrize(

@@ -16,8 +16,9 @@ from connectors.kinds.registry import kind_get
 from connectors.services import SECRETS_UNREADABLE, connector_config, connector_update
 from connectors.tokens import token_issue
 from core.groups import INTEGRATION_STAFF
-from events.console.actions import deliveries_retry_now
+from events.console.actions import deliveries_retry_now, event_replay
 from events.delivery.deliver import delivery_attempt
+from events.intake.receive import events_receive
 from events.models import Delivery, Event
 from tests.connectors.factories import AIR_SECRETS, ConnectorFactory, UserFactory
 from tests.events.factories import DeliveryFactory
@@ -85,6 +86,21 @@ def test_its_webhook_is_accepted_and_stored_with_the_deliveries_held_with_the_re
         Delivery.Status.HELD, SECRETS_UNREADABLE, None
     )
     assert callbacks == []  # nothing to hint: a held delivery is not due
+
+
+def test_a_replay_of_its_event_is_held_with_the_reason_too(settings, hints, django_capture_on_commit_callbacks):
+    """A replay builds its deliveries as intake builds every event's: held while the secrets are lost."""
+    connector = _locked_out(settings)
+    [received] = events_receive(connector=connector, direction="out", payload=_notification())
+    hints.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        [replayed] = event_replay(event=received.event)
+
+    assert (replayed.status, replayed.last_error, replayed.next_attempt_at) == (
+        Delivery.Status.HELD, SECRETS_UNREADABLE, None
+    )
+    assert hints == []  # nothing to hint: a held delivery is not due
 
 
 def test_a_signed_webhook_of_such_a_connector_is_503_and_stores_nothing(settings, client):

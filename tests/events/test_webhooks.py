@@ -9,6 +9,7 @@ from types import SimpleNamespace
 import pytest
 from django.core.cache import cache
 from django.db import OperationalError, connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -20,6 +21,7 @@ from events.delivery import hooks
 from events.intake.receive import body_fingerprint
 from events.models import Delivery, Event
 from events.rules.mapping_rules import mapping_rules_save
+from rewards.models import RewardLedgerEntry
 from tests.connectors.factories import ConnectorFactory
 from tests.events.perkville import check_in
 
@@ -225,7 +227,7 @@ def test_the_database_refusing_the_event_is_503(client, connector, out_token, mo
     def refuse(**kwargs):
         raise OperationalError("the database is restarting")
 
-    monkeypatch.setattr("events.views.events_receive", refuse)
+    monkeypatch.setattr("events.views.webhook_receive", refuse)
 
     response = post(client, connector, notification(), out_token)
 
@@ -256,7 +258,7 @@ def test_the_database_failing_while_recording_the_tokens_use_is_503_too(client, 
     def refuse(*args, **kwargs):
         raise OperationalError("the database is restarting")
 
-    monkeypatch.setattr("events.views.token_touch", refuse)
+    monkeypatch.setattr("events.intake.webhook.token_touch", refuse)
 
     response = post(client, connector, notification(), out_token)
 
@@ -403,9 +405,9 @@ def test_a_connector_disabled_after_a_webhook_stores_nothing_more(client, connec
     assert Event.objects.count() == 1
 
 
-def test_a_change_is_checked_on_the_stores_other_path_too(client, connector, out_token, monkeypatch):
-    """An event with reward bookkeeping is stored by ORM writes, not the one statement: the
-    remembered caller is checked there, in the same transaction."""
+def test_a_change_is_checked_for_an_event_with_reward_bookkeeping_too(client, connector, out_token, monkeypatch):
+    """An event with reward bookkeeping is stored in a transaction with it: the remembered caller
+    is still checked, by the insert itself."""
     monkeypatch.setattr(hooks, "on_event_stored_wanted", lambda **kwargs: True)
     assert post(client, connector, notification(), out_token).status_code == 200
     token_revoke(prefix_or_id=str(connector.tokens.get(direction="out").pk))
@@ -425,7 +427,7 @@ def test_a_webhook_answered_again_after_its_caller_changed_counts_once_towards_t
     client, connector, out_token, monkeypatch
 ):
     """The remembered caller's attempt and the fresh lookup's answer are one webhook to the limit."""
-    monkeypatch.setattr("events.views.time", SimpleNamespace(time=lambda: 1_700_000_000.0))
+    monkeypatch.setattr("events.intake.webhook.time", SimpleNamespace(time=lambda: 1_700_000_000.0))
     cache.delete(f"rate:{connector.pk}:1700000000")
     Connector.objects.filter(pk=connector.pk).update(rate_limit_per_second=5)
     assert post(client, connector, notification(), out_token).status_code == 200
@@ -559,6 +561,19 @@ def test_a_segment_retry_of_a_trigger_stored_under_its_reference_alone_is_a_dupl
     )
     assert "duplicate" not in other_customer.json()
     assert [delivery.event.identity for delivery in Delivery.objects.all()] == ["CUST-2002"]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the one statement is PostgreSQL's")
+def test_a_trigger_takes_the_one_statement_too_with_its_ledger_entry_beside_it(client, connector, in_token):
+    """A reward request is stored as every event is, its ledger entry in the same transaction."""
+    with CaptureQueriesContext(connection) as queries:
+        response = post(client, connector, trigger(), in_token, direction="in")
+
+    assert response.status_code == 200
+    statements = [query["sql"] for query in queries.captured_queries]
+    assert any(sql.startswith("WITH caller AS") and "INSERT INTO events_event" in sql for sql in statements)
+    assert not any('INSERT INTO "events_event"' in sql or 'INSERT INTO "events_delivery"' in sql for sql in statements)
+    assert list(RewardLedgerEntry.objects.values_list("delivery_id", flat=True)) == [Delivery.objects.get().pk]
 
 
 @pytest.fixture

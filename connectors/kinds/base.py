@@ -288,8 +288,9 @@ class Kind:
     authenticate: Mapping[Direction, Callable[[bytes, Mapping[str, str], ConnectorConfig], None]] = field(
         default_factory=dict
     )
-    # The sandbox upstreams (connectors/sandbox/upstreams.py) that play the kind's partners, by
-    # name, and a connector of the kind pointed at them, given where they are: the demo's.
+    # The sandbox upstreams that play the kind's partners, by name (each played by
+    # connectors/sandbox/<name>.py; the kinds' names are the sandbox's list), and a connector of
+    # the kind pointed at them, given where they are: the demo's.
     sandbox_upstreams: tuple[str, ...] = ()
     sandbox_connector: Callable[[SandboxSite], SandboxConnector] | None = None
     # Sample payloads per direction, for the admin's "send a test event" and the mapping preview.

@@ -16,7 +16,7 @@ public evidence, and says which:
   ``limit_to_once_per_calendar_day`` (true/false, named in Perkville's automation page). A missing,
   unknown or wrongly typed field is a 400 in Tastypie's validation shape,
   ``{"transactions": {"<field>": ["<message>"]}}``. The names themselves are the connector's
-  assumption (connectors/kinds/segment_perkville/transaction.py); they are checked here so that a
+  assumption (connectors/kinds/segment_perkville/build_transaction.py); they are checked here so that a
   renamed field fails a test.
 - ``trans_source_id`` is unique per business (Perkville's automation page): a repeat is a 400
   ``{"transactions": {"trans_source_id": ["Transaction with this Trans source id already exists."]}}``

@@ -4,11 +4,12 @@ kind names are the sandbox's."""
 from pathlib import Path
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 
 import connectors.kinds
 from connectors.kinds.registry import kinds
 from connectors.kinds.validation import settings_validate
-from connectors.sandbox.upstreams import sandbox_site, upstreams
+from connectors.sandbox.upstreams import sandbox_site, upstream_get, upstreams
 
 KINDS_DIR = Path(connectors.kinds.__file__).parent
 KEYS = list(kinds())
@@ -26,11 +27,24 @@ def test_a_kind_lives_in_the_folder_its_key_names_with_a_module_per_job(key):
 
 
 @pytest.mark.parametrize("key", KEYS)
-def test_a_kind_names_the_sandbox_upstreams_that_play_its_partners(key):
+def test_a_kind_names_the_sandbox_upstreams_that_play_its_partners_each_played_by_its_module(key):
     kind = kinds()[key]
 
     assert kind.sandbox_upstreams
-    assert set(kind.sandbox_upstreams) <= set(upstreams())
+    for name in kind.sandbox_upstreams:
+        routes = [str(pattern.pattern).removeprefix("^") for pattern in upstreams()[name].urls]
+        assert upstreams()[name].name == name
+        assert routes and all(route.startswith(name) for route in routes)
+
+
+def test_the_sandbox_upstreams_are_those_the_kinds_name_in_the_kinds_order():
+    assert list(upstreams()) == ["air", "segment", "voucherify", "everflow", "perkville"]
+
+
+@pytest.mark.parametrize("name", ["nowhere", "views"], ids=["no-module", "module-without-upstream"])
+def test_an_upstream_a_kind_names_without_its_module_is_refused_naming_the_module(name):
+    with pytest.raises(ImproperlyConfigured, match=f"connectors/sandbox/{name}.py must declare UPSTREAM"):
+        upstream_get(name)
 
 
 @pytest.mark.parametrize("key", KEYS)

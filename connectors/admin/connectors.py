@@ -1,34 +1,33 @@
-"""Self-serve setup: clients, their connectors and webhook tokens.
+"""Connectors: added in two steps (pick the kind, then fill the kind's own form), changed, paused,
+disabled and enabled.
 
-A connector is added in two steps: pick the kind, then fill the kind's own form. Saving goes
-through ``connectors.services``, which validate exactly as the management commands do. Users who
-may only view a connector (Support) see its URLs and non-secret settings, never the settings form
-and never anything about its secrets.
+Saving goes through ``connectors.services``, which validate exactly as the management commands
+do; the state actions go through ``connector_state_set``, which holds or releases the connector's
+deliveries. Users who may only view a connector (Support) see its URLs and non-secret settings,
+never the settings form and never anything about its secrets.
 """
 
 import json
 from typing import TYPE_CHECKING, Any
 
-from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
-from django.utils.http import urlencode
 from django.utils.safestring import SafeString
 
+from connectors.admin.tokens import AuthTokenInline, ConnectorTokenPages
 from connectors.forms import ConnectorForm, clear_field_keys, connector_form_class
-from connectors.kinds.base import Direction, FieldType, Kind
+from connectors.kinds.base import FieldType, Kind
 from connectors.kinds.registry import kind_get, kinds
 from connectors.kinds.validation import SettingsInvalid
 from connectors.kinds.voucherify_segment.metadata import FETCHED_SETTING, SchemaUnavailable
-from connectors.models import AuthToken, Client, Connector
+from connectors.models import Connector
 from connectors.services import (
-    client_create,
     connector_config,
     connector_create,
     connector_policy_set,
@@ -37,90 +36,19 @@ from connectors.services import (
     connector_urls,
     voucherify_metadata_schema_refresh,
 )
-from connectors.tokens import KEY_MIN_LENGTH, token_issue, token_register, token_revoke
 
 if TYPE_CHECKING:
+    from django import forms
     from django.contrib.admin.options import _FieldGroups, _FieldOpts, _FieldsetSpec
     from django_stubs_ext import StrOrPromise
-
-    _ConnectorInline = admin.TabularInline[Connector, Client]
-    _AuthTokenInline = admin.TabularInline[AuthToken, Connector]
-    _ClientModelAdmin = admin.ModelAdmin[Client]
-    _ConnectorModelAdmin = admin.ModelAdmin[Connector]
-    _AuthTokenModelAdmin = admin.ModelAdmin[AuthToken]
-else:  # TabularInline and ModelAdmin take no type arguments at run time
-    _ConnectorInline = _AuthTokenInline = admin.TabularInline
-    _ClientModelAdmin = _ConnectorModelAdmin = _AuthTokenModelAdmin = admin.ModelAdmin
 
 SECRETS_NOTE = (
     "Stored encrypted and never shown again. Leave blank to keep the stored value; "
     "an optional one has a box to clear it."
 )
-TOKEN_ISSUE_URL_NAME = "connectors_connector_issue_token"  # noqa: S105 - a URL name
-TOKEN_ISSUED_URL_NAME = "connectors_connector_token_issued"  # noqa: S105 - a URL name
-KEY_REGISTER_URL_NAME = "connectors_connector_register_key"
 # The delivery log's page that sends a test event (owned by the events app, named here by its URL only).
 TEST_EVENT_URL_NAME = "admin:events_event_send_test"
 VOUCHERIFY_SCHEMA_URL_NAME = "connectors_connector_voucherify_schema"
-TOKEN_FIELDS = ("prefix", "direction", "label", "created_at", "created_by", "last_used_at", "expires_at")
-# The token just issued, kept in the session between the POST that issues it and the one page
-# that shows it: a reload shows nothing and issues nothing.
-ISSUED_SESSION_KEY = "connectors:issued-token"
-
-
-class ConnectorInline(_ConnectorInline):
-    model = Connector
-    fields = ("name", "kind", "environment", "state", "public_id")
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-    show_change_link = True
-
-    def has_add_permission(self, request: HttpRequest, obj: Client | None = None) -> bool:
-        return False
-
-
-@admin.register(Client)
-class ClientAdmin(_ClientModelAdmin):
-    list_display = ("name", "slug", "active", "created_at")
-    list_filter = ("active",)
-    search_fields = ("name", "slug")
-    prepopulated_fields = {"slug": ("name",)}
-    readonly_fields = ("connector_add_link",)
-    inlines = (ConnectorInline,)
-
-    def get_fields(self, request: HttpRequest, obj: Client | None = None) -> tuple[str, ...]:
-        fields = ("name", "slug", "notes", "active")
-        return (*fields, "connector_add_link") if obj else fields
-
-    @admin.display(description="New connector")
-    def connector_add_link(self, obj: Client) -> SafeString:
-        url = f"{reverse('admin:connectors_connector_add')}?{urlencode({'client': obj.pk})}"
-        return format_html('<a class="addlink" href="{}">Add a connector for {}</a>', url, obj)
-
-    def save_model(self, request: HttpRequest, obj: Client, form: "forms.ModelForm[Client]", change: bool) -> None:
-        if change:
-            super().save_model(request, obj, form, change)
-            return
-        created = client_create(name=obj.name, slug=obj.slug, notes=obj.notes, user=request.user)
-        obj.pk = created.pk
-        obj.refresh_from_db()
-
-
-class AuthTokenInline(_AuthTokenInline):
-    model = AuthToken
-    fields = (*TOKEN_FIELDS, "revoked_at")
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-    verbose_name_plural = "webhook tokens (only their prefix is kept readable)"
-
-    def has_add_permission(self, request: HttpRequest, obj: Connector | None = None) -> bool:
-        return False
-
-    # The stubs' BaseModelAdmin types obj as the inline's own model; an inline is given the parent's.
-    def has_change_permission(self, request: HttpRequest, obj: Connector | None = None) -> bool:  # type: ignore[override]
-        return False
 
 
 def _state_action(
@@ -146,7 +74,7 @@ def _state_action(
 
 
 @admin.register(Connector)
-class ConnectorAdmin(_ConnectorModelAdmin):
+class ConnectorAdmin(ConnectorTokenPages):
     list_display = ("name", "client", "kind", "environment", "state", "public_id", "updated_at")
     list_filter = ("state", "kind", "client")
     search_fields = ("name", "client__name", "client__slug")
@@ -229,15 +157,11 @@ class ConnectorAdmin(_ConnectorModelAdmin):
         extra_context = {
             **(extra_context or {}),
             "can_issue_tokens": can_issue,
-            "token_directions": self._token_directions(connector),
+            "token_directions": self.token_directions(connector),
             "test_event_links": self._test_event_links(request, object_id),
             **self._voucherify_schema_context(request, connector),
         }
         return super().change_view(request, object_id, form_url, extra_context)
-
-    def _token_directions(self, connector: Connector | None) -> list[Direction]:
-        """The directions a token or key can be given for: those the connector's kind has a URL for."""
-        return list(kind_get(connector.kind).directions) if connector else []
 
     def _voucherify_schema_context(self, request: HttpRequest, connector: Connector | None) -> dict[str, Any]:
         """The schema read from Voucherify and the button that reads it again (Voucherify connectors)."""
@@ -348,120 +272,8 @@ class ConnectorAdmin(_ConnectorModelAdmin):
         _state_action(self, request, queryset, state=Connector.State.ACTIVE, done="enabled")
 
     def get_urls(self) -> list[URLPattern]:
-        issue = self.admin_site.admin_view(self.token_issue_view)
-        register = self.admin_site.admin_view(self.key_register_view)
         schema = self.admin_site.admin_view(self.voucherify_schema_view)
         return [
             path("<path:object_id>/voucherify-metadata-schema/", schema, name=VOUCHERIFY_SCHEMA_URL_NAME),
-            path("<path:object_id>/issue-token/<str:direction>/", issue, name=TOKEN_ISSUE_URL_NAME),
-            path(
-                "<path:object_id>/issue-token/<str:direction>/issued/",
-                self.admin_site.admin_view(self.token_issued_view),
-                name=TOKEN_ISSUED_URL_NAME,
-            ),
-            path("<path:object_id>/register-key/<str:direction>/", register, name=KEY_REGISTER_URL_NAME),
-            *super().get_urls(),
+            *super().get_urls(),  # the token pages' first
         ]
-
-    def _token_page(
-        self, request: HttpRequest, object_id: str, direction: str, title: str
-    ) -> tuple[Connector, dict[str, Any]]:
-        connector = self.get_object(request, object_id)
-        if connector is None or direction not in kind_get(connector.kind).directions:
-            raise Http404("No such connector, or it has no URL in that direction.")
-        if not request.user.has_perm("connectors.add_authtoken"):
-            raise PermissionDenied
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.opts,
-            "original": connector,
-            "direction": Direction(direction),
-            "direction_label": AuthToken.DIRECTION_LABELS[Direction(direction)],
-            "title": title.format(AuthToken.DIRECTION_LABELS[Direction(direction)].split(" ")[0].lower()),
-        }
-        return connector, context
-
-    def _token_label(self, request: HttpRequest) -> str:
-        return request.POST.get("label", "").strip()[: AuthToken._meta.get_field("label").max_length]
-
-    def key_register_view(self, request: HttpRequest, object_id: str, direction: str) -> HttpResponse:
-        """Register the key the client chose; like an issued token, only its hash is kept."""
-        connector, context = self._token_page(request, object_id, direction, "Register the client's {} key")
-        context["min_length"] = KEY_MIN_LENGTH
-        template = "admin/connectors/connector/key_register.html"
-        if request.method != "POST":
-            return TemplateResponse(request, template, context)
-        label = self._token_label(request)
-        try:
-            token = token_register(
-                connector=connector, direction=direction, value=request.POST.get("value", ""),
-                label=label, user=request.user,
-            )
-        except ValidationError as exc:
-            # The key is not sent back into the form: it is typed again.
-            context.update(errors=exc.message_dict.get("value", []), label=label)
-            return TemplateResponse(request, template, context, status=400)
-        self.log_change(request, connector, f"Registered the client's {direction} key {token.prefix}…")
-        self.message_user(
-            request, f"The client's {direction} key is registered as {token.prefix}; only its hash is kept.",
-            messages.SUCCESS,
-        )
-        return HttpResponseRedirect(reverse("admin:connectors_connector_change", args=[connector.pk]))
-
-    def token_issue_view(self, request: HttpRequest, object_id: str, direction: str) -> HttpResponse:
-        connector, context = self._token_page(request, object_id, direction, "Issue {} token")
-        if request.method != "POST":
-            return TemplateResponse(request, "admin/connectors/connector/token_issue.html", context)
-        label = self._token_label(request)
-        issued = token_issue(connector=connector, direction=direction, label=label, user=request.user)
-        self.log_change(request, connector, f"Issued {direction} token {issued.token.prefix}…")
-        request.session[ISSUED_SESSION_KEY] = {
-            "connector": connector.pk, "direction": direction, "prefix": issued.token.prefix,
-            "plaintext": issued.plaintext,
-        }
-        return HttpResponseRedirect(reverse(f"admin:{TOKEN_ISSUED_URL_NAME}", args=[connector.pk, direction]))
-
-    def token_issued_view(self, request: HttpRequest, object_id: str, direction: str) -> HttpResponse:
-        """The token just issued, shown once: read from the session and removed from it, so a
-        reload (or the back button) shows nothing and issues nothing."""
-        connector, context = self._token_page(request, object_id, direction, "Issued {} token")
-        issued = request.session.get(ISSUED_SESSION_KEY)
-        if not issued or (issued["connector"], issued["direction"]) != (connector.pk, direction):
-            self.message_user(
-                request,
-                "An issued token is shown only once and is not kept. If it was not copied, revoke it "
-                "(Webhook tokens, below) and issue another.",
-                messages.WARNING,
-            )
-            return HttpResponseRedirect(reverse("admin:connectors_connector_change", args=[connector.pk]))
-        del request.session[ISSUED_SESSION_KEY]
-        # admin_view marks the response no-store, so the token stays out of caches.
-        context["issued"] = issued
-        return TemplateResponse(request, "admin/connectors/connector/token_issued.html", context)
-
-
-@admin.register(AuthToken)
-class AuthTokenAdmin(_AuthTokenModelAdmin):
-    list_display = (*TOKEN_FIELDS[:4], "connector", "last_used_at", "expires_at", "revoked_at")
-    list_filter = ("direction", ("revoked_at", admin.EmptyFieldListFilter))
-    search_fields = ("prefix", "label", "connector__name", "connector__client__name")
-    list_select_related = ("connector__client",)
-    fields = ("connector", *TOKEN_FIELDS, "revoked_at")
-    readonly_fields = (
-        "connector", *(f for f in TOKEN_FIELDS if f not in ("label", "expires_at")), "revoked_at"
-    )
-    actions = ("tokens_revoke",)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False  # issued from the connector's page, where the token is shown once
-
-    def has_delete_permission(self, request: HttpRequest, obj: AuthToken | None = None) -> bool:
-        return False  # revoked instead, so the history of who could call in stays
-
-    @admin.action(description="Revoke selected tokens", permissions=["change"])
-    def tokens_revoke(self, request: HttpRequest, queryset: QuerySet[AuthToken]) -> None:
-        revoked = [t for t in queryset if t.revoked_at is None]
-        for token in revoked:
-            token_revoke(prefix_or_id=str(token.pk))
-            self.log_change(request, token, "Revoked.")
-        self.message_user(request, f"{len(revoked)} token(s) revoked.", messages.SUCCESS)

@@ -37,8 +37,14 @@ def test_a_kind_names_the_sandbox_upstreams_that_play_its_partners_each_played_b
         assert routes and all(route.startswith(name) for route in routes)
 
 
-def test_the_sandbox_upstreams_are_those_the_kinds_name_in_the_kinds_order():
-    assert list(upstreams()) == ["air", "segment", "voucherify", "everflow", "perkville"]
+@pytest.mark.django_db
+def test_the_sandbox_upstreams_are_those_the_kinds_name_and_each_answers_under_its_name(client, settings):
+    settings.SANDBOX_ENABLED = True
+    named = {name for kind in kinds().values() for name in kind.sandbox_upstreams}
+
+    assert set(upstreams()) == named
+    for name in named:
+        assert client.get(f"/sandbox/{name}/received").json()["upstream"] == name
 
 
 @pytest.mark.parametrize("name", ["nowhere", "views"], ids=["no-module", "module-without-upstream"])

@@ -94,7 +94,7 @@ def _whole_number(data: Mapping[str, Any], key: str, *, low: int, high: int | No
     if isinstance(value, bool) or not isinstance(value, int) or value < low or (high and value > high):
         bound = f"between {low} and {high}" if high else f"{low} or more"
         raise BehaviourInvalid(f"{key} must be a whole number {bound}, not {value!r}.")
-    return value
+    return int(value)
 
 
 def behaviour_options(data: Any) -> dict[str, int | None]:
@@ -172,13 +172,10 @@ def sandbox_behaviour_take(*, upstream: str) -> BehaviourDecision:
     )
 
 
-def _injected_failure(*, upstream: str, decision: BehaviourDecision) -> Reply:
-    headers = {"Retry-After": str(decision.retry_after)} if decision.retry_after is not None else {}
-    body = {
-        "code": "sandbox_injected_failure",
-        "message": f"The {upstream} sandbox was told to answer {decision.fail_status}.",
-    }
-    return Reply(status=decision.fail_status, body=body, headers=headers)
+def _injected_failure(*, upstream: str, status: int, retry_after: int | None) -> Reply:
+    headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
+    body = {"code": "sandbox_injected_failure", "message": f"The {upstream} sandbox was told to answer {status}."}
+    return Reply(status=status, body=body, headers=headers)
 
 
 def sandbox_call(*, upstream: str, call: Call, handle: Callable[[Call], Reply]) -> Reply:
@@ -188,14 +185,18 @@ def sandbox_call(*, upstream: str, call: Call, handle: Callable[[Call], Reply]) 
         time.sleep(decision.delay_ms / 1000)
     with transaction.atomic():
         if decision.fail_status is not None:
-            reply = _injected_failure(upstream=upstream, decision=decision)
+            reply = _injected_failure(
+                upstream=upstream, status=decision.fail_status, retry_after=decision.retry_after
+            )
         else:
             reply = handle(call)
         sandbox_record(upstream=upstream, call=call, reply=reply)
     return reply
 
 
-def sandbox_record_keep(*, upstream: str, key: str, data: dict, group: str = "") -> tuple[dict, bool]:
+def sandbox_record_keep(
+    *, upstream: str, key: str, data: dict[str, Any], group: str = ""
+) -> tuple[dict[str, Any], bool]:
     """Store ``data`` under ``key`` unless something is already there; return what is kept."""
     record, created = SandboxRecord.objects.get_or_create(
         upstream=upstream, key=key, defaults={"data": data, "group": group}
@@ -203,18 +204,18 @@ def sandbox_record_keep(*, upstream: str, key: str, data: dict, group: str = "")
     return record.data, created
 
 
-def sandbox_record_put(*, upstream: str, key: str, data: dict, group: str = "") -> None:
+def sandbox_record_put(*, upstream: str, key: str, data: dict[str, Any], group: str = "") -> None:
     SandboxRecord.objects.update_or_create(
         upstream=upstream, key=key, defaults={"data": data, "group": group}
     )
 
 
-def sandbox_record_find(*, upstream: str, key: str) -> dict | None:
+def sandbox_record_find(*, upstream: str, key: str) -> dict[str, Any] | None:
     record = SandboxRecord.objects.filter(upstream=upstream, key=key).first()
     return record.data if record else None
 
 
-def sandbox_record_group(*, upstream: str, group: str) -> list[dict]:
+def sandbox_record_group(*, upstream: str, group: str) -> list[dict[str, Any]]:
     return [record.data for record in SandboxRecord.objects.filter(upstream=upstream, group=group)]
 
 

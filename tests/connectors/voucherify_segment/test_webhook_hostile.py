@@ -9,12 +9,12 @@ import json
 import pytest
 
 from connectors.kinds.base import ConnectorConfig, FieldError, PayloadInvalid, Unauthenticated
-from connectors.kinds.voucherify_segment.samples import REDEMPTION_SUCCEEDED
 from connectors.kinds.voucherify_segment.parse_out import (
     voucherify_compact,
     voucherify_signature_verify,
     voucherify_webhook_parse,
 )
+from connectors.kinds.voucherify_segment.samples import REDEMPTION_SUCCEEDED
 
 SECRET = "whsec-sample"
 CONFIG = ConnectorConfig(connector_id="x", settings={}, secrets={"voucherify_webhook_secret": SECRET})

@@ -8,8 +8,8 @@ import pytest
 
 from connectors.kinds.base import ConnectorConfig, Direction, PayloadInvalid, Unauthenticated
 from connectors.kinds.voucherify_segment import KIND
-from connectors.kinds.voucherify_segment.samples import REDEMPTION_SUCCEEDED, SEGMENT_ENTERED
 from connectors.kinds.voucherify_segment.parse_out import voucherify_event_type
+from connectors.kinds.voucherify_segment.samples import REDEMPTION_SUCCEEDED, SEGMENT_ENTERED
 from events.rules.mapping import messages_render, rule_validate
 
 SECRET = "whsec-sample"

@@ -4,8 +4,8 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from demo.management.commands.platform_run import platform_env
 from demo.management.commands import platform_run
+from demo.management.commands.platform_run import platform_env
 
 
 def test_the_processes_it_starts_have_the_sandbox_on_when_nothing_says_otherwise(monkeypatch):

@@ -23,7 +23,7 @@ from tests.rewards.factories import (
 
 pytestmark = pytest.mark.django_db
 
-# What AIR returned for a trigger, as the AIR kind reads its answer (connectors.kinds.air_segment.inbound).
+# What AIR returned for a trigger, as the AIR kind reads its answer (connectors.kinds.air_segment.rewards).
 AIR_AWARD = {"transaction_id": "442092686", "points": 400, "coupons": ()}
 
 

@@ -1,6 +1,6 @@
 """Exact values of the AIR parser and builder on small hand-built notifications.
 
-Each test pins a behaviour the module docstrings of ``parser.py`` and ``outbound.py`` promise
+Each test pins a behaviour the module docstrings of ``parse_out*.py`` and ``build_out.py`` promise
 (the error naming the bad value's path, the fallbacks, the sums), on a payload small enough that
 the expected value can be read off it. ``make mutants`` showed these were not pinned elsewhere.
 """

@@ -138,7 +138,7 @@ def _coerce(value: Any, accepts: Accepts) -> str | None:
         return _number_text(value)
     if accepts is Accepts.WHOLE_NUMBER:
         text = _number_text(value)
-        return text if text is not None and text.lstrip("-").isdigit() else None
+        return text if text is not None and text.isdigit() else None
     if isinstance(value, str):
         return value.strip()
     if isinstance(value, bool):

@@ -107,5 +107,7 @@ def everflow_interpret(
         return None
     code = answer.get("code")
     meaning = ERROR_CODES.get(code, "see Everflow's conversion error codes") if isinstance(code, int) else ""
-    detail = f" ({answer['error']})" if answer.get("error") else ""
-    return Outcome(OutcomeKind.TERMINAL, f"Everflow refused the conversion, error {code}: {meaning}{detail}.")
+    said = f"({answer['error']})" if answer.get("error") else ""
+    words = " ".join(part for part in (meaning, said) if part)
+    reason = f"Everflow refused the conversion, error {code}"
+    return Outcome(OutcomeKind.TERMINAL, f"{reason}: {words}." if words else f"{reason}.")

@@ -181,3 +181,127 @@ def test_other_refusals_stay_final(message):
 def test_a_bare_409_or_a_repeat_under_another_status_is_left_to_the_pipeline():
     assert _air_error(409, "CONFLICT", "Conflict") is None
     assert _air_error(500, "DUPLICATE_REFERENCE", "Wallet transaction reference already exists") is None
+
+
+# AIR's own error body is {"errorCode", "errorMessage"} (connectors/sandbox/air.py); an answer in
+# another shape ({"message": …} or {"error": …}, as a gateway in front of AIR may give) is read by
+# the same keys, in this order, a blank one passed over. A code is quoted only when no key says more.
+@pytest.mark.parametrize(
+    ("answer", "quoted"),
+    [
+        ({"errorCode": "VE", "errorMessage": "Identity value is required"}, "Identity value is required"),
+        ({"message": "Invalid request body"}, "Invalid request body"),
+        ({"error": "Bad Request"}, "Bad Request"),
+        ({"errorCode": "VE"}, "VE"),
+        ({"errorMessage": " ", "message": "", "error": "Bad Request", "errorCode": "VE"}, "Bad Request"),
+        ({"errorMessage": "First", "message": "Second", "error": "Third"}, "First"),
+    ],
+)
+def test_air_400_quotes_the_first_message_its_answer_gives(answer, quoted):
+    outcome = KIND.interpret(TRIGGER, 400, {}, json.dumps(answer).encode())
+
+    assert outcome == Outcome(OutcomeKind.TERMINAL, reason=f"AIR refused the request: {quoted}")
+
+
+def test_air_400_with_an_empty_body_says_no_reason_was_given():
+    assert KIND.interpret(TRIGGER, 400, {}, b"") == Outcome(
+        OutcomeKind.TERMINAL, reason="AIR refused the request: no reason given"
+    )
+
+
+def test_an_air_answer_that_is_not_utf8_is_quoted_with_its_bad_bytes_replaced():
+    # 0xFF is never valid UTF-8: the reason shows U+FFFD in its place rather than the delivery failing.
+    body = b"Bad \xff request"
+
+    assert KIND.interpret(TRIGGER, 400, {}, body) == Outcome(
+        OutcomeKind.TERMINAL, reason="AIR refused the request: Bad \ufffd request"
+    )
+    assert KIND.interpret(TRIGGER, 409, {}, body) is None
+
+
+@pytest.mark.parametrize("key", ["errorMessage", "message", "error"])
+def test_a_repeated_reference_is_recognised_in_any_message_key_without_a_code(key):
+    body = json.dumps({key: "Wallet transaction reference 'r-1' already exists."}).encode()
+
+    outcome = KIND.interpret(TRIGGER, 409, {}, body)
+
+    assert outcome == Outcome(
+        OutcomeKind.SUCCEEDED,
+        reason="AIR already holds wallet transaction r-1: an earlier attempt was processed "
+        "(409: Wallet transaction reference 'r-1' already exists.)",
+        result={"already_processed": True, "reference": "r-1"},
+    )
+
+
+@pytest.mark.parametrize(
+    ("code", "message", "quoted"),
+    [
+        # A code alone, its underscores read as spaces: "wallet transaction already exists".
+        ("WALLET_TRANSACTION_ALREADY_EXISTS", "", "WALLET_TRANSACTION_ALREADY_EXISTS"),
+        # The code names the trigger call, so it says nothing of our reference; the message does.
+        ("TRIGGER_FAILED", "Wallet transaction reference 'r-1' already exists.", None),
+    ],
+)
+def test_code_and_message_are_each_read_for_a_repeated_reference(code, message, quoted):
+    outcome = _air_error(409, code, message)
+
+    assert outcome == Outcome(
+        OutcomeKind.SUCCEEDED,
+        reason=f"AIR already holds wallet transaction r-1: an earlier attempt was processed "
+        f"(409: {quoted or message})",
+        result={"already_processed": True, "reference": "r-1"},
+    )
+
+
+def test_every_2xx_is_the_trigger_processed_and_3xx_is_left_to_the_pipeline():
+    processed = Outcome(OutcomeKind.SUCCEEDED, result={})
+
+    assert [KIND.interpret(TRIGGER, status, {}, b"") for status in (200, 201, 204, 299)] == [processed] * 4
+    assert [KIND.interpret(TRIGGER, status, {}, b"") for status in (300, 302)] == [None, None]
+
+
+def _trigger_answer(*accounts):
+    answer = {"walletTransactionId": "442092680", "walletId": "216419576", "accounts": list(accounts)}
+    return json.dumps(answer).encode()
+
+
+def _entry(event, account_type, value=None, **account):
+    entry = {"event": event, "account": {"type": account_type, **account}}
+    if value is not None:
+        entry["value"] = value
+    return entry
+
+
+def test_a_coupon_trigger_keeps_only_the_ecoupon_created_not_the_behavioural_action():
+    # AIR's answer to a coupon trigger (integration-events-common, sample "SERVICE.TRIGGER (coupon)"):
+    # the behavioural action's account is created then redeemed, and an ECOUPON account is created.
+    # An e-coupon redeemed in the same answer (the last entry, added here) is not one issued.
+    body = _trigger_answer(
+        _entry("CREATE", "BEHAVIOURAL_ACTION", 0, accountId="4103598328", campaignId="100633085"),
+        _entry("REDEEM", "BEHAVIOURAL_ACTION", 0, accountId="4103598328", campaignId="100633085"),
+        _entry("CREATE", "ECOUPON", 0, accountId="4103598329", campaignId="100641678"),
+        _entry("REDEEM", "ECOUPON", 0, accountId="4103598330", campaignId="100641679"),
+    )
+
+    outcome = KIND.interpret(TRIGGER, 201, {}, body)
+
+    assert (outcome.result["points"], outcome.result["coupons"]) == (
+        0,
+        [{"account_id": "4103598329", "campaign_id": "100641678"}],
+    )
+
+
+def test_points_credited_are_the_sum_of_the_points_accounts_credits_and_earns():
+    body = _trigger_answer(
+        None,  # not an account transaction: passed over, the rest still read
+        _entry("EARN", "POINTS", 150),
+        _entry("CREDIT", "POINTS", 250),
+        _entry("DEBIT", "POINTS", 40),  # taken, not credited
+        _entry("CREDIT", "CONTINUITY", 5),  # a continuity (spend-count) account's credit, not points
+        _entry("CREDIT", "POINTS"),  # no value: credits nothing
+    )
+
+    outcome = KIND.interpret(TRIGGER, 201, {}, body)
+
+    # 150 earned + 250 credited.
+    assert outcome.result["points"] == 400

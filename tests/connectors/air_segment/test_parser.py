@@ -148,3 +148,15 @@ def test_a_body_that_is_not_an_object_is_refused():
     assert [(error.path, error.message) for error in raised.value.errors] == [
         ("", "An AIR notification must be a JSON object.")
     ]
+
+
+def test_a_zoneless_event_date_is_utc_whatever_the_servers_own_time_zone(settings):
+    # AIR's eventDate carries no zone and is UTC (parse_out's docstring). New York is UTC-5 in
+    # March: reading the date in the process's own zone would put the event five hours late.
+    settings.TIME_ZONE = "America/New_York"
+    payload = sample("POSCONNECT.WALLET.SETTLE")  # eventDate "2025-03-04T12:30:01.250000"
+
+    event = parse(payload)
+
+    assert event.occurred_at == datetime(2025, 3, 4, 12, 30, 1, 250000, tzinfo=UTC)
+    assert event.context["occurred_at"] == "2025-03-04T12:30:01.250Z"

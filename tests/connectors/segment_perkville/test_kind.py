@@ -4,42 +4,14 @@ import json
 
 import pytest
 
-from connectors.kinds.base import ConnectorConfig, Direction, OutcomeKind
+from connectors.kinds.base import Direction, OutcomeKind
 from connectors.kinds.segment_perkville import KIND
 from connectors.kinds.segment_perkville.samples import AUDIENCE_ENTERED, CHECKED_IN, ORDER_COMPLETED
-
-SETTINGS = {
-    "api_base_url": "http://127.0.0.1:8000/sandbox/perkville",
-    "business_id": "42",
-    "location_id": "7",
-    "send_email": True,
-    "event_perk_map": {"Order Completed": "111", "Order Refunded": 111, "Checked In": 222},
-    "audience_perk_map": {},
-    "refund_events": "",
-}
-SECRETS = {"api_token": "sandbox-perkville-token"}
-CONFIG = ConnectorConfig(connector_id="x", settings=SETTINGS, secrets=SECRETS, sandbox_enabled=True)
-URL = "http://127.0.0.1:8000/sandbox/perkville/v2/transactions/"
-
-
-def _config(**settings):
-    return ConnectorConfig(connector_id="x", settings={**SETTINGS, **settings}, secrets=SECRETS)
-
-
-def _translate(message, config=CONFIG):
-    [event] = KIND.parse(Direction.IN, message, config)
-    return KIND.build(Direction.IN, event, [], config)
-
-
-def _order(event="Order Completed", **properties):
-    message = copy.deepcopy(ORDER_COMPLETED)
-    message["event"] = event
-    message["properties"].update(properties)
-    return message
+from tests.connectors.segment_perkville.support import CONFIG, URL, config_make, order, translate
 
 
 def test_order_completed_is_a_spend_transaction_worth_its_revenue():
-    translation = _translate(ORDER_COMPLETED)
+    translation = translate(ORDER_COMPLETED)
 
     [request] = translation.requests
     assert (request.destination, request.method, request.url) == ("perkville", "POST", URL)
@@ -85,11 +57,11 @@ def test_order_completed_is_a_spend_transaction_worth_its_revenue():
     ],
 )
 def test_spend_quantity_is_the_first_number_of_revenue_value_total_else_one(properties, quantity, notes):
-    message = _order()
+    message = order()
     message["properties"].pop("revenue")
     message["properties"].update(properties)
 
-    [request] = _translate(message).requests
+    [request] = translate(message).requests
 
     assert request.body["quantity"] == quantity
     assert request.notes == notes
@@ -106,11 +78,11 @@ def test_spend_quantity_is_the_first_number_of_revenue_value_total_else_one(prop
     ],
 )
 def test_order_id_is_read_in_either_case_like_segment_sends_it(properties, trans_source_id):
-    message = _order(revenue=20)
+    message = order(revenue=20)
     message["properties"].pop("order_id")
     message["properties"].update(properties)
 
-    [request] = _translate(message).requests
+    [request] = translate(message).requests
 
     assert (request.body["trans_source_id"], request.body["quantity"]) == (trans_source_id, 20)
 
@@ -119,13 +91,13 @@ def test_an_event_with_order_id_camel_case_is_a_spend_transaction():
     message = copy.deepcopy(CHECKED_IN)
     message["properties"] = {"orderId": "o-9", "value": 15}
 
-    [request] = _translate(message).requests
+    [request] = translate(message).requests
 
     assert (request.body["quantity"], request.body["trans_source_id"]) == (15, "segment-222-order-o-9")
 
 
 def test_refund_of_an_order_removes_the_points_with_its_own_trans_source_id():
-    [request] = _translate(_order("Order Refunded")).requests
+    [request] = translate(order("Order Refunded")).requests
 
     assert request.body["quantity"] == -9.99
     assert request.body["trans_source_id"] == "segment-111-refund-ajs-next-1b2c3d4e-5f60-4718-8a9b-0c1d2e3f4a5b"
@@ -133,11 +105,11 @@ def test_refund_of_an_order_removes_the_points_with_its_own_trans_source_id():
 
 
 def test_two_partial_refunds_of_one_order_are_two_transactions():
-    first = _order("Order Refunded", revenue=3)
-    second = _order("Order Refunded", revenue=4)
+    first = order("Order Refunded", revenue=3)
+    second = order("Order Refunded", revenue=4)
     second["messageId"] = "ajs-next-second-refund"
 
-    bodies = [_translate(message).requests[0].body for message in (first, second)]
+    bodies = [translate(message).requests[0].body for message in (first, second)]
 
     assert [(b["quantity"], b["trans_source_id"]) for b in bodies] == [
         (-3, "segment-111-refund-ajs-next-1b2c3d4e-5f60-4718-8a9b-0c1d2e3f4a5b"),
@@ -146,10 +118,10 @@ def test_two_partial_refunds_of_one_order_are_two_transactions():
 
 
 def test_a_retry_of_the_same_refund_message_repeats_its_trans_source_id():
-    message = _order("Order Refunded")
+    message = order("Order Refunded")
     del message["messageId"]
 
-    ids = {_translate(copy.deepcopy(message)).requests[0].body["trans_source_id"] for _ in range(2)}
+    ids = {translate(copy.deepcopy(message)).requests[0].body["trans_source_id"] for _ in range(2)}
 
     [only] = ids
     assert only.startswith("segment-111-refund-sha256:")
@@ -170,9 +142,9 @@ def test_a_retry_of_the_same_refund_message_repeats_its_trans_source_id():
     ],
 )
 def test_a_refund_is_the_spec_refund_event_or_one_staff_list_not_any_name_with_refund(event, setting, quantity):
-    config = _config(refund_events=setting, event_perk_map={event: 111})
+    config = config_make(refund_events=setting, event_perk_map={event: 111})
 
-    [request] = _translate(_order(event), config).requests
+    [request] = translate(order(event), config).requests
 
     assert request.body["quantity"] == quantity
     assert ("-refund-" in request.body["trans_source_id"]) is (quantity < 0)
@@ -182,19 +154,19 @@ def test_a_refund_without_order_id_removes_one_point():
     message = copy.deepcopy(CHECKED_IN)
     message["event"] = "Order Refunded"
 
-    [request] = _translate(message, _config(event_perk_map={"Order Refunded": 222})).requests
+    [request] = translate(message, config_make(event_perk_map={"Order Refunded": 222})).requests
 
     assert request.body["quantity"] == -1
 
 
 def test_a_refund_with_a_negative_amount_removes_its_absolute_value():
-    [request] = _translate(_order("Order Refunded", revenue=-5)).requests
+    [request] = translate(order("Order Refunded", revenue=-5)).requests
 
     assert request.body["quantity"] == -5
 
 
 def test_event_without_order_id_is_worth_one_and_keyed_by_message_id():
-    [request] = _translate(CHECKED_IN).requests
+    [request] = translate(CHECKED_IN).requests
 
     assert request.body["quantity"] == 1
     assert request.body["email"] == "sam@example.com"
@@ -206,8 +178,8 @@ def test_retry_of_the_same_message_builds_the_same_trans_source_id():
     message = copy.deepcopy(CHECKED_IN)
     del message["messageId"]
 
-    first = _translate(message).requests[0].body["trans_source_id"]
-    second = _translate(copy.deepcopy(message)).requests[0].body["trans_source_id"]
+    first = translate(message).requests[0].body["trans_source_id"]
+    second = translate(copy.deepcopy(message)).requests[0].body["trans_source_id"]
 
     assert first == second
     assert first.startswith("segment-222-sha256:")
@@ -218,7 +190,7 @@ def test_email_is_looked_up_at_the_root_first():
     message["email"] = "root@example.com"
     message["properties"]["email"] = "props@example.com"
 
-    [request] = _translate(message).requests
+    [request] = translate(message).requests
 
     assert request.body["email"] == "root@example.com"
 
@@ -227,7 +199,7 @@ def test_event_without_email_fails():
     message = copy.deepcopy(CHECKED_IN)
     del message["context"]
 
-    translation = _translate(message)
+    translation = translate(message)
 
     assert translation.failed == (
         "No email on the event (looked at the event root, properties and context.traits): Perkville awards "
@@ -237,28 +209,28 @@ def test_event_without_email_fails():
 
 
 def test_a_sale_with_a_negative_amount_fails():
-    translation = _translate(_order(revenue=-5))
+    translation = translate(order(revenue=-5))
 
     assert translation.failed == "properties.revenue (-5) is below 0: only refunds remove points."
     assert translation.requests == []
 
 
 def test_send_email_is_sent_as_the_setting_says():
-    [request] = _translate(ORDER_COMPLETED, _config(send_email=False)).requests
+    [request] = translate(ORDER_COMPLETED, config_make(send_email=False)).requests
 
     assert request.body["send_email"] is False
 
 
 def test_a_trans_source_id_of_100_characters_is_kept_whole():
     # "segment-111-order-" is 18 characters: an order id of 82 makes 100.
-    [request] = _translate(_order(order_id="o" * 82)).requests
+    [request] = translate(order(order_id="o" * 82)).requests
 
     assert request.body["trans_source_id"] == "segment-111-order-" + "o" * 82
 
 
 def test_a_trans_source_id_over_100_characters_becomes_a_hash_of_it():
     # 18 + 83 = 101: "segment-" and the SHA-256 of the whole id, 8 + 64 = 72 characters.
-    [request] = _translate(_order(order_id="o" * 83)).requests
+    [request] = translate(order(order_id="o" * 83)).requests
 
     key = request.body["trans_source_id"]
     assert key == "segment-" + hashlib.sha256(("segment-111-order-" + "o" * 83).encode()).hexdigest()
@@ -266,14 +238,14 @@ def test_a_trans_source_id_over_100_characters_becomes_a_hash_of_it():
 
 
 def test_event_not_in_the_perk_map_is_ignored():
-    translation = _translate(_order("Product Viewed"))
+    translation = translate(order("Product Viewed"))
 
     assert translation.ignored == "Event 'Product Viewed' is not in this connector's event → perk map."
     assert (translation.requests, translation.failed) == ([], "")
 
 
 def test_page_call_is_ignored():
-    translation = _translate({"type": "page", "userId": "u1", "name": "Home"})
+    translation = translate({"type": "page", "userId": "u1", "name": "Home"})
 
     assert translation.ignored == "Perkville receives track events only, not page calls."
     assert translation.requests == []
@@ -292,9 +264,9 @@ def test_audience_entry_is_recorded_and_ignored_without_an_audience_perk():
 
 
 def test_mapped_audience_entry_awards_its_perk_once_per_message():
-    config = _config(audience_perk_map={"order_completed_last_30days": "333"})
+    config = config_make(audience_perk_map={"order_completed_last_30days": "333"})
 
-    [request] = _translate(AUDIENCE_ENTERED, config).requests
+    [request] = translate(AUDIENCE_ENTERED, config).requests
 
     assert request.body == {
         "business": 42,
@@ -309,11 +281,11 @@ def test_mapped_audience_entry_awards_its_perk_once_per_message():
 
 
 def test_mapped_audience_exit_is_recorded_only():
-    config = _config(audience_perk_map={"order_completed_last_30days": "333"})
+    config = config_make(audience_perk_map={"order_completed_last_30days": "333"})
     message = copy.deepcopy(AUDIENCE_ENTERED)
     message["traits"]["order_completed_last_30days"] = False
 
-    translation = _translate(message, config)
+    translation = translate(message, config)
 
     assert translation.ignored == (
         "Audience recorded (order_completed_last_30days=false); only an entry into a mapped audience earns a perk."
@@ -322,11 +294,11 @@ def test_mapped_audience_exit_is_recorded_only():
 
 
 def test_mapped_audience_entry_without_email_fails():
-    config = _config(audience_perk_map={"order_completed_last_30days": "333"})
+    config = config_make(audience_perk_map={"order_completed_last_30days": "333"})
     message = copy.deepcopy(AUDIENCE_ENTERED)
     del message["traits"]["email"]
 
-    translation = _translate(message, config)
+    translation = translate(message, config)
 
     assert translation.failed.startswith("No email on the event")
     assert translation.requests == []
@@ -346,7 +318,7 @@ def test_identify_without_personas_reads_snake_cased_boolean_traits():
 
 def test_prepare_adds_the_bearer_token_and_user_agent(settings):
     settings.VERSION = "7.3.1"
-    [request] = _translate(ORDER_COMPLETED).requests
+    [request] = translate(ORDER_COMPLETED).requests
 
     prepared = KIND.prepare(request, CONFIG)
 
@@ -362,7 +334,7 @@ def test_prepare_adds_the_bearer_token_and_user_agent(settings):
 
 @pytest.mark.parametrize("status", [400, 409])
 def test_interpret_an_existing_trans_source_id_is_success(status):
-    [request] = _translate(ORDER_COMPLETED).requests
+    [request] = translate(ORDER_COMPLETED).requests
     body = json.dumps(
         {"transactions": {"trans_source_id": ["Transaction with this Trans source id already exists."]}}
     ).encode()
@@ -385,7 +357,7 @@ def test_interpret_an_existing_trans_source_id_is_success(status):
     ],
 )
 def test_interpret_other_refusals_are_not_taken_for_a_repeat(status, body):
-    [request] = _translate(ORDER_COMPLETED).requests
+    [request] = translate(ORDER_COMPLETED).requests
 
     assert KIND.interpret(request, status, {}, body).kind is OutcomeKind.TERMINAL
 
@@ -418,7 +390,7 @@ def test_interpret_other_refusals_are_not_taken_for_a_repeat(status, body):
     ],
 )
 def test_interpret_explains_perkville_refusals(status, body, reason):
-    [request] = _translate(ORDER_COMPLETED).requests
+    [request] = translate(ORDER_COMPLETED).requests
 
     outcome = KIND.interpret(request, status, {}, body)
 
@@ -428,6 +400,6 @@ def test_interpret_explains_perkville_refusals(status, body, reason):
 
 @pytest.mark.parametrize("status", [201, 408, 429, 500, 503])
 def test_interpret_leaves_success_and_retryable_answers_to_the_generic_rules(status):
-    [request] = _translate(ORDER_COMPLETED).requests
+    [request] = translate(ORDER_COMPLETED).requests
 
     assert KIND.interpret(request, status, {}, b"") is None

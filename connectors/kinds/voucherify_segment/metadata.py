@@ -39,7 +39,9 @@ def _is_date(value: Any) -> bool:
 
 
 def _is_datetime(value: Any) -> bool:
-    if not isinstance(value, str) or len(value) < 11:
+    # A date as ``date`` wants it (YYYY-MM-DD), then its time: Python reads more forms than that
+    # (the basic 20240301T10, a date alone), which a date field would refuse too.
+    if not isinstance(value, str) or not _is_date(value[:10]) or value[10:11] not in ("T", " "):
         return False
     try:
         datetime.fromisoformat(value)

@@ -6,6 +6,7 @@ the expected value can be read off it. ``make mutants`` showed these were not pi
 """
 
 import hashlib
+import json
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -13,6 +14,7 @@ import pytest
 
 from connectors.kinds.air_segment.build_out import notification_build
 from connectors.kinds.air_segment.parse_out import notification_key, notification_parse
+from connectors.kinds.air_segment.parse_out_values import json_unwrap
 from connectors.kinds.base import IncomingEvent, PayloadInvalid
 from tests.connectors.air_segment.support import config_make
 
@@ -879,3 +881,20 @@ def test_a_message_without_a_user_id_is_ignored_even_when_the_event_has_one():
         [],
         "The notification has no CARD identity, so there is no Segment userId",
     )
+
+
+@pytest.mark.parametrize(
+    ("encoded", "read"),
+    [
+        ({"walletId": "1"}, {"walletId": "1"}),
+        (json.dumps({"walletId": "1"}), {"walletId": "1"}),
+        (json.dumps(json.dumps({"walletId": "1"})), {"walletId": "1"}),
+        # AIR encodes a body at most twice: a third encoding is left as the text it is (and its
+        # reader then refuses a body that is not an object), never guessed at.
+        (json.dumps(json.dumps(json.dumps({"walletId": "1"}))), json.dumps({"walletId": "1"})),
+        ("not json", None),
+    ],
+    ids=["object", "once", "twice", "three-times", "not-json"],
+)
+def test_a_request_body_is_json_decoded_at_most_twice(encoded, read):
+    assert json_unwrap(encoded) == read

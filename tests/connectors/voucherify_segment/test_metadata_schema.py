@@ -66,6 +66,15 @@ def test_the_answer_becomes_key_to_type_with_arrays_marked_and_deleted_definitio
     assert voucherify_schema_read(200, json.dumps(CUSTOMER_METADATA_SCHEMA).encode()) == SANDBOX_SCHEMA
 
 
+def test_a_definition_that_is_not_an_object_or_has_no_type_is_passed_over():
+    # given Voucherify's answer with one usable definition beside malformed ones
+    properties = {"tier": {"type": "string"}, "plain": "string", "listed": ["number"], "untyped": {"array": True}}
+    body = json.dumps({"id": "ms_1", "properties": properties}).encode()
+
+    # then only the usable one is kept: nothing is guessed from the others
+    assert voucherify_schema_read(200, body) == {"tier": "string"}
+
+
 @pytest.mark.parametrize(
     ("status", "body", "message"),
     [

@@ -187,6 +187,17 @@ def test_property_email_wins_over_context_traits_and_loyalty_is_sent():
     }
 
 
+def test_a_referral_carries_its_code_and_its_referrer_and_nothing_else():
+    # Segment's Voucherify destination sends a referral as {code, referrer_id}; other keys, empty
+    # values and non-text values are not part of it.
+    message = copy.deepcopy(TRACK)
+    message["properties"] = {"referral": {"code": "REF-ALEX", "referrer_id": "cust_9", "campaign": "Spring", "x": 1}}
+
+    [request] = _translate(message).requests
+
+    assert request.body["referral"] == {"code": "REF-ALEX", "referrer_id": "cust_9"}
+
+
 @pytest.mark.parametrize(
     ("message", "event_name", "kind"),
     [

@@ -73,6 +73,14 @@ def test_a_refusal_quotes_what_voucherify_said_when_it_said_something(status, bo
         ({"tier": True}, {}, ["tier (expected string, got boolean)"]),
         # A date-time is ISO 8601 with its time.
         ({"seen": "2024-03-01T10:00:00+00:00"}, {"seen": "2024-03-01T10:00:00+00:00"}, []),
+        ({"seen": "2024-03-01T10:00:00.000Z"}, {"seen": "2024-03-01T10:00:00.000Z"}, []),
+        ({"seen": "2024-03-01 10:00"}, {"seen": "2024-03-01 10:00"}, []),
+        # Its date part is a date as above: the basic form is refused here too, and a date alone
+        # or a date with a bare "T" has no time.
+        ({"seen": "20240301T10"}, {}, ["seen (expected datetime, got string)"]),
+        ({"seen": "20240301T1000"}, {}, ["seen (expected datetime, got string)"]),
+        ({"seen": "2024-03-01"}, {}, ["seen (expected datetime, got string)"]),
+        ({"seen": "2024-03-01T"}, {}, ["seen (expected datetime, got string)"]),
         ({"seen": "yesterday at 10"}, {}, ["seen (expected datetime, got string)"]),
         ({"seen": 1709287200000}, {}, ["seen (expected datetime, got number)"]),
     ],

@@ -245,3 +245,19 @@ def test_an_unusable_trigger_is_refused_naming_every_bad_field(payload, errors):
         KIND.parse(Direction.IN, payload, config_make())
 
     assert [(error.path, error.message) for error in raised.value.errors] == errors
+
+
+@pytest.mark.parametrize(
+    ("wallet_url", "sent_to"),
+    [
+        ("https://wallet.example.test/", "https://wallet.example.test/services/trigger"),
+        ("https://wallet.example.test/v2//", "https://wallet.example.test/v2/services/trigger"),
+    ],
+)
+def test_the_trigger_goes_to_the_wallet_url_without_its_trailing_slashes(wallet_url, sent_to):
+    config = config_make(air_wallet_url=wallet_url)
+    [event] = KIND.parse(Direction.IN, body(), config)
+
+    [request] = KIND.build(Direction.IN, event, [], config).requests
+
+    assert request.url == sent_to

@@ -49,6 +49,13 @@ def _through_sandbox(prepared):
     return response.status_code, response.content
 
 
+def test_the_request_url_drops_the_api_urls_trailing_slashes_only():
+    settings = {**SETTINGS, "voucherify_api_url": "https://eu1.api.voucherify.io//"}
+    config = ConnectorConfig(connector_id="x", settings=settings, secrets=SECRETS)
+
+    assert voucherify_schema_request(config).url == "https://eu1.api.voucherify.io/v1/metadata-schemas/customer"
+
+
 def test_the_request_is_the_get_metadata_schema_operation_with_the_api_keys():
     config = ConnectorConfig(connector_id="x", settings=SETTINGS, secrets=SECRETS)
 

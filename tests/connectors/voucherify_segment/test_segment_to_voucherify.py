@@ -90,6 +90,7 @@ def test_identify_goes_to_the_customer_processing_endpoint_as_the_segment_destin
         ({"birthday": None}, {"birthdate": None}, ""),
         ({"birthdate": "1990-04-12", "birthday": "1980-01-01"}, {"birthdate": "1990-04-12"}, ""),
         ({"birthdate": "12/04/1990"}, {}, "Not sent: traits.birthdate (not an ISO 8601 date: '12/04/1990')."),
+        ({"birthdate": 19900412}, {}, "Not sent: traits.birthdate (not an ISO 8601 date: 19900412)."),
         ({"address": {"city": None, "postal_code": "N1"}}, {"address": {"city": None, "postal_code": "N1"}}, ""),
         ({"address": "1 Example Street"}, {}, "Not sent: traits.address (not an object)."),
         ({"metadata": None}, {"metadata": None}, ""),

@@ -261,3 +261,14 @@ def test_the_trigger_goes_to_the_wallet_url_without_its_trailing_slashes(wallet_
     [request] = KIND.build(Direction.IN, event, [], config).requests
 
     assert request.url == sent_to
+
+
+@pytest.mark.parametrize("wallet_transaction", [{}, {"reference": None}, {"reference": ""}])
+def test_an_empty_or_null_wallet_transaction_reference_is_no_reference(wallet_transaction):
+    # Segment's destination sends the field with an empty mapping as "" or null: the request is
+    # then its own reward, as without a walletTransaction, not refused.
+    [event] = KIND.parse(Direction.IN, body(walletTransaction=wallet_transaction), config_make())
+
+    assert event.source_event_id.startswith("trigger:")
+    assert len(event.source_event_id) == len("trigger:") + 32  # a UUID's hex, not a key of a reference
+    assert event.context["wallet_transaction_reference"] is None

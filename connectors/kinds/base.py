@@ -26,6 +26,7 @@ mapping engine; a kind owns everything that knows a remote system's wire format:
 from __future__ import annotations
 
 import enum
+import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -200,6 +201,17 @@ class PreparedRequest:
     url: str
     headers: dict[str, str]
     body: bytes
+
+
+def json_request_prepare(request: OutboundRequest, headers: Mapping[str, str]) -> PreparedRequest:
+    """A partner's JSON call: the stored request's body as compact JSON, sent with the JSON headers
+    and the partner's own (its authentication, added here at send time, never stored)."""
+    return PreparedRequest(
+        method=request.method,
+        url=request.url,
+        headers={"Content-Type": "application/json", "Accept": "application/json", **headers},
+        body=json.dumps(request.body, separators=(",", ":")).encode(),
+    )
 
 
 class OutcomeKind(enum.StrEnum):

@@ -18,6 +18,7 @@ from connectors.kinds.base import (
     Outcome,
     OutcomeKind,
     PreparedRequest,
+    json_request_prepare,
 )
 from connectors.kinds.segment_everflow.build_conversion import json_short
 
@@ -38,16 +39,7 @@ ERROR_CODES = {
 
 def everflow_prepare(request: OutboundRequest, config: ConnectorConfig) -> PreparedRequest:
     if request.method == "PATCH":
-        return PreparedRequest(
-            method="PATCH",
-            url=request.url,
-            headers={
-                "Content-Type": "application/json",
-                "Accept": "application/json",
-                "X-Eflow-API-Key": config.secrets.get("api_key") or "",
-            },
-            body=json.dumps(request.body, separators=(",", ":")).encode(),
-        )
+        return json_request_prepare(request, {"X-Eflow-API-Key": config.secrets.get("api_key") or ""})
     url = request.url
     token = config.secrets.get("verification_token")
     if token:

@@ -12,23 +12,20 @@ from connectors.kinds.base import (
     Outcome,
     OutcomeKind,
     PreparedRequest,
+    json_request_prepare,
 )
 
 PRODUCT = "EE-Connect"
 
 
 def perkville_prepare(request: OutboundRequest, config: ConnectorConfig) -> PreparedRequest:
-    return PreparedRequest(
-        method=request.method,
-        url=request.url,
-        headers={
-            "Content-Type": "application/json",
-            "Accept": "application/json",
+    return json_request_prepare(
+        request,
+        {
             "Authorization": f"Bearer {config.secrets['api_token']}",
             # Perkville sits behind Cloudflare, which refuses requests without a User-Agent.
             "User-Agent": f"{PRODUCT}/{settings.VERSION}",
         },
-        body=json.dumps(request.body, separators=(",", ":")).encode(),
     )
 
 

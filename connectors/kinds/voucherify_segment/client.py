@@ -11,6 +11,7 @@ from connectors.kinds.base import (
     Outcome,
     OutcomeKind,
     PreparedRequest,
+    json_request_prepare,
 )
 from connectors.kinds.segment import segment_prepare
 
@@ -25,16 +26,12 @@ def voucherify_prepare(request: OutboundRequest, config: ConnectorConfig) -> Pre
     # The Segment destination's extendRequest: ``authorization: Basic base64(Application ID)`` (the
     # id alone, no "id:secret" pair) and ``secret-key: base64(Secret Key)``
     # (segmentio/action-destinations ``destinations/voucherify/index.ts``).
-    return PreparedRequest(
-        method=request.method,
-        url=request.url,
-        headers={
-            "Content-Type": "application/json",
-            "Accept": "application/json",
+    return json_request_prepare(
+        request,
+        {
             "authorization": f"Basic {_base64(str(config.settings['voucherify_app_id']))}",
             "secret-key": _base64(config.secrets["voucherify_app_token"]),
         },
-        body=json.dumps(request.body, separators=(",", ":")).encode(),
     )
 
 

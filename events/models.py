@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from connectors.kinds.base import IncomingEvent
 from connectors.models import Connector
 from core.direction import Direction as Direction  # re-exported: the log's filters and serializers name it here
 from core.direction import DirectionField
@@ -61,6 +62,16 @@ class Event(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_type} {self.source_event_id}"
+
+    def incoming(self) -> IncomingEvent:
+        """The event as it was read when it was stored (its kind's reading, kept in the row)."""
+        return IncomingEvent(
+            event_type=self.event_type,
+            source_event_id=self.source_event_id,
+            identity=self.identity,
+            occurred_at=self.occurred_at,
+            context=self.context or {},
+        )
 
 
 class Delivery(models.Model):

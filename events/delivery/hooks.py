@@ -25,17 +25,6 @@ def _rewards(connector: Connector) -> RewardHandling | None:
     return kind_get(connector.kind).rewards
 
 
-def _incoming(event: Event) -> IncomingEvent:
-    """A stored event as its kind reads it."""
-    return IncomingEvent(
-        event_type=event.event_type,
-        source_event_id=event.source_event_id,
-        identity=event.identity,
-        occurred_at=event.occurred_at,
-        context=event.context or {},
-    )
-
-
 def _setting(connector: Connector, key: str) -> Any:
     return connector.settings.get(key) if key else None
 
@@ -77,7 +66,7 @@ def _stored_under_reference(event: Event, rewards: RewardHandling, request: Rewa
         .only("public_id", "event_type", "source_event_id", "identity", "occurred_at", "context")
         .first()
     )
-    if earlier is None or not _same_triggers(request, rewards.request_read(_incoming(earlier))):
+    if earlier is None or not _same_triggers(request, rewards.request_read(earlier.incoming())):
         return ""
     return (
         f"A repeat of event {earlier.public_id}: the same wallet transaction reference, identity and triggers "
@@ -119,7 +108,7 @@ def repeat_suppress(*, event: Event) -> bool:
         Event.Status.TRANSLATED,
     ):
         return False
-    request = rewards.request_read(_incoming(event))
+    request = rewards.request_read(event.incoming())
     reason = _stored_under_reference(event, rewards, request) or _within_window(event, rewards, request)
     if not reason:
         return False
@@ -152,7 +141,7 @@ def on_event_stored(*, event: Event, deliveries: list[Delivery]) -> None:
         return
     direction_and_type = (event.direction, event.event_type)
     if direction_and_type == (Direction.IN, rewards.request_type):
-        request = rewards.request_read(_incoming(event))
+        request = rewards.request_read(event.incoming())
         for delivery in deliveries:
             if delivery.destination == rewards.destination:
                 reward_request_record(
@@ -164,7 +153,7 @@ def on_event_stored(*, event: Event, deliveries: list[Delivery]) -> None:
                     reference=delivery.idempotency_key,
                 )
     elif rewards.notification_type and direction_and_type == (Direction.OUT, rewards.notification_type):
-        award = rewards.notification_read(_incoming(event))
+        award = rewards.notification_read(event.incoming())
         reward_follow_up_link(
             client_id=event.connector.client_id,
             follow_up_event_id=event.pk,

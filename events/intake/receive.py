@@ -303,16 +303,8 @@ def events_receive(
 def _incoming_stored(*, event: Event, kind: Kind, config: ConnectorConfig) -> IncomingEvent:
     """The stored event as its kind parses its payload now; as it was stored when the payload is
     not one event (a batch's message keeps its own payload, which parses alone) or is gone."""
-    parsed = kind.parse(Direction(event.direction), event.payload, config) if event.payload is not None else []
-    if len(parsed) == 1:
-        return parsed[0]
-    return IncomingEvent(
-        event_type=event.event_type,
-        source_event_id=event.source_event_id,
-        identity=event.identity,
-        occurred_at=event.occurred_at,
-        context=event.context,
-    )
+    parsed = kind.parse(event.direction, event.payload, config) if event.payload is not None else []
+    return parsed[0] if len(parsed) == 1 else event.incoming()
 
 
 def event_redeliver(*, event: Event, note: str) -> list[Delivery]:

@@ -96,14 +96,7 @@ def _preview_incoming(
             raise MappingRulesInvalid(
                 [RuleProblem(None, "", "event", "That event is not one of this connector's.")]
             )
-        incoming = IncomingEvent(
-            event_type=event.event_type,
-            source_event_id=event.source_event_id,
-            identity=event.identity,
-            occurred_at=event.occurred_at,
-            context=event.context,
-        )
-        return f"Stored event {event.event_type} {event.source_event_id}", incoming
+        return f"Stored event {event.event_type} {event.source_event_id}", event.incoming()
     samples = kind.samples.get(Direction(direction), {})
     if sample is None or sample not in samples:
         raise MappingRulesInvalid([RuleProblem(None, "", "sample", f"No sample named {sample!r}.")])
